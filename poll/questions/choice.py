@@ -1,0 +1,230 @@
+"""A multiple-choice question: one or several options, optionally an "other" text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from poll.questions.base import (
+    OTHER_KEY,
+    Aggregate,
+    Answer,
+    AnswerRefused,
+    Question,
+    expect_mapping,
+    percentage,
+    read_common,
+)
+from poll.text import clean_text
+
+if TYPE_CHECKING:
+    from poll.script import SpecReader
+
+OTHER_MAX_LENGTH = 200
+OTHER_LABELS = {"nl": "Anders, namelijk", "en": "Other"}
+
+
+def slugify(label: str) -> str:
+    """A stable option id from its label: `Uitvoerend prof.` → `uitvoerend-prof`."""
+    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_label.lower()).strip("-")[:60]
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Choice(Question):
+    type_name: ClassVar[str] = "choice"
+    keys: ClassVar[frozenset[str]] = Question.common_keys | {
+        "options",
+        "multiple",
+        "max_choices",
+        "other",
+    }
+
+    options: tuple[Option, ...] = ()
+    multiple: bool = False
+    max_choices: int | None = None
+    other: bool = False
+    other_label: str = "Other"
+
+    @classmethod
+    def parse(cls, spec: SpecReader, item_id: str) -> Self | None:
+        prompt, results, allow_change = read_common(spec)
+        multiple = spec.boolean("multiple", default=False)
+        other = spec.boolean("other", default=False)
+        options = cls._read_options(spec)
+        max_choices = spec.integer("max_choices", default=None, minimum=1, maximum=100)
+        ok = prompt is not None and options is not None
+        if max_choices is not None:
+            if not multiple:
+                spec.error("max_choices", "max_choices needs 'multiple: true'")
+                ok = False
+            elif options is not None and max_choices > len(options) + int(other):
+                spec.error(
+                    "max_choices",
+                    f"max_choices is {max_choices} but there are only "
+                    f"{len(options) + int(other)} answers to choose from",
+                )
+                ok = False
+        if not ok or prompt is None or options is None:
+            return None
+        return cls(
+            id=item_id,
+            title=prompt,
+            results=results,
+            allow_change=allow_change,
+            options=options,
+            multiple=multiple,
+            max_choices=max_choices,
+            other=other,
+            other_label=OTHER_LABELS.get(spec.language, OTHER_LABELS["en"]),
+        )
+
+    @staticmethod
+    def _read_options(spec: SpecReader) -> tuple[Option, ...] | None:
+        raw = spec.sequence("options", required=True)
+        if raw is None:
+            return None
+        if len(raw) < 2:
+            spec.error("options", "a choice needs at least two options")
+            return None
+        options: list[Option] = []
+        seen_labels: dict[str, int] = {}
+        seen_ids: dict[str, int] = {}
+        ok = True
+        for index, entry in enumerate(raw):
+            where = ("options", index)
+            if isinstance(entry, dict):
+                label = spec.at(where).text("label", required=True, max_length=200)
+                option_id = spec.at(where).text("id", default=None, max_length=60)
+                if label is None:
+                    ok = False
+                    continue
+            elif isinstance(entry, str | int | float) and not isinstance(entry, bool):
+                label, option_id = clean_text(str(entry)), None
+            else:
+                spec.error(where, "an option is a text, or a mapping with 'label' (and 'id')")
+                ok = False
+                continue
+            if not label:
+                spec.error(where, "this option is empty")
+                ok = False
+                continue
+            option_id = option_id or slugify(label) or f"option-{index + 1}"
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", option_id) or option_id == OTHER_KEY:
+                spec.error(where, f"option id {option_id!r} may hold only a-z, 0-9, '-' and '_'")
+                ok = False
+                continue
+            if label.casefold() in seen_labels:
+                first = seen_labels[label.casefold()]
+                spec.error(where, f"option {label!r} is listed twice (also at options[{first}])")
+                ok = False
+                continue
+            if option_id in seen_ids:
+                spec.error(
+                    where,
+                    f"option id {option_id!r} is also used by options[{seen_ids[option_id]}]; "
+                    "give one of them an explicit 'id'",
+                )
+                ok = False
+                continue
+            seen_labels[label.casefold()] = index
+            seen_ids[option_id] = index
+            options.append(Option(id=option_id, label=label))
+        return tuple(options) if ok else None
+
+    def to_spec(self) -> dict[str, Any]:
+        spec = self.common_spec() | {
+            "options": [{"id": o.id, "label": o.label} for o in self.options],
+            "multiple": self.multiple,
+            "other": self.other,
+        }
+        if self.max_choices is not None:
+            spec["max_choices"] = self.max_choices
+        return spec
+
+    @property
+    def choice_limit(self) -> int:
+        if not self.multiple:
+            return 1
+        return self.max_choices or len(self.options) + int(self.other)
+
+    def validate(self, raw: object) -> Answer:
+        data = expect_mapping(raw)
+        chosen = data.get("choices", [])
+        if isinstance(chosen, str):
+            chosen = [chosen]
+        if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
+            raise AnswerRefused("This answer is not in a form poll understands.")
+        known = {o.id for o in self.options}
+        keys: list[str] = []
+        for option_id in chosen:
+            if option_id == OTHER_KEY:
+                continue  # the other text below decides
+            if option_id not in known:
+                raise AnswerRefused("That option is not part of this question.")
+            if option_id not in keys:
+                keys.append(option_id)
+        other_raw = data.get("other")
+        other_text: str | None = None
+        if other_raw not in (None, ""):
+            if not self.other:
+                raise AnswerRefused("This question takes no other answers.")
+            if not isinstance(other_raw, str):
+                raise AnswerRefused("This answer is not in a form poll understands.")
+            other_text = clean_text(other_raw) or None
+            if other_text and len(other_text) > OTHER_MAX_LENGTH:
+                raise AnswerRefused(
+                    "Your answer is {length} characters long; at most {limit} fit.",
+                    length=len(other_text),
+                    limit=OTHER_MAX_LENGTH,
+                )
+        if OTHER_KEY in chosen and other_text is None:
+            raise AnswerRefused("Write your other answer, or untick it.")
+        if other_text is not None:
+            keys.append(OTHER_KEY)
+        if not keys:
+            raise AnswerRefused("Choose an answer first.")
+        if len(keys) > self.choice_limit:
+            if self.choice_limit == 1:
+                raise AnswerRefused("Choose one answer only.")
+            raise AnswerRefused("Choose at most {limit} answers.", limit=self.choice_limit)
+        return Answer(keys=tuple(keys), text=other_text)
+
+    def tally(self, aggregate: Aggregate) -> dict[str, Any]:
+        total = aggregate.respondents
+        rows = [(o.id, o.label) for o in self.options]
+        if self.other:
+            rows.append((OTHER_KEY, self.other_label))
+        result: dict[str, Any] = {
+            "kind": "bars",
+            "respondents": total,
+            "multiple": self.multiple,
+            "options": [
+                {
+                    "id": key,
+                    "label": label,
+                    "count": aggregate.counts.get(key, 0),
+                    "percent": percentage(aggregate.counts.get(key, 0), total),
+                }
+                for key, label in rows
+            ],
+        }
+        if self.other:
+            result["other_texts"] = [
+                {"ref": e.ref, "text": e.text, "hidden": e.hidden} for e in aggregate.texts
+            ]
+        return result
+
+    def csv_values(self, answer: Answer) -> list[str]:
+        labels = {o.id: o.label for o in self.options}
+        return [
+            (answer.text or "") if key == OTHER_KEY else labels.get(key, key) for key in answer.keys
+        ]

@@ -1,0 +1,82 @@
+"""An open question: short free texts, shown as a wall of cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from poll.questions.base import (
+    Aggregate,
+    Answer,
+    AnswerMode,
+    AnswerRefused,
+    Question,
+    expect_mapping,
+    read_common,
+)
+from poll.text import clean_text
+
+if TYPE_CHECKING:
+    from poll.script import SpecReader
+
+
+@dataclass(frozen=True)
+class Open(Question):
+    type_name: ClassVar[str] = "open"
+    keys: ClassVar[frozenset[str]] = Question.common_keys | {"max_length", "max_answers"}
+    answer_mode: ClassVar[AnswerMode] = "append"
+
+    max_length: int = 280
+    max_answers: int = 1
+
+    @classmethod
+    def parse(cls, spec: SpecReader, item_id: str) -> Self | None:
+        prompt, results, allow_change = read_common(spec)
+        max_length = spec.integer("max_length", default=280, minimum=1, maximum=2000)
+        max_answers = spec.integer("max_answers", default=1, minimum=1, maximum=20)
+        if prompt is None or max_length is None or max_answers is None:
+            return None
+        return cls(
+            id=item_id,
+            title=prompt,
+            results=results,
+            allow_change=allow_change,
+            max_length=max_length,
+            max_answers=max_answers,
+        )
+
+    def to_spec(self) -> dict[str, Any]:
+        return self.common_spec() | {"max_length": self.max_length, "max_answers": self.max_answers}
+
+    @property
+    def max_entries(self) -> int:
+        return self.max_answers
+
+    def validate(self, raw: object) -> Answer:
+        text = expect_mapping(raw).get("text")
+        if not isinstance(text, str):
+            raise AnswerRefused("Write an answer first.")
+        text = clean_text(text)
+        if not text:
+            raise AnswerRefused("Write an answer first.")
+        if len(text) > self.max_length:
+            raise AnswerRefused(
+                "Your answer is {length} characters long; at most {limit} fit.",
+                length=len(text),
+                limit=self.max_length,
+            )
+        return Answer(text=text)
+
+    def tally(self, aggregate: Aggregate) -> dict[str, Any]:
+        return {
+            "kind": "texts",
+            "respondents": aggregate.respondents,
+            "count": len(aggregate.texts),
+            "texts": [
+                {"ref": entry.ref, "text": entry.text, "hidden": entry.hidden}
+                for entry in aggregate.texts
+            ],
+        }
+
+    def csv_values(self, answer: Answer) -> list[str]:
+        return [answer.text or ""]

@@ -1,0 +1,502 @@
+"""Load and check `sessions.yaml`, the facilitator's session scripts.
+
+Every problem is reported, not just the first, as `FILE:LINE:COLUMN: key.path:
+what is wrong`, so that a facilitator can fix the file without reading Python.
+The YAML is composed into nodes first so that every key and value keeps its
+position; item types then read plain data through a `SpecReader` that knows
+where each value came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+
+from poll.questions import REGISTRY, Item, Question
+from poll.text import clean_text
+
+Language = Literal["nl", "en"]
+LANGUAGES: tuple[Language, ...] = ("nl", "en")
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
+
+# Limits that keep a hostile or broken file from exhausting the server.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 50_000
+MAX_DEPTH = 32
+
+KeyPath = tuple[str | int, ...]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong (or worth knowing) in a script, with its position."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.file}:{self.line}:{self.column}: {where}{self.message}"
+
+
+class ScriptError(Exception):
+    """The script cannot be used; `problems` lists everything wrong with it."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Session:
+    """One session of the script: a title, a language and its items in order."""
+
+    id: str
+    title: str
+    language: Language
+    items: tuple[Item, ...]
+
+    @property
+    def questions(self) -> dict[str, Question]:
+        return {item.id: item for item in self.items if isinstance(item, Question)}
+
+    def index_of(self, item_id: str) -> int:
+        for index, item in enumerate(self.items):
+            if item.id == item_id:
+                return index
+        raise KeyError(item_id)
+
+    def to_spec(self) -> dict[str, Any]:
+        """Plain data that `session_from_spec` reads back; rooms keep it as their copy."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "language": self.language,
+            "items": [item.to_spec() for item in self.items],
+        }
+
+
+@dataclass(frozen=True)
+class Script:
+    """A checked script: its sessions by id, and notes worth telling (not errors)."""
+
+    path: str
+    sessions: Mapping[str, Session]
+    notes: tuple[Problem, ...] = ()
+
+
+def format_path(path: KeyPath) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+@dataclass
+class _Positions:
+    """Where each key and value of the document stands (1-based line and column)."""
+
+    file: str
+    keys: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    values: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+
+    def of(self, path: KeyPath, key: bool = False) -> tuple[int, int]:
+        table = (self.keys, self.values) if key else (self.values, self.keys)
+        probe = path
+        while True:
+            for positions in table:
+                if probe in positions:
+                    return positions[probe]
+            if not probe:
+                return (1, 1)
+            probe = probe[:-1]
+
+
+class _Report:
+    """Collects problems and notes while a script is read."""
+
+    def __init__(self, positions: _Positions) -> None:
+        self.positions = positions
+        self.problems: list[Problem] = []
+        self.notes: list[Problem] = []
+
+    def _make(self, path: KeyPath, message: str, key: bool, at: KeyPath | None = None) -> Problem:
+        line, column = self.positions.of(path if at is None else at, key=key)
+        return Problem(self.positions.file, line, column, format_path(path), message)
+
+    def error(
+        self, path: KeyPath, message: str, key: bool = False, at: KeyPath | None = None
+    ) -> None:
+        """Record a problem with the value (or, with `key`, the key) at `path`.
+
+        `at` places the position elsewhere than the path names, e.g. an unknown
+        key is reported on its mapping's path but at the key's own position.
+        """
+        self.problems.append(self._make(path, message, key, at))
+
+    def note(self, path: KeyPath, message: str) -> None:
+        self.notes.append(self._make(path, message, key=False))
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+class SpecReader:
+    """Reads one mapping of the script for an item type, reporting problems in place."""
+
+    def __init__(
+        self, data: Mapping[str, Any], path: KeyPath, report: _Report, language: str
+    ) -> None:
+        self.data = data
+        self.path = path
+        self.report = report
+        self.language = language
+
+    def at(self, where: str | int | tuple[str | int, ...]) -> SpecReader:
+        sub = where if isinstance(where, tuple) else (where,)
+        value: Any = self.data
+        for part in sub:
+            value = value[part]
+        return SpecReader(
+            value if isinstance(value, Mapping) else {}, self.path + sub, self.report, self.language
+        )
+
+    def error(self, where: str | int | tuple[str | int, ...] | None, message: str) -> None:
+        sub: KeyPath = () if where is None else where if isinstance(where, tuple) else (where,)
+        self.report.error(self.path + sub, message)
+
+    def check_keys(self, allowed: frozenset[str]) -> bool:
+        ok = True
+        for key in self.data:
+            if key in allowed:
+                continue
+            ok = False
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
+            hint = (
+                f" (did you mean {close[0]!r}?)"
+                if close
+                else (f" (known keys: {', '.join(sorted(allowed))})")
+            )
+            self.report.error(
+                self.path, f"unknown key {key!r}{hint}", key=True, at=(*self.path, key)
+            )
+        return ok
+
+    def _get(self, key: str, required: bool, expected: str) -> Any:
+        if key not in self.data or self.data[key] is None:
+            if required:
+                self.report.error(self.path, f"missing required key {key!r} ({expected})")
+            return None
+        return self.data[key]
+
+    def text(
+        self,
+        key: str,
+        *,
+        required: bool = False,
+        default: str | None = None,
+        max_length: int = 1000,
+        strip: bool = True,
+    ) -> str | None:
+        value = self._get(key, required, "a text")
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.error(key, f"must be a text, not {_type_name(value)}")
+            return None
+        text = clean_text(str(value)) if strip else str(value).replace("\r\n", "\n")
+        if strip and not text:
+            self.error(key, "must not be empty")
+            return None
+        if len(text) > max_length:
+            self.error(key, f"is {len(text)} characters long; at most {max_length} fit")
+            return None
+        return text
+
+    def boolean(self, key: str, *, default: bool) -> bool:
+        value = self._get(key, False, "true or false")
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.error(key, f"must be true or false, not {value!r}")
+            return default
+        return value
+
+    def integer(self, key: str, *, default: int | None, minimum: int, maximum: int) -> int | None:
+        value = self._get(key, False, "a whole number")
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(key, f"must be a whole number, not {value!r}")
+            return None
+        if not minimum <= value <= maximum:
+            self.error(key, f"must be between {minimum} and {maximum}, not {value}")
+            return None
+        return value
+
+    def one_of(self, key: str, allowed: tuple[T, ...], *, default: T) -> T:
+        value = self._get(key, False, " or ".join(map(str, allowed)))
+        if value is None:
+            return default
+        if value not in allowed:
+            self.error(key, f"must be one of {', '.join(map(str, allowed))}, not {value!r}")
+            return default
+        return value  # type: ignore[no-any-return]
+
+    def sequence(self, key: str, *, required: bool = False) -> list[Any] | None:
+        value = self._get(key, required, "a list")
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            self.error(key, f"must be a list, not {_type_name(value)}")
+            return None
+        return value
+
+
+class _Composer:
+    """Turns YAML nodes into plain data, remembering every position."""
+
+    def __init__(self, loader: yaml.SafeLoader, positions: _Positions, report: _Report) -> None:
+        self.loader = loader
+        self.positions = positions
+        self.report = report
+        self.count = 0
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig(f"the file has more than {MAX_NODES} values (an alias bomb?)")
+        if len(path) > MAX_DEPTH:
+            raise _TooBig(f"the file nests deeper than {MAX_DEPTH} levels")
+        mark = node.start_mark
+        self.positions.values.setdefault(path, (mark.line + 1, mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node, deep=True)
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    self.report.error(path, f"a key must be a word, not {key!r}", key=True)
+                    continue
+                key = str(key)
+                key_path = (*path, key)
+                if key in result:
+                    km = key_node.start_mark
+                    self.positions.keys[(*key_path, "#dup")] = (km.line + 1, km.column + 1)
+                    self.report.error(
+                        path, f"key {key!r} appears twice", key=True, at=(*key_path, "#dup")
+                    )
+                    continue
+                km = key_node.start_mark
+                self.positions.keys[key_path] = (km.line + 1, km.column + 1)
+                result[key] = self.build(value_node, key_path)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        return self.loader.construct_object(node, deep=True)
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _compose(text: str, positions: _Positions, report: _Report) -> Any:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        return _Composer(loader, positions, report).build(node, ())
+    finally:
+        loader.dispose()
+
+
+def parse_script(text: str, filename: str = "sessions.yaml") -> Script:
+    """Check a script's text; raise `ScriptError` listing every problem."""
+    positions = _Positions(filename)
+    report = _Report(positions)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise ScriptError(
+            [Problem(filename, 1, 1, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB")]
+        )
+    try:
+        data = _compose(text, positions, report)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        raise ScriptError(
+            [Problem(filename, line, column, "", f"YAML syntax error: {what}")]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ScriptError([Problem(filename, 1, 1, "", f"YAML error: {exc}")]) from None
+    except (_TooBig, RecursionError) as exc:
+        message = str(exc) if isinstance(exc, _TooBig) else "the file nests too deeply"
+        raise ScriptError([Problem(filename, 1, 1, "", message)]) from None
+
+    sessions: dict[str, Session] = {}
+    if not isinstance(data, dict):
+        report.error((), "the file must start with 'sessions:', a mapping of session ids")
+    else:
+        SpecReader(data, (), report, "en").check_keys(frozenset({"sessions"}))
+        raw_sessions = data.get("sessions")
+        if not isinstance(raw_sessions, dict) or not raw_sessions:
+            report.error(("sessions",), "needs at least one session: 'sessions:' then an id")
+        else:
+            for session_id, raw in raw_sessions.items():
+                session = _read_session(session_id, raw, ("sessions", session_id), report)
+                if session is not None:
+                    sessions[session_id] = session
+    if report.problems:
+        raise ScriptError(report.problems)
+    return Script(path=filename, sessions=sessions, notes=tuple(report.notes))
+
+
+def load_script(path: str | Path) -> Script:
+    """Read and check a script file; raise `ScriptError` when it cannot be used."""
+    path = Path(path)
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScriptError(
+            [Problem(name, 1, 1, "", "file not found; give the path of your sessions.yaml")]
+        ) from None
+    except OSError as exc:
+        raise ScriptError(
+            [Problem(name, 1, 1, "", f"cannot read the file: {exc.strerror}")]
+        ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScriptError(
+            [Problem(name, 1, 1, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB")]
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScriptError(
+            [Problem(name, line, 1, "", "the file is not UTF-8 text; save it as UTF-8")]
+        ) from None
+    return parse_script(text, name)
+
+
+def _read_session(session_id: str, raw: Any, path: KeyPath, report: _Report) -> Session | None:
+    if not ID_PATTERN.fullmatch(session_id):
+        report.error(
+            path, f"session id {session_id!r} may hold only a-z, 0-9, '-' and '_'", key=True
+        )
+    if not isinstance(raw, dict):
+        report.error(
+            path, f"a session is a mapping with title, language and items, not {_type_name(raw)}"
+        )
+        return None
+    spec = SpecReader(raw, path, report, "en")
+    spec.check_keys(frozenset({"title", "language", "items"}))
+    title = spec.text("title", required=True, max_length=200)
+    language = spec.one_of("language", LANGUAGES, default="en")
+    spec.language = language
+    raw_items = spec.sequence("items", required=True)
+    items: list[Item] = []
+    if raw_items is not None and not raw_items:
+        spec.error("items", "a session needs at least one item")
+    seen: dict[str, int] = {}
+    for index, raw_item in enumerate(raw_items or []):
+        item_path = (*path, "items", index)
+        raw_id = raw_item.get("id", f"item-{index + 1}") if isinstance(raw_item, dict) else None
+        if isinstance(raw_id, str) and raw_id in seen:
+            report.error(
+                (*item_path, "id"),
+                f"id {raw_id!r} is already used by items[{seen[raw_id]}]; ids must be unique",
+            )
+            continue
+        if isinstance(raw_id, str):
+            seen[raw_id] = index
+        item = _read_item(index, raw_item, item_path, report, language)
+        if item is not None:
+            items.append(item)
+    if title is None or raw_items is None:
+        return None
+    return Session(id=session_id, title=title, language=language, items=tuple(items))
+
+
+def _read_item(index: int, raw: Any, path: KeyPath, report: _Report, language: str) -> Item | None:
+    known = ", ".join(sorted(REGISTRY))
+    if not isinstance(raw, dict):
+        report.error(path, f"an item is a mapping starting with 'type:' ({known})")
+        return None
+    type_name = raw.get("type")
+    if type_name is None:
+        report.error(path, f"missing required key 'type' (one of {known})")
+        return None
+    cls = REGISTRY.get(type_name) if isinstance(type_name, str) else None
+    if cls is None:
+        close = difflib.get_close_matches(str(type_name), sorted(REGISTRY), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        report.error((*path, "type"), f"unknown type {type_name!r} ({hint}known types: {known})")
+        return None
+    body = {k: v for k, v in raw.items() if k != "type"}
+    spec = SpecReader(body, path, report, language)
+    keys_ok = spec.check_keys(cls.keys)
+    item_id = _item_id(spec, index, cls, report)
+    item = cls.parse(spec, item_id or f"item-{index + 1}")
+    return item if keys_ok and item_id is not None else None
+
+
+def _item_id(spec: SpecReader, index: int, cls: type[Item], report: _Report) -> str | None:
+    raw_id = spec.data.get("id")
+    if raw_id is None:
+        generated = f"item-{index + 1}"
+        if cls.is_question:
+            report.note(
+                spec.path,
+                f"no id: using {generated!r}, which changes if items move; "
+                "give the question an 'id' to keep results comparable",
+            )
+        return generated
+    if not isinstance(raw_id, str) or not ID_PATTERN.fullmatch(raw_id):
+        spec.error("id", f"id {raw_id!r} may hold only a-z, 0-9, '-' and '_' (at most 60)")
+        return None
+    return raw_id
+
+
+def session_from_spec(data: Mapping[str, Any]) -> Session:
+    """Rebuild a session from `Session.to_spec()` data (a room's own copy)."""
+    session_id = str(data.get("id", ""))
+    wrapped = yaml.safe_dump(
+        {"sessions": {session_id: {k: v for k, v in data.items() if k != "id"}}},
+        allow_unicode=True,
+        sort_keys=False,
+    )
+    script = parse_script(wrapped, f"<room copy of {session_id}>")
+    return script.sessions[session_id]
+
+
+def iter_questions(session: Session) -> Iterator[Question]:
+    for item in session.items:
+        if isinstance(item, Question):
+            yield item

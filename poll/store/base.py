@@ -1,0 +1,277 @@
+"""The store contract: what every store keeps, checks atomically and signals.
+
+A store holds the truth about rooms (live runs of a session) and their
+responses. It knows nothing of HTTP, HTML or item types: it keeps `Answer`
+values, counts their keys and applies the voting rules that must hold under
+concurrency (question current and open, one answer per participant unless
+appending, change allowed, retried submissions counted once) in one atomic
+step. Rules that need no atomicity (is the answer valid for the question?)
+live in `poll.rooms`.
+
+Every change bumps the room's `version` and signals "room R changed, version
+V" to subscribers in every process that shares the store; subscribers read the
+state again, since a signal carries no data and may be missed.
+
+    Store (this module)
+    ├── SqliteStore   sqlite:///path/poll.db   one process, durable, the default
+    └── RedisStore    redis://host:6379/0      many processes and hosts
+
+Both pass the one contract suite in tests/store/.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from poll.questions.base import Aggregate, Answer
+
+QuestionStatus = Literal["pending", "open", "closed"]
+
+#: What a vote attempt came to. Only "saved" and "duplicate" mean the answer
+#: is stored; the others are refusals that `poll.rooms` turns into messages.
+VoteStatus = Literal[
+    "saved",  # stored now
+    "duplicate",  # this submission id was stored before: nothing changed, still a success
+    "room_ended",  # the run is over
+    "not_current",  # the question is not the facilitator's current item
+    "closed",  # the question is current but not open (not yet opened, or closed)
+    "no_change",  # the participant answered already and allow_change is false
+    "too_many",  # append mode: the participant has max_entries answers already
+]
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked (connection lost, disk full, …).
+
+    `retry` says whether the same call may succeed later (a vote may be sent
+    again with the same submission id: it will not be counted twice).
+    """
+
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+class RoomNotFound(StoreError):
+    def __init__(self, room_id: str) -> None:
+        super().__init__(f"no room with id {room_id!r}", retry=False)
+        self.room_id = room_id
+
+
+@dataclass(frozen=True)
+class RoomState:
+    """A room as stored: everything but the session copy and the responses."""
+
+    id: str  # unique for ever; used in keys
+    code: str  # 7 digits, unique among rooms that have not ended
+    session_id: str
+    created_at: datetime  # UTC
+    ended_at: datetime | None
+    current: int  # index of the current item in the session copy
+    current_question: str | None  # id of the current item when it is a question
+    questions: Mapping[str, QuestionStatus]  # every question of the session copy
+    shown: frozenset[str]  # questions whose results are shown
+    version: int
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_at is not None
+
+
+@dataclass(frozen=True)
+class RoomPatch:
+    """A change to a room's state, applied atomically; None leaves a field as it is."""
+
+    current: int | None = None
+    # Set together with `current`: the id of the item there if it is a question,
+    # else None. (Stores check votes against it without knowing the session.)
+    current_question: str | None = None
+    statuses: Mapping[str, QuestionStatus] = field(default_factory=dict)
+    shown: Mapping[str, bool] = field(default_factory=dict)
+    end: bool = False
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One submission from a participant, already validated against its question."""
+
+    question_id: str
+    participant: str  # pseudonymous id from the signed cookie
+    submission_id: str  # made by the client; a retry carries the same one
+    answer: Answer
+    mode: Literal["replace", "append"]
+    max_entries: int  # append mode: entries one participant may have
+    allow_change: bool  # replace mode: may an existing answer be replaced?
+
+
+@dataclass(frozen=True)
+class VoteOutcome:
+    status: VoteStatus
+    version: int  # the room version after the vote (unchanged on refusal)
+
+    @property
+    def stored(self) -> bool:
+        return self.status in ("saved", "duplicate")
+
+
+@dataclass(frozen=True)
+class Response:
+    """One stored answer, as exported. `ref` identifies it within its room."""
+
+    room_id: str
+    question_id: str
+    participant: str
+    ref: str
+    answer: Answer
+    answered_at: datetime  # UTC
+    hidden: bool
+
+
+class Subscription(ABC):
+    """Change signals for one room: iterate to receive versions as they come.
+
+    Signals may be merged or missed (after a reconnect a store sends one with
+    the current version): treat each as "read the room again".
+    """
+
+    @abstractmethod
+    def __aiter__(self) -> AsyncIterator[int]: ...
+
+
+class Store(ABC):
+    """The contract. All times are timezone-aware UTC."""
+
+    #: "sqlite" or "redis", for health reports and logs.
+    kind: str
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect, create the schema if needed. Raises StoreError with a clear reason."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Flush pending writes, stop background tasks, close connections."""
+
+    @abstractmethod
+    async def health(self) -> dict[str, Any]:
+        """{"kind": ..., "ok": bool, ...details}; never raises."""
+
+    # Rooms -----------------------------------------------------------------
+
+    @abstractmethod
+    async def create_room(
+        self,
+        *,
+        session_id: str,
+        session_spec: Mapping[str, Any],
+        question_ids: list[str],
+        new_code: Callable[[], str],
+    ) -> RoomState:
+        """Create a room at item 0 with every question pending.
+
+        Calls `new_code()` until it gets a code no unended room has; the
+        check and the claim are atomic.
+        """
+
+    @abstractmethod
+    async def room(self, room_id: str) -> RoomState:
+        """The room's state; RoomNotFound if there is none."""
+
+    @abstractmethod
+    async def room_by_code(self, code: str) -> RoomState | None:
+        """The unended room with this join code, if any."""
+
+    @abstractmethod
+    async def rooms(self) -> list[RoomState]:
+        """Every room, ended ones too, newest first."""
+
+    @abstractmethod
+    async def session_spec(self, room_id: str) -> dict[str, Any]:
+        """The room's own copy of its session (`Session.to_spec()` data)."""
+
+    @abstractmethod
+    async def update(self, room_id: str, patch: RoomPatch) -> RoomState:
+        """Apply `patch` atomically, bump the version, signal. RoomNotFound if none."""
+
+    # Votes and results -----------------------------------------------------
+
+    @abstractmethod
+    async def vote(self, room_id: str, vote: Vote) -> VoteOutcome:
+        """Check the rules and store the vote in one atomic, durable step.
+
+        Returns only after the vote is committed. Rules, in order: room not
+        ended; the question is the current one; it is open; a submission id
+        seen before for this participant and room → "duplicate"; replace mode:
+        an existing answer is replaced when allow_change (else "no_change"),
+        counters move from the old keys to the new ones; append mode: a new
+        entry unless the participant has max_entries already ("too_many").
+        """
+
+    @abstractmethod
+    async def reset_question(self, room_id: str, question_id: str) -> RoomState:
+        """Delete the question's answers and counters (not its status); bump, signal."""
+
+    @abstractmethod
+    async def set_hidden(self, room_id: str, question_id: str, ref: str, hidden: bool) -> bool:
+        """Hide or show one free text (moderation); False if no such response."""
+
+    @abstractmethod
+    async def aggregates(self, room_id: str) -> dict[str, Aggregate]:
+        """Counters of every question that has answers (others are absent)."""
+
+    @abstractmethod
+    async def answers_of(self, room_id: str, participant: str) -> dict[str, list[Answer]]:
+        """One participant's stored answers per question, oldest first."""
+
+    @abstractmethod
+    def responses(self, room_id: str) -> AsyncIterator[Response]:
+        """Every stored response of the room, for export, in answer order."""
+
+    # Live ------------------------------------------------------------------
+
+    @abstractmethod
+    def subscribe(self, room_id: str) -> AbstractAsyncContextManager[Subscription]:
+        """Change signals for the room, from every process; always unsubscribes on exit."""
+
+    @abstractmethod
+    async def set_presence(self, room_id: str, process_id: str, count: int) -> None:
+        """This process has `count` participants connected to the room.
+
+        Entries not refreshed for `PRESENCE_TTL` seconds no longer count (a
+        process that died). A changed total signals the room.
+        """
+
+    @abstractmethod
+    async def presence(self, room_id: str) -> int:
+        """Participants connected to the room, summed over live processes."""
+
+    # Housekeeping ----------------------------------------------------------
+
+    @abstractmethod
+    async def purge(self, ended_before: datetime) -> list[str]:
+        """Delete rooms that ended before this time, with all their answers; their ids."""
+
+
+#: Seconds after which a process's presence report no longer counts.
+PRESENCE_TTL = 30.0
+
+
+def open_store(url: str) -> Store:
+    """The store for a URL: `sqlite:///path/poll.db` or `redis://host:port/db`."""
+    if url.startswith("sqlite:"):
+        from poll.store.sqlite import SqliteStore
+
+        return SqliteStore.from_url(url)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from poll.store.redis import RedisStore
+
+        return RedisStore.from_url(url)
+    raise StoreError(
+        f"unknown store URL {url!r}: use sqlite:///PATH/poll.db or redis://HOST:PORT/DB",
+        retry=False,
+    )
