@@ -140,6 +140,10 @@ class Question(Item):
         """How many answers one participant may have stored for this question."""
         return 1
 
+    def answer_options(self) -> list[tuple[str, str]]:
+        """The fixed answers a participant picks from, as (id, label); none for free text."""
+        return []
+
     @abstractmethod
     def validate(self, raw: object) -> Answer:
         """Check a participant's raw answer (decoded JSON or form data).

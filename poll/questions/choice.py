@@ -150,6 +150,9 @@ class Choice(Question):
             spec["max_choices"] = self.max_choices
         return spec
 
+    def answer_options(self) -> list[tuple[str, str]]:
+        return [(o.id, o.label) for o in self.options]
+
     @property
     def choice_limit(self) -> int:
         if not self.multiple:

@@ -48,7 +48,7 @@ class YesNo(Question):
     def to_spec(self) -> dict[str, Any]:
         return self.common_spec()
 
-    def options(self) -> list[tuple[str, str]]:
+    def answer_options(self) -> list[tuple[str, str]]:
         return [("yes", self.yes_label), ("no", self.no_label)]
 
     def validate(self, raw: object) -> Answer:
@@ -69,10 +69,10 @@ class YesNo(Question):
                     "count": aggregate.counts.get(key, 0),
                     "percent": percentage(aggregate.counts.get(key, 0), total),
                 }
-                for key, label in self.options()
+                for key, label in self.answer_options()
             ],
         }
 
     def csv_values(self, answer: Answer) -> list[str]:
-        labels = dict(self.options())
+        labels = dict(self.answer_options())
         return [labels.get(key, key) for key in answer.keys]

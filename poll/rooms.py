@@ -1,0 +1,452 @@
+"""Rooms: live runs of a session, and the rules of taking part in one.
+
+A `Room` wraps a store's `RoomState` with the room's own copy of its session,
+so that editing `sessions.yaml` later changes no past run. The facilitator's
+operations (move, open, close, reveal, reset, moderate, end) and the
+participants' votes go through it; it validates answers with their question
+type, leaves the atomic checks to the store, and turns every refusal into a
+`RoomError` whose message a participant can read once translated.
+
+    RoomError
+    ├── UnknownRoom        no such room or code
+    ├── RoomEnded          the run is over
+    ├── NotCurrent         the question is not on screen now
+    ├── VotingClosed       the question is not open (not yet, or any more)
+    ├── ChangeNotAllowed   answered already; allow_change is false
+    ├── TooManyAnswers     open text: max_answers reached
+    ├── InvalidAnswer      the answer does not fit the question
+    └── StoreUnavailable   not saved now; the client may retry (same submission id)
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from poll.questions import Aggregate, AnswerRefused, Item, Question, Slide
+from poll.questions.choice import Choice
+from poll.questions.open import Open
+from poll.script import Script, Session, session_from_spec
+from poll.store.base import (
+    QuestionStatus,
+    RoomNotFound,
+    RoomPatch,
+    RoomState,
+    Store,
+    StoreError,
+    Vote,
+)
+
+Audience = Literal["participant", "projector", "console"]
+AUDIENCES: tuple[Audience, ...] = ("participant", "projector", "console")
+
+CODE_DIGITS = 7
+# Client-made ids: short and plain, since they end up in store keys.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class RoomError(Exception):
+    """A refusal a participant or facilitator can read.
+
+    `message` is English with `{name}` placeholders and doubles as the msgid
+    of the translation catalogues; `params` fill it in. `retry` says whether
+    sending the same thing again later may succeed.
+    """
+
+    message: ClassVar[str] = "Something went wrong."
+    retry: ClassVar[bool] = False
+
+    def __init__(self, message: str | None = None, **params: object) -> None:
+        if message is not None:
+            self.message = message  # type: ignore[misc]
+        self.params = params
+        super().__init__(self.message.format(**params))
+
+
+class UnknownRoom(RoomError):
+    message = "There is no session with code {code}. Check the code on the screen."
+
+
+class RoomEnded(RoomError):
+    message = "This session has ended. Thank you for taking part!"
+
+
+class NotCurrent(RoomError):
+    message = "This question is no longer open; the screen has moved on."
+
+
+class VotingClosed(RoomError):
+    message = "Voting for this question is closed."
+
+
+class NotYetOpen(VotingClosed):
+    message = "Voting for this question has not started yet."
+
+
+class ChangeNotAllowed(RoomError):
+    message = "You have already answered; this question does not allow changes."
+
+
+class TooManyAnswers(RoomError):
+    message = "You have sent {limit} answers, the most this question takes."
+
+
+class InvalidAnswer(RoomError):
+    message = "This answer is not in a form poll understands."
+
+
+class StoreUnavailable(RoomError):
+    message = "Your answer was not saved. Trying again…"
+    retry = True
+
+
+@dataclass(frozen=True)
+class VoteReceipt:
+    """The store committed the vote (or had it already: a retried submission)."""
+
+    question_id: str
+    status: Literal["saved", "duplicate"]
+    version: int
+
+
+@dataclass(frozen=True)
+class RoomData:
+    """Everything a snapshot is built from, read once for all audiences."""
+
+    state: RoomState
+    aggregates: Mapping[str, Aggregate]
+    participants: int
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def display_code(code: str) -> str:
+    """`1234567` → `123 4567`: easier to read from the back of the room."""
+    return f"{code[:3]} {code[3:]}"
+
+
+def normalize_code(text: str) -> str | None:
+    """The 7 digits of a typed code (spaces and dashes allowed), or None."""
+    digits = re.sub(r"[\s\-.]", "", text)
+    return digits if re.fullmatch(rf"\d{{{CODE_DIGITS}}}", digits) else None
+
+
+class Rooms:
+    """Creates and finds rooms; one per process, sharing one store."""
+
+    def __init__(self, store: Store, script: Callable[[], Script]) -> None:
+        self.store = store
+        self._script = script
+        # Sessions are immutable per room: parse each room's copy once.
+        self._sessions: dict[str, Session] = {}
+
+    async def create(self, session_id: str) -> Room:
+        script = self._script()
+        session = script.sessions.get(session_id)
+        if session is None:
+            raise UnknownRoom("There is no session {session} in the script.", session=session_id)
+        try:
+            state = await self.store.create_room(
+                session_id=session_id,
+                session_spec=session.to_spec(),
+                question_ids=list(session.questions),
+                new_code=new_code,
+            )
+        except StoreError as exc:
+            raise StoreUnavailable("The store is not available: {reason}", reason=str(exc)) from exc
+        self._sessions[state.id] = session
+        return Room(self, state, session)
+
+    async def get(self, room_id: str) -> Room:
+        try:
+            state = await self.store.room(room_id)
+        except RoomNotFound:
+            raise UnknownRoom("There is no room {code}.", code=room_id) from None
+        return Room(self, state, await self._session(room_id))
+
+    async def by_code(self, code: str) -> Room | None:
+        digits = normalize_code(code)
+        if digits is None:
+            return None
+        state = await self.store.room_by_code(digits)
+        if state is None:
+            return None
+        return Room(self, state, await self._session(state.id))
+
+    async def list(self) -> list[RoomState]:
+        return await self.store.rooms()
+
+    async def _session(self, room_id: str) -> Session:
+        session = self._sessions.get(room_id)
+        if session is None:
+            session = session_from_spec(await self.store.session_spec(room_id))
+            self._sessions[room_id] = session
+        return session
+
+    def forget(self, room_id: str) -> None:
+        """Drop a cached session copy (after a purge)."""
+        self._sessions.pop(room_id, None)
+
+
+class Room:
+    """One live run of a session."""
+
+    def __init__(self, rooms: Rooms, state: RoomState, session: Session) -> None:
+        self._rooms = rooms
+        self.store = rooms.store
+        self.state = state
+        self.session = session
+
+    @property
+    def id(self) -> str:
+        return self.state.id
+
+    @property
+    def current_item(self) -> Item:
+        return self.session.items[self.state.current]
+
+    def question(self, question_id: str | None) -> Question:
+        """The question by id, or the current item when it is a question."""
+        qid = question_id or self.state.current_question
+        question = self.session.questions.get(qid or "")
+        if question is None:
+            raise NotCurrent("There is no question {question} in this session.", question=qid)
+        return question
+
+    async def refresh(self) -> RoomState:
+        self.state = await self.store.room(self.id)
+        return self.state
+
+    async def _apply(self, patch: RoomPatch) -> RoomState:
+        if self.state.ended:
+            raise RoomEnded()
+        self.state = await self.store.update(self.id, patch)
+        return self.state
+
+    # Facilitator -----------------------------------------------------------
+
+    async def go(self, index: int, *, open_question: bool = True) -> RoomState:
+        """Move to item `index` (clamped); a pending question there opens."""
+        await self.refresh()
+        index = max(0, min(index, len(self.session.items) - 1))
+        item = self.session.items[index]
+        statuses: dict[str, QuestionStatus] = {}
+        pending = isinstance(item, Question) and self.state.questions.get(item.id) == "pending"
+        if pending and open_question:
+            statuses[item.id] = "open"
+        return await self._apply(
+            RoomPatch(
+                current=index,
+                current_question=item.id if isinstance(item, Question) else None,
+                statuses=statuses,
+            )
+        )
+
+    async def next(self) -> RoomState:
+        await self.refresh()
+        return await self.go(self.state.current + 1)
+
+    async def previous(self) -> RoomState:
+        await self.refresh()
+        return await self.go(self.state.current - 1)
+
+    async def open_vote(self, question_id: str | None = None) -> RoomState:
+        question = self.question(question_id)
+        return await self._apply(RoomPatch(statuses={question.id: "open"}))
+
+    async def close_vote(self, question_id: str | None = None) -> RoomState:
+        question = self.question(question_id)
+        return await self._apply(RoomPatch(statuses={question.id: "closed"}))
+
+    async def show_results(self, question_id: str | None = None, shown: bool = True) -> RoomState:
+        question = self.question(question_id)
+        return await self._apply(RoomPatch(shown={question.id: shown}))
+
+    async def reset(self, question_id: str) -> RoomState:
+        question = self.question(question_id)
+        if self.state.ended:
+            raise RoomEnded()
+        self.state = await self.store.reset_question(self.id, question.id)
+        return self.state
+
+    async def moderate(self, question_id: str, ref: str, hidden: bool) -> bool:
+        question = self.question(question_id)
+        return await self.store.set_hidden(self.id, question.id, ref, hidden)
+
+    async def end(self) -> RoomState:
+        if self.state.ended:
+            return self.state
+        return await self._apply(RoomPatch(end=True))
+
+    # Participants ----------------------------------------------------------
+
+    async def vote(
+        self, participant: str, question_id: str, submission_id: str, raw: object
+    ) -> VoteReceipt:
+        """Validate and store one answer; raises a RoomError on refusal."""
+        if not (_TOKEN.fullmatch(participant) and _TOKEN.fullmatch(submission_id)):
+            raise InvalidAnswer()
+        question = self.session.questions.get(question_id)
+        if question is None:
+            raise NotCurrent()
+        try:
+            answer = question.validate(raw)
+        except AnswerRefused as refused:
+            raise InvalidAnswer(refused.message, **refused.params) from None
+        try:
+            outcome = await self.store.vote(
+                self.id,
+                Vote(
+                    question_id=question.id,
+                    participant=participant,
+                    submission_id=submission_id,
+                    answer=answer,
+                    mode=question.answer_mode,
+                    max_entries=question.max_entries,
+                    allow_change=question.allow_change,
+                ),
+            )
+        except RoomNotFound:
+            raise UnknownRoom(code=self.state.code) from None
+        except StoreError as exc:
+            raise StoreUnavailable() from exc
+        status = outcome.status
+        if status in ("saved", "duplicate"):
+            return VoteReceipt(question.id, status, outcome.version)
+        if status == "room_ended":
+            raise RoomEnded()
+        if status == "not_current":
+            raise NotCurrent()
+        if status == "closed":
+            await self.refresh()
+            if self.state.questions.get(question.id) == "pending":
+                raise NotYetOpen()
+            raise VotingClosed()
+        if status == "no_change":
+            raise ChangeNotAllowed()
+        if status == "too_many":
+            raise TooManyAnswers(limit=question.max_entries)
+        raise StoreUnavailable()
+
+    # Snapshots -------------------------------------------------------------
+
+    async def load(self) -> RoomData:
+        """Read state, counters and presence once; `view` builds any audience from it."""
+        state = await self.refresh()
+        aggregates = await self.store.aggregates(self.id)
+        participants = await self.store.presence(self.id)
+        return RoomData(state, aggregates, participants)
+
+    async def snapshot(self, audience: Audience, participant: str | None = None) -> dict[str, Any]:
+        data = await self.load()
+        view = self.view(data, audience)
+        if audience == "participant" and participant is not None:
+            view["mine"] = await self.mine(participant)
+        return view
+
+    async def mine(self, participant: str) -> list[dict[str, Any]]:
+        """The participant's own stored answers for the current question."""
+        qid = self.state.current_question
+        if qid is None:
+            return []
+        answers = await self.store.answers_of(self.id, participant)
+        return [answer.to_json() for answer in answers.get(qid, [])]
+
+    def view(self, data: RoomData, audience: Audience) -> dict[str, Any]:
+        """The snapshot one audience may see; pure, so a hub builds it once per change."""
+        state = data.state
+        item = self.session.items[state.current]
+        question = item if isinstance(item, Question) else None
+        aggregate = data.aggregates.get(item.id, Aggregate()) if question else None
+        shown = question is not None and question.id in state.shown
+        snapshot: dict[str, Any] = {
+            "audience": audience,
+            "version": state.version,
+            "room": {
+                "id": state.id,
+                "code": state.code,
+                "code_display": display_code(state.code),
+                "session_id": self.session.id,
+                "title": self.session.title,
+                "language": self.session.language,
+                "ended": state.ended,
+            },
+            "index": state.current,
+            "count": len(self.session.items),
+            "participants": data.participants,
+            "item": item_view(item),
+            "status": state.questions.get(item.id) if question else None,
+            "results_shown": shown,
+            "answers": aggregate.respondents if aggregate else 0,
+            "results": None,
+        }
+        if question is not None and aggregate is not None:
+            snapshot["results"] = _results_for(audience, question, aggregate, shown)
+        if audience == "console":
+            snapshot["items"] = [
+                {
+                    "index": index,
+                    "id": it.id,
+                    "type": it.type_name,
+                    "title": it.title,
+                    "status": state.questions.get(it.id) if it.is_question else None,
+                    "shown": it.id in state.shown,
+                    "answers": data.aggregates.get(it.id, Aggregate()).respondents,
+                }
+                for index, it in enumerate(self.session.items)
+            ]
+        return snapshot
+
+
+def _results_for(
+    audience: Audience, question: Question, aggregate: Aggregate, shown: bool
+) -> dict[str, Any] | None:
+    tally = question.tally(aggregate)
+    if audience == "console":
+        return tally
+    visible = shown or (audience == "projector" and question.results == "live")
+    if not visible:
+        return None
+    if audience == "participant":
+        # Participants see counts once shown, never other people's texts.
+        tally.pop("texts", None)
+        tally.pop("other_texts", None)
+        return tally
+    for key in ("texts", "other_texts"):
+        if key in tally:
+            tally[key] = [entry for entry in tally[key] if not entry["hidden"]]
+    if "texts" in tally:
+        tally["count"] = len(tally["texts"])
+    return tally
+
+
+def item_view(item: Item) -> dict[str, Any]:
+    """What clients need to show an item (no answers, no results)."""
+    view: dict[str, Any] = {"id": item.id, "type": item.type_name, "title": item.title}
+    if isinstance(item, Slide):
+        view["body_html"] = item.body_html
+        return view
+    assert isinstance(item, Question)
+    view.update(
+        prompt=item.prompt,
+        results=item.results,
+        allow_change=item.allow_change,
+        max_entries=item.max_entries,
+        options=[{"id": key, "label": label} for key, label in item.answer_options()],
+    )
+    if isinstance(item, Choice):
+        view.update(
+            multiple=item.multiple,
+            max_choices=item.max_choices,
+            choice_limit=item.choice_limit,
+            other=item.other,
+            other_label=item.other_label,
+        )
+    elif isinstance(item, Open):
+        view.update(max_length=item.max_length, max_answers=item.max_answers)
+    return view
