@@ -1,0 +1,692 @@
+"""The store contract (poll.store.base), run on every store.
+
+Each test reads as a facilitator's and participants' steps against one store;
+"two workers" are two store objects on the same database or Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import pytest
+from redis.asyncio import Redis
+
+from poll.questions.base import Aggregate, Answer
+from poll.store import (
+    RoomNotFound,
+    RoomPatch,
+    RoomState,
+    Store,
+    StoreError,
+    Subscription,
+    Vote,
+    open_store,
+)
+from poll.store._shared import Signals
+from poll.store.redis import RedisStore
+from poll.store.sqlite import SqliteStore
+from tests.conftest import redis_url
+from tests.store.conftest import Backend
+
+QUESTIONS = ["q1", "q2", "q3"]
+SPEC = {"id": "demo", "title": "Demo", "items": [{"type": "yesno", "id": "q1"}]}
+
+
+def codes(*values: str) -> Iterator[str]:
+    yield from values
+    while True:
+        yield f"{random.randrange(10**6, 10**7)}"
+
+
+async def new_room(store: Store, *code_values: str) -> RoomState:
+    code_source = codes(*code_values)
+    return await store.create_room(
+        session_id="demo",
+        session_spec=SPEC,
+        question_ids=list(QUESTIONS),
+        new_code=lambda: next(code_source),
+    )
+
+
+async def open_question(store: Store, room_id: str, question: str = "q1") -> RoomState:
+    return await store.update(
+        room_id,
+        RoomPatch(
+            current=QUESTIONS.index(question) + 1,
+            current_question=question,
+            statuses={question: "open"},
+        ),
+    )
+
+
+def ballot(
+    participant: str,
+    *keys: str,
+    text: str | None = None,
+    question: str = "q1",
+    submission: str | None = None,
+    mode: Literal["replace", "append"] = "replace",
+    max_entries: int = 1,
+    allow_change: bool = True,
+) -> Vote:
+    return Vote(
+        question_id=question,
+        participant=participant,
+        submission_id=submission or uuid.uuid4().hex,
+        answer=Answer(keys=keys, text=text),
+        mode=mode,
+        max_entries=max_entries,
+        allow_change=allow_change,
+    )
+
+
+async def recount(store: Store, room_id: str) -> dict[str, tuple[int, dict[str, int]]]:
+    """Respondents and key counts per question, counted again from the stored responses."""
+    people: dict[str, set[str]] = {}
+    counts: dict[str, Counter[str]] = {}
+    async for response in store.responses(room_id):
+        people.setdefault(response.question_id, set()).add(response.participant)
+        counts.setdefault(response.question_id, Counter()).update(response.answer.keys)
+    return {qid: (len(people[qid]), dict(counts[qid])) for qid in people}
+
+
+def tallies(aggregates: dict[str, Aggregate]) -> dict[str, tuple[int, dict[str, int]]]:
+    return {qid: (agg.respondents, dict(agg.counts)) for qid, agg in aggregates.items()}
+
+
+async def next_version(subscription: Subscription, at_least: int, within: float = 10.0) -> int:
+    """Wait for a signal of `at_least` or later (a generous bound, not a timing assertion)."""
+    signals = subscription.__aiter__()
+    async with contextlib.aclosing(signals), asyncio.timeout(within):  # type: ignore[type-var]
+        async for version in signals:
+            if version >= at_least:
+                return version
+    raise AssertionError("the subscription ended before the signal came")
+
+
+# Rooms ------------------------------------------------------------------------------
+
+
+async def test_a_new_room_starts_at_item_zero_with_every_question_pending(store: Store) -> None:
+    room = await new_room(store, "1234567")
+
+    assert room.code == "1234567"
+    assert room.current == 0 and room.current_question is None
+    assert dict(room.questions) == dict.fromkeys(QUESTIONS, "pending")
+    assert room.shown == frozenset() and not room.ended
+    assert room.created_at.tzinfo == UTC
+    assert await store.room(room.id) == room
+    assert await store.room_by_code("1234567") == room
+    assert await store.session_spec(room.id) == SPEC
+
+
+async def test_rooms_lists_every_room_newest_first(store: Store) -> None:
+    first = await new_room(store)
+    second = await new_room(store)
+    await store.update(first.id, RoomPatch(end=True))
+
+    ids = [room.id for room in await store.rooms()]
+
+    assert ids == [second.id, first.id]
+
+
+async def test_unknown_rooms_raise_room_not_found(store: Store) -> None:
+    for call in (
+        store.room("nope"),
+        store.session_spec("nope"),
+        store.update("nope", RoomPatch(current=1)),
+        store.vote("nope", ballot("p1", "yes")),
+        store.reset_question("nope", "q1"),
+        store.aggregates("nope"),
+    ):
+        with pytest.raises(RoomNotFound):
+            await call
+    assert await store.room_by_code("7654321") is None
+
+
+async def test_the_facilitator_moves_on_opens_and_shows_results(store: Store) -> None:
+    room = await new_room(store)
+
+    moved = await open_question(store, room.id, "q2")
+    shown = await store.update(
+        room.id, RoomPatch(statuses={"q2": "closed"}, shown={"q2": True, "q1": True})
+    )
+    hidden = await store.update(room.id, RoomPatch(shown={"q1": False}))
+
+    assert (moved.current, moved.current_question, moved.questions["q2"]) == (2, "q2", "open")
+    assert shown.questions["q2"] == "closed" and shown.shown == {"q1", "q2"}
+    assert hidden.shown == {"q2"} and hidden.current_question == "q2"
+    assert room.version < moved.version < shown.version < hidden.version
+    assert await store.room(room.id) == hidden
+
+
+async def test_moving_to_a_slide_clears_the_current_question(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+
+    state = await store.update(room.id, RoomPatch(current=0, current_question=None))
+
+    assert state.current == 0 and state.current_question is None
+
+
+async def test_a_patch_naming_an_unknown_question_is_refused(store: Store) -> None:
+    room = await new_room(store)
+
+    with pytest.raises(StoreError, match="no question 'zz'"):
+        await store.update(room.id, RoomPatch(statuses={"zz": "open"}))
+
+    assert await store.room(room.id) == room
+
+
+async def test_join_codes_are_unique_among_rooms_that_have_not_ended(store: Store) -> None:
+    first = await new_room(store, "1111111")
+    second = await new_room(store, "1111111", "2222222")
+    assert second.code == "2222222"
+
+    ended = await store.update(first.id, RoomPatch(end=True))
+    third = await new_room(store, "1111111")
+
+    assert ended.ended and ended.ended_at is not None and ended.ended_at.tzinfo == UTC
+    assert third.code == "1111111"
+    assert (await store.room_by_code("1111111")) == third
+    assert (await store.room(first.id)).code == "1111111"  # the ended run keeps its code
+
+
+async def test_many_rooms_created_at_once_get_distinct_codes(store: Store) -> None:
+    pool = ["3000001", "3000002", "3000003", "3000004", "3000005", "3000006"]
+
+    async def create() -> RoomState:
+        return await store.create_room(
+            session_id="demo",
+            session_spec=SPEC,
+            question_ids=QUESTIONS,
+            new_code=lambda: random.choice(pool),
+        )
+
+    rooms = await asyncio.gather(*(create() for _ in range(6)))
+
+    assert sorted(room.code for room in rooms) == pool
+
+
+# Votes ------------------------------------------------------------------------------------
+
+
+async def test_a_vote_is_saved_and_counted(store: Store) -> None:
+    room = await new_room(store)
+    opened = await open_question(store, room.id)
+
+    outcome = await store.vote(room.id, ballot("alice", "yes"))
+
+    assert outcome.status == "saved" and outcome.stored
+    assert outcome.version == opened.version + 1
+    assert tallies(await store.aggregates(room.id)) == {"q1": (1, {"yes": 1})}
+    assert await store.answers_of(room.id, "alice") == {"q1": [Answer(keys=("yes",))]}
+    assert await store.answers_of(room.id, "bob") == {}
+    assert (await store.room(room.id)).version == outcome.version
+
+
+async def test_a_retried_submission_is_counted_once(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+    vote = ballot("alice", "yes", submission="sub-1")
+
+    outcomes = await asyncio.gather(*(store.vote(room.id, vote) for _ in range(20)))
+    again = await store.vote(room.id, vote)
+
+    assert sorted(o.status for o in outcomes).count("saved") == 1
+    assert {o.status for o in outcomes} == {"saved", "duplicate"}
+    assert again.status == "duplicate" and again.stored
+    assert tallies(await store.aggregates(room.id)) == {"q1": (1, {"yes": 1})}
+    assert len([r async for r in store.responses(room.id)]) == 1
+
+
+async def test_a_changed_answer_moves_the_counters(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+    await store.vote(room.id, ballot("alice", "a", "b"))
+    await store.vote(room.id, ballot("bob", "b"))
+
+    changed = await store.vote(room.id, ballot("alice", "c"))
+
+    assert changed.status == "saved"
+    assert tallies(await store.aggregates(room.id)) == {"q1": (2, {"b": 1, "c": 1})}
+    assert await store.answers_of(room.id, "alice") == {"q1": [Answer(keys=("c",))]}
+    assert tallies(await store.aggregates(room.id)) == await recount(store, room.id)
+
+
+async def test_answers_in_any_script_survive_exactly(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+    text = 'Zoë zegt "ja" 👍 \\ {x} \x1f'
+
+    await store.vote(room.id, ballot("zoë-👩‍🔬", "optie-é", "🍕", text=text))
+
+    assert await store.answers_of(room.id, "zoë-👩‍🔬") == {
+        "q1": [Answer(keys=("optie-é", "🍕"), text=text)]
+    }
+    aggregate = (await store.aggregates(room.id))["q1"]
+    assert dict(aggregate.counts) == {"optie-é": 1, "🍕": 1}
+    assert [t.text for t in aggregate.texts] == [text]
+
+
+async def test_no_change_when_the_question_does_not_allow_it(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+    first = await store.vote(room.id, ballot("alice", "yes", allow_change=False))
+
+    refused = await store.vote(room.id, ballot("alice", "no", allow_change=False))
+
+    assert refused.status == "no_change" and not refused.stored
+    assert refused.version == first.version
+    assert await store.answers_of(room.id, "alice") == {"q1": [Answer(keys=("yes",))]}
+    assert tallies(await store.aggregates(room.id)) == {"q1": (1, {"yes": 1})}
+
+
+async def test_append_mode_keeps_entries_up_to_the_limit(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+
+    def entry(text: str) -> Vote:
+        return ballot("alice", text=text, mode="append", max_entries=3)
+
+    statuses = [(await store.vote(room.id, entry(t))).status for t in ("one", "two", "three")]
+    too_many = await store.vote(room.id, entry("four"))
+    other = await store.vote(room.id, ballot("bob", text="bob's", mode="append", max_entries=3))
+
+    assert statuses == ["saved"] * 3
+    assert too_many.status == "too_many" and not too_many.stored
+    assert other.status == "saved"
+    aggregate = (await store.aggregates(room.id))["q1"]
+    assert aggregate.respondents == 2
+    assert [t.text for t in aggregate.texts] == ["one", "two", "three", "bob's"]
+    assert len({t.ref for t in aggregate.texts}) == 4
+    assert [a.text for a in (await store.answers_of(room.id, "alice"))["q1"]] == [
+        "one",
+        "two",
+        "three",
+    ]
+
+
+async def test_concurrent_appends_never_exceed_the_limit(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+
+    outcomes = await asyncio.gather(
+        *(
+            store.vote(room.id, ballot("alice", text=f"idea {i}", mode="append", max_entries=3))
+            for i in range(30)
+        )
+    )
+
+    assert Counter(o.status for o in outcomes) == {"saved": 3, "too_many": 27}
+    assert (await store.aggregates(room.id))["q1"].respondents == 1
+
+
+@pytest.mark.parametrize(
+    "patch, expected",
+    [
+        (RoomPatch(current=2, current_question="q2", statuses={"q2": "open"}), "not_current"),
+        (RoomPatch(current=0, current_question=None), "not_current"),
+        (RoomPatch(statuses={"q1": "closed"}), "closed"),
+        (RoomPatch(statuses={"q1": "pending"}), "closed"),
+        (RoomPatch(end=True), "room_ended"),
+    ],
+)
+async def test_votes_are_refused_unless_the_question_is_current_and_open(
+    store: Store, patch: RoomPatch, expected: str
+) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+    await store.vote(room.id, ballot("alice", "yes"))
+    before = await store.update(room.id, patch)
+
+    outcome = await store.vote(room.id, ballot("bob", "no"))
+    change = await store.vote(room.id, ballot("alice", "no"))
+
+    assert (outcome.status, change.status) == (expected, expected)
+    assert outcome.version == before.version and not outcome.stored
+    assert await store.room(room.id) == before
+    assert tallies(await store.aggregates(room.id)) == {"q1": (1, {"yes": 1})}
+    assert await store.answers_of(room.id, "bob") == {}
+
+
+async def test_a_vote_before_any_question_is_opened_is_refused(store: Store) -> None:
+    room = await new_room(store)
+
+    outcome = await store.vote(room.id, ballot("alice", "yes"))
+
+    assert outcome.status == "not_current"
+    assert await store.aggregates(room.id) == {}
+
+
+async def test_two_thousand_participants_vote_and_change_at_once(store: Store) -> None:
+    """The counters kept with each vote equal a recount of the stored answers, exactly."""
+    room = await new_room(store)
+    await open_question(store, room.id)
+    rng = random.Random(42)
+    options = ["a", "b", "c", "d"]
+
+    async def participant(n: int) -> list[str]:
+        first = ballot(f"p{n}", *rng.sample(options, rng.randint(1, 2)))
+        second = ballot(f"p{n}", *rng.sample(options, rng.randint(0, 3)), text=f"t{n}")
+        statuses = [(await store.vote(room.id, first)).status]
+        # A flaky phone retries its change while sending it.
+        retries = await asyncio.gather(store.vote(room.id, second), store.vote(room.id, second))
+        return statuses + sorted(o.status for o in retries)
+
+    results = await asyncio.gather(*(participant(n) for n in range(2000)))
+
+    assert all(r == ["saved", "duplicate", "saved"] for r in results)
+    aggregates = await store.aggregates(room.id)
+    assert aggregates["q1"].respondents == 2000
+    assert len(aggregates["q1"].texts) == 2000
+    assert tallies(aggregates) == await recount(store, room.id)
+    responses = [r async for r in store.responses(room.id)]
+    assert len(responses) == 2000 and all(r.answer.text for r in responses)
+
+
+# Results, moderation, reset ------------------------------------------------------------
+
+
+async def test_set_hidden_hides_and_shows_one_free_text(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+    await store.vote(room.id, ballot("alice", text="nice"))
+    await store.vote(room.id, ballot("bob", text="rude"))
+    rude = (await store.aggregates(room.id))["q1"].texts[1]
+    version = (await store.room(room.id)).version
+
+    assert await store.set_hidden(room.id, "q1", rude.ref, True)
+    texts = (await store.aggregates(room.id))["q1"].texts
+    exported = {r.answer.text: r.hidden async for r in store.responses(room.id)}
+    assert await store.set_hidden(room.id, "q1", rude.ref, False)
+
+    assert [(t.text, t.hidden) for t in texts] == [("nice", False), ("rude", True)]
+    assert exported == {"nice": False, "rude": True}
+    assert not (await store.aggregates(room.id))["q1"].texts[1].hidden
+    assert (await store.room(room.id)).version == version + 2
+    assert not await store.set_hidden(room.id, "q2", rude.ref, True)  # another question's
+    assert not await store.set_hidden(room.id, "q1", "999999", True)
+    assert not await store.set_hidden(room.id, "q1", "not-a-ref", True)
+
+
+async def test_reset_question_deletes_its_answers_but_keeps_its_status(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id, "q2")
+    await store.vote(room.id, ballot("alice", "yes", question="q2"))
+    await open_question(store, room.id, "q1")
+    await store.vote(room.id, ballot("alice", "yes", text="hi"))
+    await store.vote(room.id, ballot("bob", "no"))
+
+    state = await store.reset_question(room.id, "q1")
+
+    assert state.questions["q1"] == "open" and state.current_question == "q1"
+    assert tallies(await store.aggregates(room.id)) == {"q2": (1, {"yes": 1})}
+    assert await store.answers_of(room.id, "alice") == {"q2": [Answer(keys=("yes",))]}
+    again = await store.vote(room.id, ballot("alice", "no"))
+    assert again.status == "saved"
+    assert tallies(await store.aggregates(room.id)) == {
+        "q2": (1, {"yes": 1}),
+        "q1": (1, {"no": 1}),
+    }
+    assert tallies(await store.aggregates(room.id)) == await recount(store, room.id)
+
+
+async def test_responses_export_every_answer_in_order_with_utc_times(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    for n in range(1200):  # more than one export chunk
+        await store.vote(room.id, ballot(f"p{n}", "yes" if n % 2 else "no"))
+    await store.vote(room.id, ballot("p0", "yes", text="changed"))
+
+    responses = [r async for r in store.responses(room.id)]
+
+    assert len(responses) == 1200
+    assert [r.participant for r in responses] == [f"p{n}" for n in range(1, 1200)] + ["p0"]
+    assert responses[-1].answer == Answer(keys=("yes",), text="changed")
+    assert all(r.answered_at.tzinfo == UTC and r.answered_at >= before for r in responses)
+    assert all(r.room_id == room.id and r.question_id == "q1" for r in responses)
+    assert len({r.ref for r in responses}) == 1200
+
+
+# Several workers, restarts ------------------------------------------------------------------
+
+
+async def test_two_workers_see_each_others_votes_and_signals(backend: Backend) -> None:
+    one = await backend.open_store()
+    two = await backend.open_store()
+    room = await new_room(one)
+    await open_question(two, room.id)
+
+    async with one.subscribe(room.id) as changes:
+        outcome = await two.vote(room.id, ballot("alice", "yes"))
+        seen = await next_version(changes, outcome.version)
+        update = await one.update(room.id, RoomPatch(shown={"q1": True}))
+        async with two.subscribe(room.id) as other:
+            more = await one.vote(room.id, ballot("bob", "no"))
+            assert await next_version(other, more.version) >= more.version
+
+    assert seen >= outcome.version and update.version > outcome.version
+    assert tallies(await one.aggregates(room.id)) == {"q1": (2, {"yes": 1, "no": 1})}
+    assert tallies(await two.aggregates(room.id)) == {"q1": (2, {"yes": 1, "no": 1})}
+    assert await two.room(room.id) == await one.room(room.id)
+
+
+async def test_a_slow_subscriber_gets_the_latest_version_not_a_backlog(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+
+    async with store.subscribe(room.id) as changes:
+        outcomes = [await store.vote(room.id, ballot(f"p{n}", "yes")) for n in range(50)]
+        latest = await next_version(changes, outcomes[-1].version)
+
+    assert latest == outcomes[-1].version
+
+
+async def test_signals_keep_only_the_newest_unread_version() -> None:
+    signals = Signals("room")
+    for version in (3, 9, 5):
+        signals.put(version)
+
+    received = await next_version(signals, 0)
+    signals.put(10)
+    signals.close()
+
+    assert received == 9
+    assert [v async for v in signals] == []  # closed: pending signals are dropped
+
+
+async def test_everything_survives_close_and_reopen(backend: Backend) -> None:
+    store = await backend.open_store()
+    room = await new_room(store, "5550001")
+    await open_question(store, room.id)
+    await store.vote(room.id, ballot("alice", "a", text="first"))
+    await store.vote(room.id, ballot("bob", "b"))
+    await store.vote(room.id, ballot("alice", "b", text="second"))
+    state = await store.room(room.id)
+    responses = [r async for r in store.responses(room.id)]
+    aggregates = await store.aggregates(room.id)
+    await store.close()
+
+    reopened = await backend.open_store()
+
+    assert await reopened.room(room.id) == state
+    assert await reopened.room_by_code("5550001") == state
+    assert [r async for r in reopened.responses(room.id)] == responses
+    assert await reopened.aggregates(room.id) == aggregates
+    assert (await reopened.vote(room.id, ballot("carol", "a"))).status == "saved"
+
+
+async def test_a_closed_store_refuses_work_clearly(backend: Backend) -> None:
+    store = await backend.open_store()
+    await store.close()
+
+    with pytest.raises(StoreError, match="not open"):
+        await store.room("any")
+
+
+# Presence ------------------------------------------------------------------------------
+
+
+async def test_presence_sums_live_processes_and_forgets_silent_ones(backend: Backend) -> None:
+    one = await backend.open_store()
+    two = await backend.open_store()
+    room = await new_room(one)
+
+    async with one.subscribe(room.id) as changes:
+        await one.set_presence(room.id, "worker-1", 3)
+        await next_version(changes, room.version)  # a changed total signals
+        await two.set_presence(room.id, "worker-2", 4)
+        assert await one.presence(room.id) == 7
+        assert await two.presence(room.id) == 7
+
+    backend.clock.advance(20)
+    await one.set_presence(room.id, "worker-1", 5)
+    backend.clock.advance(15)  # worker-2 silent for 35 s, longer than PRESENCE_TTL
+
+    assert await one.presence(room.id) == 5
+    assert await two.presence(room.id) == 5
+
+
+# Housekeeping -----------------------------------------------------------------------------
+
+
+async def test_purge_deletes_rooms_that_ended_before_the_cutoff(store: Store) -> None:
+    old = await new_room(store, "4440001")
+    await open_question(store, old.id)
+    await store.vote(old.id, ballot("alice", "yes", text="bye"))
+    await store.update(old.id, RoomPatch(end=True))
+    running = await new_room(store, "4440002")
+
+    nothing = await store.purge(datetime.now(UTC) - timedelta(hours=1))
+    purged = await store.purge(datetime.now(UTC) + timedelta(seconds=1))
+
+    assert nothing == [] and purged == [old.id]
+    with pytest.raises(RoomNotFound):
+        await store.room(old.id)
+    with pytest.raises(RoomNotFound):
+        await store.aggregates(old.id)
+    assert [room.id for room in await store.rooms()] == [running.id]
+    assert (await new_room(store, "4440001")).code == "4440001"
+
+
+async def test_purge_leaves_no_redis_key_of_the_room(backend: Backend) -> None:
+    if backend.kind != "redis":
+        pytest.skip("Redis keys only")
+    store = await backend.open_store()
+    room = await new_room(store, "4440003")
+    await open_question(store, room.id)
+    await store.vote(room.id, ballot("alice", "yes", text="x"))
+    await store.set_presence(room.id, "w", 1)
+    await store.update(room.id, RoomPatch(end=True))
+    await store.purge(datetime.now(UTC) + timedelta(seconds=1))
+
+    admin = Redis.from_url(redis_url())
+    try:
+        left = [key.decode() async for key in admin.scan_iter(match=f"{backend.prefix}:*")]
+    finally:
+        await admin.aclose()
+
+    assert [key for key in left if room.id in key] == []
+    assert not [key for key in left if ":code:" in key]
+
+
+async def test_health_reports_the_kind_and_ok(store: Store) -> None:
+    health = await store.health()
+
+    assert health["kind"] == store.kind and health["ok"] is True
+
+
+# Redis only: losing the pub/sub connection -------------------------------------------------
+
+
+async def test_changes_still_arrive_after_the_pubsub_connection_is_killed(
+    backend: Backend,
+) -> None:
+    if backend.kind != "redis":
+        pytest.skip("Redis pub/sub only")
+    store = await backend.open_store()
+    room = await new_room(store)
+    await open_question(store, room.id)
+    admin = Redis.from_url(redis_url(), decode_responses=True)
+    try:
+        async with store.subscribe(room.id) as changes:
+            first = await store.vote(room.id, ballot("p0", "yes"))
+            await next_version(changes, first.version)
+
+            killed = 0
+            for client in await admin.client_list(_type="pubsub"):
+                if client["name"] == backend.prefix:
+                    killed += await admin.client_kill_filter(_id=client["id"])
+            assert killed >= 1
+
+            # Keep voting until a signal of the latest vote arrives: signals sent
+            # while the reader reconnects may be lost, the resync covers them.
+            latest = first.version
+            async with asyncio.timeout(30):
+                while True:
+                    latest = (await store.vote(room.id, ballot(uuid.uuid4().hex, "no"))).version
+                    with contextlib.suppress(TimeoutError):
+                        if await next_version(changes, latest, within=0.5) >= latest:
+                            break
+    finally:
+        await admin.aclose()
+
+    assert (await store.room(room.id)).version >= latest
+
+
+async def test_leaving_a_subscription_unsubscribes_the_channel(backend: Backend) -> None:
+    if backend.kind != "redis":
+        pytest.skip("Redis pub/sub only")
+    store = await backend.open_store()
+    room = await new_room(store)
+    channel = f"{backend.prefix}:changed:{{{room.id}}}"
+    admin = Redis.from_url(redis_url(), decode_responses=True)
+    try:
+        async with store.subscribe(room.id), store.subscribe(room.id):
+            assert dict(await admin.pubsub_numsub(channel))[channel] == 1  # one per process
+        async with asyncio.timeout(10):
+            # Redis offers no event for this: poll the server's count.
+            while dict(await admin.pubsub_numsub(channel))[channel] != 0:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    finally:
+        await admin.aclose()
+
+
+# Opening stores ----------------------------------------------------------------------------
+
+
+async def test_an_unreachable_redis_fails_fast_with_a_clear_message() -> None:
+    store = RedisStore("redis://127.0.0.1:1/0")
+
+    with pytest.raises(
+        StoreError, match=r"cannot reach Redis at redis://127\.0\.0\.1:1/0: connection refused"
+    ):
+        await store.open()
+    health = await store.health()
+
+    assert health["ok"] is False and health["kind"] == "redis"
+
+
+async def test_store_urls_choose_the_store_and_create_directories(tmp_path: object) -> None:
+    path = f"{tmp_path}/deep/er/poll.db"
+    store = open_store(f"sqlite:///{path}")
+    assert isinstance(store, SqliteStore) and store.kind == "sqlite"
+    await store.open()
+    try:
+        assert (await store.health())["ok"] is True
+    finally:
+        await store.close()
+    assert isinstance(open_store("redis://localhost:6379/0"), RedisStore)
+    with pytest.raises(StoreError, match="unknown store URL"):
+        open_store("mysql://x")
+    with pytest.raises(StoreError, match="bad SQLite store URL"):
+        open_store("sqlite:relative.db")
