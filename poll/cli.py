@@ -1,0 +1,302 @@
+"""The `poll` command: check a sessions file, serve, export results.
+
+    poll check [FILE]                 validate sessions.yaml and print its outline
+    poll serve [--host ...] ...       run the server (console link printed at start)
+    poll export ROOM [--summary] ...  write a run's results as CSV
+
+Every error a user can meet is one clear line (or a list of script problems),
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from poll.script import Script, ScriptError, load_script
+from poll.web.settings import DEFAULT_STORE, ENV, Settings, SettingsError
+
+
+def _print_outline(script: Script, out: TextIO) -> None:
+    for session in script.sessions.values():
+        questions = len(session.questions)
+        out.write(
+            f"{session.id}: {session.title} ({session.language}, "
+            f"{len(session.items)} items, {questions} questions)\n"
+        )
+        for index, item in enumerate(session.items):
+            out.write(f"  {index + 1:>3}  {item.type_name:<7} {item.id}\n")
+    for note in script.notes:
+        out.write(f"note: {note}\n")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        script = load_script(path)
+    except ScriptError as exc:
+        count = len(exc.problems)
+        sys.stderr.write(f"{path}: {count} problem{'s' if count != 1 else ''}:\n")
+        for problem in exc.problems:
+            sys.stderr.write(f"  {problem}\n")
+        return 1
+    _print_outline(script, sys.stdout)
+    sys.stdout.write(f"{path} is valid: {len(script.sessions)} session(s).\n")
+    return 0
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"poll: {message}\n")
+    return 1
+
+
+def _settings_from_args(args: argparse.Namespace) -> Settings:
+    env = Settings.from_env()
+    return Settings(
+        store=args.store or env.store,
+        sessions=Path(args.sessions) if args.sessions else env.sessions,
+        data_dir=Path(args.data_dir) if args.data_dir else env.data_dir,
+        public_url=(args.public_url or env.public_url or None),
+        host=args.host or env.host,
+        port=args.port if args.port is not None else env.port,
+        workers=args.workers if args.workers is not None else env.workers,
+        token=env.token,
+    )
+
+
+def _port_free(host: str, port: int) -> str | None:
+    """None if the port can be bound, else why not (checked before uvicorn starts,
+    so the message is one line rather than uvicorn's log and traceback)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} is already in use; stop the other server or use --port"
+            if exc.errno == errno.EACCES:
+                return f"not allowed to use port {port}; use a port above 1023"
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
+async def _check_store(url: str) -> str | None:
+    from poll.store.base import StoreError, open_store
+
+    try:
+        store = open_store(url)
+        await store.open()
+    except StoreError as exc:
+        return f"cannot open the store {url}: {exc}"
+    except OSError as exc:
+        return f"cannot open the store {url}: {exc.strerror or exc}"
+    await store.close()
+    return None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings_from_args(args)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    if settings.workers < 1:
+        return _fail("--workers must be 1 or more")
+    if settings.workers > 1 and not settings.store.startswith(("redis://", "rediss://", "unix://")):
+        return _fail(
+            f"{settings.workers} workers need a shared store: the embedded SQLite store "
+            "serves one process. Use --store redis://HOST:6379/0, or --workers 1."
+        )
+    try:
+        load_script(settings.sessions)
+    except ScriptError as exc:
+        sys.stderr.write(f"poll: cannot start: {settings.sessions} has problems:\n")
+        for problem in exc.problems:
+            sys.stderr.write(f"  {problem}\n")
+        return 1
+    if settings.store.startswith("sqlite:///"):
+        # The default store lives under the current directory: create its folder.
+        db = settings.store.removeprefix("sqlite:///").split("?")[0]
+        if db and not db.startswith(":"):
+            try:
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                return _fail(f"cannot create the folder for {db}: {exc.strerror}")
+    unusable = asyncio.run(_check_store(settings.store)) or _port_free(settings.host, settings.port)
+    if unusable:
+        return _fail(unusable)
+
+    from poll.web.auth import TokenError, load_or_create_token
+    from poll.web.network import is_local_host, lan_address
+
+    try:
+        token = load_or_create_token(settings.data_dir, settings.token)
+    except TokenError as exc:
+        return _fail(str(exc))
+    os.environ.update(settings.to_env())
+
+    local_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    console = f"http://{local_host}:{settings.port}/console?token={token}"
+    if settings.public_url:
+        phones = settings.public_url
+        how = "(the public URL you set)"
+    else:
+        lan = lan_address()
+        reachable = settings.host in ("0.0.0.0", "::") or not is_local_host(settings.host)
+        if lan and reachable:
+            phones = f"http://{lan}:{settings.port}"
+            how = "(this machine's LAN address; set --public-url if phones reach it another way)"
+        else:
+            phones = f"http://{local_host}:{settings.port}"
+            how = (
+                "(WARNING: phones cannot reach this address; serve on --host 0.0.0.0 "
+                "or set --public-url)"
+            )
+    print(f"poll is starting with {settings.sessions} and store {settings.store}")
+    print()
+    print("  Facilitator console (keep this link to yourself):")
+    print(f"    {console}")
+    print()
+    print(f"  Phones join at {phones}")
+    print(f"    {how}")
+    print()
+    sys.stdout.flush()
+
+    import uvicorn
+
+    uvicorn.run(
+        "poll.web.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers if settings.workers > 1 else None,
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=5,
+        proxy_headers=True,
+        log_level=args.log_level,
+        access_log=args.log_level == "debug",
+    )
+    return 0
+
+
+async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
+    from poll.rooms import Rooms, normalize_code
+    from poll.store.base import StoreError, open_store
+    from poll.web.export import write_csv
+
+    try:
+        store = open_store(args.store)
+        await store.open()
+    except StoreError as exc:
+        return _fail(f"cannot open the store {args.store}: {exc}")
+    try:
+        rooms = Rooms(store, _no_script)
+        wanted = args.room.strip()
+        code = normalize_code(wanted)
+        match = None
+        for state in await rooms.list():  # newest first: a reused code means the latest run
+            if state.id == wanted or (code is not None and state.code == code):
+                match = state
+                break
+        if match is None:
+            return _fail(
+                f"no run with code or id {wanted!r} in {args.store}; "
+                "see the console's list of runs, or give --store"
+            )
+        room = await rooms.get(match.id)
+        sep = ";" if args.sep in (";", "semicolon") else args.sep
+        if len(sep) != 1:
+            return _fail("--sep must be one character, like ';' or ','")
+        await write_csv(room, store, out, summary=args.summary, sep=sep)
+        out.flush()
+        return 0
+    finally:
+        await store.close()
+
+
+def _no_script() -> Script:
+    raise ScriptError([])  # exporting reads each room's own copy, never the script
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    if args.output in (None, "-"):
+        return asyncio.run(_export(args, sys.stdout.buffer))
+    try:
+        out = open(args.output, "wb")  # noqa: SIM115 - closed below, also on failure
+    except OSError as exc:
+        return _fail(f"cannot write {args.output}: {exc.strerror}")
+    with out:
+        code = asyncio.run(_export(args, out))
+    if code == 0:
+        sys.stderr.write(f"wrote {args.output}\n")
+    else:
+        os.unlink(args.output)  # no half-written or empty file left behind
+    return code
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="poll", description="Self-hosted live polling for facilitated sessions."
+    )
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check a sessions file and print its outline")
+    check.add_argument("file", nargs="?", default=os.environ.get(ENV["sessions"], "sessions.yaml"))
+    check.set_defaults(func=cmd_check)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host", help=f"address to listen on (default 0.0.0.0; {ENV['host']})")
+    serve.add_argument("--port", type=int, help=f"port (default 8000; {ENV['port']})")
+    serve.add_argument("--store", help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})")
+    serve.add_argument(
+        "--sessions", help=f"sessions file (default sessions.yaml; {ENV['sessions']})"
+    )
+    serve.add_argument(
+        "--public-url", help=f"address phones use, for the QR code ({ENV['public_url']})"
+    )
+    serve.add_argument(
+        "--workers", type=int, help=f"worker processes; >1 needs Redis ({ENV['workers']})"
+    )
+    serve.add_argument(
+        "--data-dir",
+        help=f"where the facilitator token is kept (default poll-data; {ENV['data_dir']})",
+    )
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    export = sub.add_parser("export", help="write a run's results as CSV")
+    export.add_argument("room", metavar="ROOM_CODE_OR_ID")
+    export.add_argument(
+        "--summary", action="store_true", help="counts per option, not every answer"
+    )
+    export.add_argument("--sep", default=",", help="separator: ',' (default) or ';' for Excel (nl)")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.add_argument(
+        "--store",
+        default=os.environ.get(ENV["store"], DEFAULT_STORE),
+        help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
+    )
+    export.set_defaults(func=cmd_export)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

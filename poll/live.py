@@ -1,0 +1,332 @@
+"""The per-process hub: turns store change signals into snapshots for local sockets.
+
+    store signal "room R changed" ──▶ RoomChannel(R)
+        one subscription per room with local sockets (opened on the first, closed
+        after the last has gone), at most `max_rate` snapshots a second:
+        read the room once ─▶ one view per audience ─▶ encoded once ─▶ every socket
+
+Each socket has an `Outbox`: a small queue where a newer snapshot replaces an
+unsent older one, so a slow phone never delays the others and never makes the
+server buffer a backlog. A socket whose sends stay stuck is closed; its client
+reconnects and gets a fresh snapshot.
+
+Participants' own answers ("mine") are not part of the shared snapshot: they
+are sent with each vote's acknowledgement, on connect, and (read once for all
+local participants) when the current question changes or is reset. The store
+is never called per participant per change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from poll.rooms import Audience, Room, Rooms
+from poll.store.base import StoreError
+
+log = logging.getLogger("poll.live")
+
+#: Seconds a single send may take before the socket counts as stuck.
+SEND_TIMEOUT = 10.0
+#: Control messages (acks, "mine", pongs) one socket may have waiting.
+MAX_PENDING = 64
+#: Seconds a room's subscription stays after its last socket left (reloads, reconnects).
+LINGER = 5.0
+#: Seconds between presence reports of an unchanged count (the store's TTL is 30).
+PRESENCE_REFRESH = 10.0
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+class Outbox:
+    """One socket's outgoing messages, sent in order by one writer task."""
+
+    def __init__(
+        self,
+        send: Callable[[str], Awaitable[None]],
+        close: Callable[[int, str], Awaitable[None]],
+        *,
+        audience: Audience,
+        participant: str | None = None,
+    ) -> None:
+        self._send = send
+        self._close = close
+        self.audience = audience
+        self.participant = participant
+        # Entries are [kind, text]; at most one "snapshot" entry is ever waiting.
+        self._queue: deque[list[str]] = deque()
+        self._wake = asyncio.Event()
+        self.closed = False
+        self.sent_version = -1
+
+    def offer_snapshot(self, text: str) -> None:
+        """Queue a snapshot, dropping an unsent older one."""
+        if self.closed:
+            return
+        for entry in self._queue:
+            if entry[0] == "snapshot":
+                self._queue.remove(entry)
+                break
+        self._queue.append(["snapshot", text])
+        self._wake.set()
+
+    def put(self, text: str) -> None:
+        """Queue a message that must not be dropped (ack, mine, pong)."""
+        if self.closed:
+            return
+        if len(self._queue) >= MAX_PENDING:
+            log.info("closing a %s socket that stopped reading", self.audience)
+            self.closed = True
+            self._wake.set()
+            return
+        self._queue.append(["message", text])
+        self._wake.set()
+
+    async def run(self) -> None:
+        """The writer task: send until closed; close the socket if a send hangs."""
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue and not self.closed:
+                    _, text = self._queue.popleft()
+                    await asyncio.wait_for(self._send(text), SEND_TIMEOUT)
+                if self.closed:
+                    break
+        except TimeoutError:
+            log.info("closing a %s socket stuck for %.0f s", self.audience, SEND_TIMEOUT)
+        except Exception:  # the socket went away under us
+            pass
+        finally:
+            self.closed = True
+            with contextlib.suppress(Exception):
+                await self._close(1013, "too slow; reconnect")
+
+    def stop(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+
+class RoomChannel:
+    """Everything the hub keeps for one room with local sockets."""
+
+    def __init__(self, hub: Hub, room: Room) -> None:
+        self.hub = hub
+        self.room = room
+        self.outboxes: dict[Audience, set[Outbox]] = {
+            "participant": set(),
+            "projector": set(),
+            "console": set(),
+        }
+        self.latest: dict[Audience, str] = {}
+        self.dirty = asyncio.Event()
+        self.dirty.set()
+        self.presence_dirty = True
+        self.presence_sent_at = 0.0
+        self._last_question: str | None = None
+        self._last_respondents = 0
+        self._tasks = [
+            asyncio.create_task(self._listen(), name=f"poll-listen-{room.id}"),
+            asyncio.create_task(self._broadcast_loop(), name=f"poll-broadcast-{room.id}"),
+        ]
+        self._linger: asyncio.TimerHandle | None = None
+
+    @property
+    def participants(self) -> int:
+        return len(self.outboxes["participant"])
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.outboxes.values())
+
+    def add(self, outbox: Outbox) -> None:
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
+        self.outboxes[outbox.audience].add(outbox)
+        if outbox.audience == "participant":
+            self.presence_dirty = True
+
+    def remove(self, outbox: Outbox) -> None:
+        self.outboxes[outbox.audience].discard(outbox)
+        if outbox.audience == "participant":
+            self.presence_dirty = True
+        if self.empty and self._linger is None:
+            loop = asyncio.get_running_loop()
+            self._linger = loop.call_later(LINGER, self.hub._close_if_empty, self.room.id)
+
+    async def _listen(self) -> None:
+        """Follow the store's change signals; resubscribe with backoff when it fails."""
+        backoff = 0.5
+        while True:
+            try:
+                async with self.hub.rooms.store.subscribe(self.room.id) as signals:
+                    backoff = 0.5
+                    self.dirty.set()  # signals were lost while away: read again
+                    async for _version in signals:
+                        self.dirty.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("room %s: subscription failed (%s); retrying", self.room.id, exc)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+    async def _broadcast_loop(self) -> None:
+        interval = 1.0 / self.hub.max_rate
+        while True:
+            await self.dirty.wait()
+            self.dirty.clear()
+            try:
+                await self.broadcast()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("room %s: cannot read the room (%s); retrying", self.room.id, exc)
+                await asyncio.sleep(1.0)
+                self.dirty.set()
+            # Coalescing: signals arriving meanwhile collapse into one next round.
+            await asyncio.sleep(interval)
+
+    async def broadcast(self) -> None:
+        data = await self.room.load()
+        for audience, outboxes in self.outboxes.items():
+            if not outboxes:
+                continue
+            text = encode({"type": "snapshot", **self.room.view(data, audience)})
+            self.latest[audience] = text
+            for outbox in list(outboxes):
+                outbox.offer_snapshot(text)
+        question = data.state.current_question
+        aggregate = data.aggregates.get(question) if question is not None else None
+        respondents = aggregate.respondents if aggregate is not None else 0
+        changed = question != self._last_question or respondents < self._last_respondents
+        self._last_question, self._last_respondents = question, respondents
+        if changed and question is not None and self.outboxes["participant"]:
+            await self._send_mine(question, respondents, data.state.version)
+
+    async def _send_mine(self, question: str, respondents: int, version: int) -> None:
+        """Each local participant's answers to the (new) current question, read at once."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        if respondents:
+            wanted = {o.participant for o in self.outboxes["participant"]}
+            async for response in self.hub.rooms.store.responses(self.room.id):
+                if response.question_id == question and response.participant in wanted:
+                    found.setdefault(response.participant, []).append(response.answer.to_json())
+        empty = encode(mine_message(question, [], version))
+        for outbox in list(self.outboxes["participant"]):
+            answers = found.get(outbox.participant or "")
+            outbox.put(encode(mine_message(question, answers, version)) if answers else empty)
+
+    async def report_presence(self, process_id: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or self.presence_dirty or now - self.presence_sent_at >= PRESENCE_REFRESH:
+            self.presence_dirty = False
+            self.presence_sent_at = now
+            await self.hub.rooms.store.set_presence(self.room.id, process_id, self.participants)
+
+    async def close(self) -> None:
+        if self._linger is not None:
+            self._linger.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+def mine_message(question_id: str, answers: list[dict[str, Any]], version: int) -> dict[str, Any]:
+    return {"type": "mine", "version": version, "question_id": question_id, "answers": answers}
+
+
+class Hub:
+    """One per process: the rooms with local sockets and their channels."""
+
+    def __init__(self, rooms: Rooms, *, process_id: str, max_rate: float = 10.0) -> None:
+        self.rooms = rooms
+        self.process_id = process_id
+        self.max_rate = max_rate
+        self.channels: dict[str, RoomChannel] = {}
+        self._presence_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._presence_task = asyncio.create_task(self._presence_loop(), name="poll-presence")
+
+    async def stop(self) -> None:
+        if self._presence_task is not None:
+            self._presence_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._presence_task
+        for room_id, channel in list(self.channels.items()):
+            for outboxes in channel.outboxes.values():
+                for outbox in outboxes:
+                    outbox.stop()
+            with contextlib.suppress(StoreError, Exception):
+                await self.rooms.store.set_presence(room_id, self.process_id, 0)
+            await channel.close()
+        self.channels.clear()
+
+    async def join(self, room: Room, outbox: Outbox) -> RoomChannel:
+        """Register a socket and queue its first snapshot (and, for a participant, mine)."""
+        channel = self.channels.get(room.id)
+        if channel is None:
+            channel = RoomChannel(self, room)
+            self.channels[room.id] = channel
+        channel.add(outbox)
+        await self.send_current(channel, outbox)
+        return channel
+
+    async def send_current(self, channel: RoomChannel, outbox: Outbox) -> None:
+        room = channel.room
+        cached = channel.latest.get(outbox.audience)
+        if cached is None:
+            data = await room.load()
+            cached = encode({"type": "snapshot", **room.view(data, outbox.audience)})
+            channel.latest[outbox.audience] = cached
+        outbox.offer_snapshot(cached)
+        if outbox.participant is not None:
+            question = room.state.current_question
+            if question is not None:
+                mine = await room.mine(outbox.participant)
+                outbox.put(encode(mine_message(question, mine, room.state.version)))
+
+    def leave(self, room_id: str, outbox: Outbox) -> None:
+        outbox.stop()
+        channel = self.channels.get(room_id)
+        if channel is not None:
+            channel.remove(outbox)
+
+    def poke(self, room_id: str) -> None:
+        """A local change: refresh now rather than wait for the store's signal."""
+        channel = self.channels.get(room_id)
+        if channel is not None:
+            channel.dirty.set()
+
+    def _close_if_empty(self, room_id: str) -> None:
+        channel = self.channels.get(room_id)
+        if channel is None or not channel.empty:
+            return
+        del self.channels[room_id]
+        asyncio.get_running_loop().create_task(self._retire(channel))
+
+    async def _retire(self, channel: RoomChannel) -> None:
+        with contextlib.suppress(Exception):
+            await self.rooms.store.set_presence(channel.room.id, self.process_id, 0)
+        await channel.close()
+
+    async def _presence_loop(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            for channel in list(self.channels.values()):
+                try:
+                    await channel.report_presence(self.process_id)
+                except Exception as exc:
+                    log.warning("room %s: presence not reported (%s)", channel.room.id, exc)

@@ -1,0 +1,70 @@
+"""The facilitator's actions on a room, shared by console forms and the websockets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from poll.rooms import Room, RoomError
+from poll.web.i18n import N_
+
+ACTIONS = (
+    "next",
+    "previous",
+    "go",
+    "open",
+    "close",
+    "show",
+    "hide",
+    "reset",
+    "moderate",
+    "end",
+)
+
+
+class ActionError(RoomError):
+    """A console request that cannot be carried out (not a participant's refusal)."""
+
+
+def _question(fields: Mapping[str, Any]) -> str | None:
+    value = fields.get("question_id")
+    return str(value) if value else None
+
+
+async def perform(room: Room, action: str, fields: Mapping[str, Any]) -> None:
+    """Carry out one action; RoomError (translated by the caller) when it cannot be done."""
+    if action == "next":
+        await room.next()
+    elif action == "previous":
+        await room.previous()
+    elif action == "go":
+        try:
+            index = int(fields.get("index", ""))
+        except (TypeError, ValueError):
+            raise ActionError(N_("Choose an item to go to.")) from None
+        await room.go(index)
+    elif action == "open":
+        await room.open_vote(_question(fields))
+    elif action == "close":
+        await room.close_vote(_question(fields))
+    elif action == "show":
+        await room.show_results(_question(fields), True)
+    elif action == "hide":
+        await room.show_results(_question(fields), False)
+    elif action == "reset":
+        question = _question(fields)
+        if question is None:
+            raise ActionError(N_("Choose a question to reset."))
+        await room.reset(question)
+    elif action == "moderate":
+        question = _question(fields)
+        ref = str(fields.get("ref") or "")
+        hidden = str(fields.get("hidden", "")).lower() in ("1", "true", "yes", "on")
+        if question is None or not ref:
+            raise ActionError(N_("Choose an answer to hide or show."))
+        if not await room.moderate(question, ref, hidden):
+            raise ActionError(N_("That answer no longer exists."))
+    elif action == "end":
+        await room.end()
+    else:
+        raise ActionError(N_("Unknown action {action}."), action=action)

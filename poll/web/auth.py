@@ -1,0 +1,182 @@
+"""Who may do what: the facilitator's secret token and cookies, CSRF tokens, participant ids.
+
+The facilitator proves herself once with the token from `poll serve`'s console
+link (or by typing it); from then on a signed, HttpOnly cookie says so. The
+cookie is SameSite=Lax, not Strict: with Strict, following the console link
+from a chat or e-mail would arrive without the cookie. Console forms carry a
+CSRF token bound to the cookie's nonce, so another site cannot post them.
+
+Participants get an anonymous random id in a signed cookie: no name, IP
+address or user agent is kept anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+TOKEN_FILE = "facilitator-token"
+CONSOLE_COOKIE = "poll_console"
+PARTICIPANT_COOKIE = "poll_pid"
+FLASH_COOKIE = "poll_flash"
+CONSOLE_MAX_AGE = 7 * 24 * 3600
+PARTICIPANT_MAX_AGE = 30 * 24 * 3600
+
+
+class TokenError(Exception):
+    """The token file cannot be read or written; the message says where and why."""
+
+
+def load_or_create_token(data_dir: Path, given: str | None = None) -> str:
+    """The facilitator token: `given` (POLL_FACILITATOR_TOKEN), else the one kept in
+    `data_dir`, else a new one written there readable by its owner only (0600)."""
+    if given:
+        return given
+    path = data_dir / TOKEN_FILE
+    try:
+        return _read_token(path)
+    except FileNotFoundError:
+        pass
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_urlsafe(24)
+        # O_EXCL: when several workers start at once, exactly one writes the file.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_token(path)
+    except OSError as exc:
+        raise TokenError(f"cannot create {path}: {exc.strerror}; check --data-dir") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(token + "\n")
+    return token
+
+
+def _read_token(path: Path) -> str:
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise TokenError(f"cannot read {path}: {exc.strerror}") from None
+    if not token:
+        raise TokenError(f"{path} is empty: delete it to get a new token")
+    return token
+
+
+class Auth:
+    """Signs and checks the cookies and CSRF tokens of one server (all its workers)."""
+
+    def __init__(self, token: str, *, secure_cookies: bool = False) -> None:
+        self._token = token
+        # Derived from the token, so that every worker agrees without sharing a
+        # file, and a new token signs every old cookie out.
+        self._key = hmac.new(token.encode(), b"poll cookie key v1", hashlib.sha256).digest()
+        self._console = URLSafeTimedSerializer(self._key, salt="console")
+        self._participant = URLSafeTimedSerializer(self._key, salt="participant")
+        self._flash = URLSafeTimedSerializer(self._key, salt="flash")
+        self.secure_cookies = secure_cookies
+
+    # Facilitator -----------------------------------------------------------
+
+    def token_matches(self, given: str) -> bool:
+        return hmac.compare_digest(given.strip().encode(), self._token.encode())
+
+    def console_nonce(self, conn: HTTPConnection) -> str | None:
+        """The facilitator cookie's nonce, or None when the visitor is not the facilitator."""
+        raw = conn.cookies.get(CONSOLE_COOKIE)
+        if not raw:
+            return None
+        try:
+            value = self._console.loads(raw, max_age=CONSOLE_MAX_AGE)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None
+
+    def sign_in(self, response: Response, conn: HTTPConnection) -> None:
+        nonce = secrets.token_urlsafe(16)
+        self._set(response, conn, CONSOLE_COOKIE, self._console.dumps(nonce), CONSOLE_MAX_AGE)
+
+    def sign_out(self, response: Response) -> None:
+        response.delete_cookie(CONSOLE_COOKIE, path="/")
+
+    def csrf_token(self, nonce: str) -> str:
+        return hmac.new(self._key, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()[:40]
+
+    def csrf_ok(self, nonce: str, given: object) -> bool:
+        return isinstance(given, str) and hmac.compare_digest(
+            given.encode(), self.csrf_token(nonce).encode()
+        )
+
+    # Participants ----------------------------------------------------------
+
+    def participant(self, conn: HTTPConnection) -> str | None:
+        raw = conn.cookies.get(PARTICIPANT_COOKIE)
+        if not raw:
+            return None
+        try:
+            value = self._participant.loads(raw, max_age=PARTICIPANT_MAX_AGE)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None
+
+    def set_participant(self, response: Response, conn: HTTPConnection, participant: str) -> None:
+        value = self._participant.dumps(participant)
+        self._set(response, conn, PARTICIPANT_COOKIE, value, PARTICIPANT_MAX_AGE)
+
+    def vote_token(self, participant: str) -> str:
+        """The participant form's CSRF token (double submit, bound to her id)."""
+        return hmac.new(self._key, b"vote:" + participant.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def vote_token_ok(self, participant: str, given: object) -> bool:
+        return isinstance(given, str) and hmac.compare_digest(
+            given.encode(), self.vote_token(participant).encode()
+        )
+
+    # One-shot messages after a redirect (PRG) ------------------------------
+
+    def set_flash(self, response: Response, conn: HTTPConnection, data: dict[str, object]) -> None:
+        self._set(response, conn, FLASH_COOKIE, self._flash.dumps(data), 60)
+
+    def read_flash(self, conn: HTTPConnection) -> dict[str, object] | None:
+        """The message left by the previous redirect; clear it with `clear_flash`."""
+        raw = conn.cookies.get(FLASH_COOKIE)
+        if not raw:
+            return None
+        try:
+            value = self._flash.loads(raw, max_age=120)
+        except BadSignature:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def clear_flash(self, response: Response) -> None:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+
+    def _set(
+        self, response: Response, conn: HTTPConnection, name: str, value: str, max_age: int
+    ) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=self.secure_cookies or conn.url.scheme in ("https", "wss"),
+        )
+
+
+def pseudonym(room_id: str, participant: str) -> str:
+    """A short stable name for a participant within one room, for CSV files.
+
+    Hashed with the room id so that the same phone cannot be followed from
+    one run to the next, and the cookie id itself never leaves the server.
+    """
+    digest = hashlib.sha256(f"{room_id}:{participant}".encode()).hexdigest()
+    return f"p-{digest[:8]}"

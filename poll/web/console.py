@@ -1,0 +1,194 @@
+"""The facilitator console: sign-in, sessions and runs, and the live room.
+
+Every action is a POST form with a CSRF token, so the console works without
+JavaScript; with it (static/console.js) the same forms go over the console
+websocket and the live panel is redrawn whenever a new snapshot arrives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from poll.rooms import Room, RoomError, UnknownRoom, display_code
+from poll.store.base import RoomState
+from poll.web.actions import ACTIONS, perform
+from poll.web.export import csv_response
+from poll.web.guard import check_csrf, facilitator
+from poll.web.i18n import N_, negotiate, translate
+from poll.web.network import join_base, short_address
+from poll.web.pages import render
+from poll.web.state import poll_state
+
+
+def _lang(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"))
+
+
+async def console_home(request: Request) -> Response:
+    state = poll_state(request)
+    lang = _lang(request)
+    token = request.query_params.get("token")
+    if token is not None:
+        if not state.auth.token_matches(token):
+            return _login(
+                request, lang, N_("That token is not right. Copy the whole console link.")
+            )
+        # Redirect so that the token leaves the address bar (and the history).
+        response = RedirectResponse("/console", status_code=303)
+        state.auth.sign_in(response, request)
+        return response
+    nonce = state.auth.console_nonce(request)
+    if nonce is None:
+        return _login(request, lang, None)
+    script = state.watch.check()
+    runs = await state.rooms.list()
+    return render(
+        request,
+        "console/index.html",
+        lang,
+        csrf=state.auth.csrf_token(nonce),
+        sessions=list(script.sessions.values()),
+        script_path=str(state.watch.path),
+        script_error=state.watch.error,
+        runs=[_run_view(run, script.sessions) for run in runs],
+    )
+
+
+def _run_view(run: RoomState, sessions: Any) -> dict[str, Any]:
+    session = sessions.get(run.session_id)
+    return {
+        "id": run.id,
+        "code": display_code(run.code),
+        "session_id": run.session_id,
+        "title": session.title if session is not None else run.session_id,
+        "created": run.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "ended": run.ended_at.strftime("%Y-%m-%d %H:%M UTC") if run.ended_at else None,
+    }
+
+
+def _login(request: Request, lang: str, error: str | None) -> Response:
+    message = translate(lang, error) if error else None
+    return render(request, "console/login.html", lang, status_code=403, error=message)
+
+
+async def login(request: Request) -> Response:
+    state = poll_state(request)
+    form = await request.form()
+    token = str(form.get("token") or "")
+    if not state.auth.token_matches(token):
+        return _login(
+            request, _lang(request), N_("That token is not right. Copy the whole console link.")
+        )
+    response = RedirectResponse("/console", status_code=303)
+    state.auth.sign_in(response, request)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    nonce = facilitator(request)
+    check_csrf(request, nonce, await request.form())
+    response = RedirectResponse("/console", status_code=303)
+    poll_state(request).auth.sign_out(response)
+    return response
+
+
+async def start_run(request: Request) -> Response:
+    nonce = facilitator(request)
+    form = await request.form()
+    check_csrf(request, nonce, form)
+    state = poll_state(request)
+    state.watch.check()
+    try:
+        room = await state.rooms.create(str(form.get("session_id") or ""))
+    except RoomError as exc:
+        raise HTTPException(400, translate(_lang(request), exc.message, exc.params)) from None
+    return RedirectResponse(f"/console/room/{room.id}", status_code=303)
+
+
+async def _room(request: Request) -> Room:
+    try:
+        return await poll_state(request).rooms.get(str(request.path_params["room_id"]))
+    except UnknownRoom:
+        raise HTTPException(404) from None
+
+
+async def _room_context(request: Request, room: Room, nonce: str) -> dict[str, Any]:
+    state = poll_state(request)
+    snapshot = await room.snapshot("console")
+    base = join_base(request, state.settings.public_url)
+    return {
+        "snap": snapshot,
+        "csrf": state.auth.csrf_token(nonce),
+        "join_url": f"{base}/r/{room.state.code}",
+        "address": short_address(base),
+        "script_error": state.watch.error,
+    }
+
+
+async def room_console(request: Request) -> Response:
+    nonce = facilitator(request)
+    room = await _room(request)
+    poll_state(request).watch.check()
+    context = await _room_context(request, room, nonce)
+    error = request.query_params.get("error")
+    return render(request, "console/room.html", _lang(request), error=error, **context)
+
+
+async def room_panel(request: Request) -> Response:
+    """The live part of the room console, for console.js to swap in after a change."""
+    nonce = facilitator(request)
+    room = await _room(request)
+    context = await _room_context(request, room, nonce)
+    return render(request, "console/_panel.html", _lang(request), **context)
+
+
+async def room_action(request: Request) -> Response:
+    nonce = facilitator(request)
+    room = await _room(request)
+    form = await request.form()
+    check_csrf(request, nonce, form)
+    action = str(form.get("action") or "")
+    target = f"/console/room/{room.id}"
+    if action not in ACTIONS:
+        raise HTTPException(400, N_("Unknown action {action}.").format(action=action))
+    try:
+        await perform(room, action, form)
+    except RoomError as exc:
+        message = translate(_lang(request), exc.message, exc.params)
+        return render(
+            request,
+            "console/room.html",
+            _lang(request),
+            status_code=409,
+            error=message,
+            **await _room_context(request, room, nonce),
+        )
+    poll_state(request).hub.poke(room.id)
+    anchor = str(form.get("anchor") or "")
+    return RedirectResponse(target + (f"#{anchor}" if anchor.isidentifier() else ""), 303)
+
+
+async def export_csv(request: Request) -> Response:
+    facilitator(request)
+    room = await _room(request)
+    summary = request.path_params["kind"] == "summary"
+    sep = ";" if request.query_params.get("sep") in (";", "semicolon") else ","
+    return await csv_response(poll_state(request).store, room, summary=summary, sep=sep)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/console", console_home, name="console"),
+        Route("/console/login", login, methods=["POST"], name="console_login"),
+        Route("/console/logout", logout, methods=["POST"], name="console_logout"),
+        Route("/console/rooms", start_run, methods=["POST"], name="start_run"),
+        Route("/console/room/{room_id}", room_console, methods=["GET"], name="room_console"),
+        Route("/console/room/{room_id}", room_action, methods=["POST"], name="room_action"),
+        Route("/console/room/{room_id}/panel", room_panel, name="room_panel"),
+        Route("/console/room/{room_id}/{kind:str}.csv", export_csv, name="export_csv"),
+    ]

@@ -1,0 +1,267 @@
+"""The live websockets: /ws/participant/CODE, /ws/projector/ROOM, /ws/console/ROOM.
+
+Messages are JSON objects with a "type"; see docs/protocol.md. Each socket gets
+an `Outbox` in the hub (snapshots, acks), a heartbeat, and a reader loop here
+that turns client messages into calls on the room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import Any
+
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from poll.live import Outbox, encode
+from poll.rooms import Audience, Room, RoomError, StoreUnavailable, UnknownRoom
+from poll.store.base import StoreError
+from poll.web.actions import ACTIONS, perform
+from poll.web.i18n import negotiate, translate
+from poll.web.network import origin_allowed
+from poll.web.state import PollState, poll_state
+
+#: Seconds between the server's pings.
+PING_INTERVAL = 20.0
+#: A socket silent for this long (no pong, nothing) is closed as dead.
+IDLE_TIMEOUT = 60.0
+#: Largest message a client may send (an open answer is at most 2,000 characters).
+MAX_MESSAGE = 16 * 1024
+
+# Close codes (4000-4999 are the application's own; see docs/protocol.md).
+CLOSE_FORBIDDEN = 4403
+CLOSE_UNKNOWN_ROOM = 4404
+CLOSE_NO_PARTICIPANT = 4401
+
+
+async def _refuse(websocket: WebSocket, code: int) -> None:
+    """Refuse the handshake (HTTP 403), before accepting."""
+    await websocket.close(code=code)
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+async def participant_socket(websocket: WebSocket) -> None:
+    state = poll_state(websocket)
+    if not origin_allowed(websocket, state.settings.public_url):
+        await _refuse(websocket, CLOSE_FORBIDDEN)
+        return
+    participant = state.auth.participant(websocket)
+    if participant is None:
+        await _refuse(websocket, CLOSE_NO_PARTICIPANT)
+        return
+    room = await state.rooms.by_code(str(websocket.path_params["code"]))
+    await websocket.accept()
+    if room is None:
+        lang = negotiate(websocket.headers.get("accept-language"))
+        message = translate(lang, UnknownRoom.message, {"code": websocket.path_params["code"]})
+        await websocket.send_text(
+            encode({"type": "error", "reason": "unknown_room", "message": message})
+        )
+        await websocket.close(CLOSE_UNKNOWN_ROOM)
+        return
+    await _serve(websocket, state, room, "participant", participant, room.session.language)
+
+
+async def facilitator_socket(websocket: WebSocket) -> None:
+    state = poll_state(websocket)
+    audience: Audience = "console" if websocket.url.path.startswith("/ws/console") else "projector"
+    if not origin_allowed(websocket, state.settings.public_url):
+        await _refuse(websocket, CLOSE_FORBIDDEN)
+        return
+    if state.auth.console_nonce(websocket) is None:
+        await _refuse(websocket, CLOSE_FORBIDDEN)
+        return
+    try:
+        room = await state.rooms.get(str(websocket.path_params["room_id"]))
+    except UnknownRoom:
+        await _refuse(websocket, CLOSE_UNKNOWN_ROOM)
+        return
+    await websocket.accept()
+    lang = negotiate(websocket.headers.get("accept-language"))
+    await _serve(websocket, state, room, audience, None, lang)
+
+
+async def _serve(
+    websocket: WebSocket,
+    state: PollState,
+    room: Room,
+    audience: Audience,
+    participant: str | None,
+    lang: str,
+) -> None:
+    async def close(code: int, reason: str) -> None:
+        await websocket.close(code, reason)
+
+    outbox = Outbox(websocket.send_text, close, audience=audience, participant=participant)
+    writer = asyncio.create_task(outbox.run(), name=f"poll-ws-{audience}")
+    last_seen = time.monotonic()
+
+    async def heartbeat() -> None:
+        while not outbox.closed:
+            await asyncio.sleep(PING_INTERVAL)
+            if time.monotonic() - last_seen > IDLE_TIMEOUT:
+                outbox.stop()
+                with contextlib.suppress(Exception):
+                    await websocket.close(1001, "no answer to ping")
+                return
+            outbox.put(encode({"type": "ping", "t": round(time.time() * 1000)}))
+
+    pinger = asyncio.create_task(heartbeat(), name="poll-ws-ping")
+    channel = None
+    try:
+        channel = await state.hub.join(room, outbox)
+        shared = channel.room
+        while not outbox.closed:
+            text = await websocket.receive_text()
+            last_seen = time.monotonic()
+            await _handle(text, outbox, state, shared, audience, participant, lang)
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # the client went away; RuntimeError: receive after the socket closed
+    except StoreError:
+        with contextlib.suppress(Exception):
+            await websocket.close(1011, "store unavailable; reconnect")
+    finally:
+        state.hub.leave(room.id, outbox)
+        pinger.cancel()
+        writer.cancel()
+        for task in (pinger, writer):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+def _error(message: str, **fields: Any) -> str:
+    return encode({"type": "error", "message": message, **fields})
+
+
+async def _handle(
+    text: str,
+    outbox: Outbox,
+    state: PollState,
+    room: Room,
+    audience: Audience,
+    participant: str | None,
+    lang: str,
+) -> None:
+    if len(text) > MAX_MESSAGE:
+        outbox.put(_error("message too large"))
+        return
+    try:
+        message = json.loads(text)
+    except ValueError:
+        outbox.put(_error("not JSON"))
+        return
+    if not isinstance(message, dict):
+        outbox.put(_error("a message is a JSON object with a 'type'"))
+        return
+    kind = message.get("type")
+    if kind == "ping":
+        outbox.put(encode({"type": "pong", "t": message.get("t")}))
+    elif kind == "pong":
+        pass
+    elif kind == "sync":
+        channel = state.hub.channels.get(room.id)
+        if channel is not None:
+            await state.hub.send_current(channel, outbox)
+    elif kind == "vote" and participant is not None:
+        await _vote(message, outbox, state, room, participant, lang)
+    elif kind == "action" and audience in ("console", "projector"):
+        await _action(message, outbox, state, room, lang)
+    else:
+        outbox.put(_error(f"unknown message type {kind!r} here"))
+
+
+async def _vote(
+    message: dict[str, Any],
+    outbox: Outbox,
+    state: PollState,
+    room: Room,
+    participant: str,
+    lang: str,
+) -> None:
+    submission_id = str(message.get("submission_id") or "")
+    question_id = str(message.get("question_id") or "")
+    try:
+        receipt = await room.vote(participant, question_id, submission_id, message.get("answer"))
+    except RoomError as exc:
+        outbox.put(
+            encode(
+                {
+                    "type": "refused",
+                    "submission_id": submission_id,
+                    "question_id": question_id,
+                    "reason": _snake(type(exc).__name__),
+                    "retry": exc.retry,
+                    "message": translate(lang, exc.message, exc.params),
+                }
+            )
+        )
+        return
+    except StoreError:
+        exc2 = StoreUnavailable()
+        outbox.put(
+            encode(
+                {
+                    "type": "refused",
+                    "submission_id": submission_id,
+                    "question_id": question_id,
+                    "reason": "store_unavailable",
+                    "retry": True,
+                    "message": translate(lang, exc2.message),
+                }
+            )
+        )
+        return
+    answers = await state.store.answers_of(room.id, participant)
+    outbox.put(
+        encode(
+            {
+                "type": "ack",
+                "submission_id": submission_id,
+                "question_id": receipt.question_id,
+                "status": receipt.status,
+                "version": receipt.version,
+                "mine": [a.to_json() for a in answers.get(receipt.question_id, [])],
+            }
+        )
+    )
+    state.hub.poke(room.id)
+
+
+async def _action(
+    message: dict[str, Any], outbox: Outbox, state: PollState, room: Room, lang: str
+) -> None:
+    action = str(message.get("action") or "")
+    request_id = message.get("request_id")
+    if action not in ACTIONS:
+        outbox.put(_error(f"unknown action {action!r}", request_id=request_id))
+        return
+    try:
+        await perform(room, action, message)
+    except RoomError as exc:
+        outbox.put(
+            encode(
+                {
+                    "type": "error",
+                    "request_id": request_id,
+                    "reason": _snake(type(exc).__name__),
+                    "message": translate(lang, exc.message, exc.params),
+                }
+            )
+        )
+        return
+    state.hub.poke(room.id)
+    outbox.put(encode({"type": "done", "request_id": request_id, "version": room.state.version}))
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        WebSocketRoute("/ws/participant/{code}", participant_socket, name="ws_participant"),
+        WebSocketRoute("/ws/projector/{room_id}", facilitator_socket, name="ws_projector"),
+        WebSocketRoute("/ws/console/{room_id}", facilitator_socket, name="ws_console"),
+    ]

@@ -1,0 +1,65 @@
+"""Page rendering: one Jinja2 environment per language, autoescaping on."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from poll.web.i18n import Lang, as_lang, js_strings, translations
+from poll.web.resources import resource_dir
+
+
+@cache
+def static_version() -> str:
+    """A digest of every static file, appended to their URLs so browsers never run
+    a stale script after an upgrade (the files themselves are cached)."""
+    digest = hashlib.sha256()
+    root = resource_dir("static")
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def static_url(name: str) -> str:
+    return f"/static/{name}?v={static_version()}"
+
+
+@cache
+def environment(lang: Lang, templates: Path | None = None) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates or resource_dir("templates"))),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(static=static_url, lang=lang)
+    return env
+
+
+def render_text(template: str, lang: str, **context: Any) -> str:
+    env = environment(as_lang(lang))
+    return env.get_template(template).render(js_strings=js_strings(lang), **context)
+
+
+def render(
+    request: Request,
+    template: str,
+    lang: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    html = render_text(template, lang, request=request, **context)
+    response = HTMLResponse(html, status_code=status_code)
+    # Pages show live state: never serve one from a cache after going back.
+    response.headers["cache-control"] = "no-store"
+    return response

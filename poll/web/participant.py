@@ -1,0 +1,187 @@
+"""Participant pages: the code entry, the room, and the no-JavaScript vote form.
+
+With JavaScript the room page follows the facilitator over a websocket and
+sends votes there (static/participant.js). Without it, the same page is a
+plain form that POSTs and redirects back (PRG), and refreshes itself while
+the participant waits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from poll.rooms import Room, RoomError, UnknownRoom, normalize_code
+from poll.web.i18n import N_, negotiate, translate
+from poll.web.network import join_base, short_address
+from poll.web.pages import render
+from poll.web.state import poll_state
+
+#: Seconds between refreshes of a waiting page without JavaScript.
+NOSCRIPT_REFRESH = 4
+
+
+async def landing(request: Request) -> Response:
+    lang = negotiate(request.headers.get("accept-language"))
+    return render(request, "participant/landing.html", lang, error=None, code="")
+
+
+async def join(request: Request) -> Response:
+    """The code form's target: on to the room, or back with a reason."""
+    typed = str(request.query_params.get("code", ""))
+    code = normalize_code(typed)
+    lang = negotiate(request.headers.get("accept-language"))
+    if code is None:
+        error = translate(lang, N_("A code has 7 digits, like 123 4567. Check the screen."))
+        return render(
+            request, "participant/landing.html", lang, status_code=400, error=error, code=typed
+        )
+    room = await poll_state(request).rooms.by_code(code)
+    if room is None:
+        return unknown_code(request, lang, typed)
+    return RedirectResponse(f"/r/{code}", status_code=303)
+
+
+def unknown_code(request: Request, lang: str, typed: str) -> Response:
+    error = translate(lang, UnknownRoom.message, {"code": typed})
+    return render(
+        request, "participant/landing.html", lang, status_code=404, error=error, code=typed
+    )
+
+
+async def short_link(request: Request) -> Response:
+    """/j/1234567: the QR code's target, kept short so the code stays easy to scan."""
+    return RedirectResponse(f"/r/{request.path_params['code']}", status_code=303)
+
+
+async def _room_for(request: Request) -> tuple[Room | None, str]:
+    typed = str(request.path_params["code"])
+    room = await poll_state(request).rooms.by_code(typed)
+    return room, typed
+
+
+async def room_page(request: Request) -> Response:
+    room, typed = await _room_for(request)
+    lang = negotiate(request.headers.get("accept-language"))
+    if room is None:
+        return unknown_code(request, lang, typed)
+    state = poll_state(request)
+    participant = state.auth.participant(request)
+    new_id = participant is None
+    if participant is None:
+        participant = secrets.token_urlsafe(16)
+    snapshot = await room.snapshot("participant", participant)
+    lang = room.session.language
+    flash = state.auth.read_flash(request)
+    message = None
+    if flash is not None:
+        message = {
+            "kind": str(flash.get("kind", "info")),
+            "text": translate(lang, str(flash.get("message", "")), _params(flash)),
+        }
+    waiting = _waiting(snapshot)
+    response = render(
+        request,
+        "participant/room.html",
+        lang,
+        snap=snapshot,
+        mine=snapshot.get("mine", []),
+        flash=message,
+        vote_token=state.auth.vote_token(participant),
+        submission_id=secrets.token_urlsafe(12),
+        refresh=NOSCRIPT_REFRESH if waiting else None,
+        address=short_address(join_base(request, state.settings.public_url)),
+    )
+    if flash is not None:
+        state.auth.clear_flash(response)
+    if new_id:
+        state.auth.set_participant(response, request, participant)
+    return response
+
+
+def _params(flash: dict[str, object]) -> dict[str, object]:
+    params = flash.get("params")
+    return params if isinstance(params, dict) else {}
+
+
+def _waiting(snapshot: dict[str, Any]) -> bool:
+    """Nothing to fill in now (a slide, or a question not open, or answered already)."""
+    if snapshot["room"]["ended"]:
+        return False
+    if snapshot["status"] != "open":
+        return True
+    item = snapshot["item"]
+    mine = snapshot.get("mine") or []
+    if item["type"] == "open":
+        return len(mine) >= int(item.get("max_answers", 1))
+    return bool(mine)
+
+
+def raw_answer(item_type: str, form: FormData) -> dict[str, Any]:
+    """A form's fields in the shape `Question.validate` expects (as the websocket sends)."""
+    if item_type == "yesno":
+        return {"choice": form.get("choice")}
+    if item_type == "choice":
+        choices = [str(value) for value in form.getlist("choices")]
+        other = str(form.get("other") or "")
+        return {"choices": choices, "other": other}
+    return {"text": str(form.get("text") or "")}
+
+
+async def vote(request: Request) -> Response:
+    room, typed = await _room_for(request)
+    lang = negotiate(request.headers.get("accept-language"))
+    if room is None:
+        return unknown_code(request, lang, typed)
+    state = poll_state(request)
+    back = RedirectResponse(f"/r/{room.state.code}", status_code=303)
+    participant = state.auth.participant(request)
+    form = await request.form()
+    if participant is None or not state.auth.vote_token_ok(participant, form.get("token")):
+        # No cookie (it expired, or the form came from elsewhere): start afresh.
+        state.auth.set_flash(
+            back,
+            request,
+            {"kind": "error", "message": N_("Your answer was not sent. Please try again.")},
+        )
+        return back
+    question_id = str(form.get("question_id") or "")
+    submission_id = str(form.get("submission_id") or secrets.token_urlsafe(12))
+    question = room.session.questions.get(question_id)
+    try:
+        if question is None:
+            raise UnknownRoom(N_("This question is no longer open; the screen has moved on."))
+        await room.vote(
+            participant, question_id, submission_id, raw_answer(question.type_name, form)
+        )
+    except RoomError as exc:
+        state.auth.set_flash(
+            back,
+            request,
+            {"kind": "error", "message": exc.message, "params": _jsonable(exc.params)},
+        )
+        return back
+    finally:
+        await form.close()
+    state.hub.poke(room.id)
+    state.auth.set_flash(back, request, {"kind": "saved", "message": N_("Your answer is saved.")})
+    return back
+
+
+def _jsonable(params: dict[str, object]) -> dict[str, object]:
+    return {k: v if isinstance(v, int | float | str) else str(v) for k, v in params.items()}
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", landing, name="landing"),
+        Route("/join", join, name="join"),
+        Route("/j/{code}", short_link, name="short_link"),
+        Route("/r/{code}", room_page, name="room", methods=["GET"]),
+        Route("/r/{code}", vote, name="vote", methods=["POST"]),
+    ]

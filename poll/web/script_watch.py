@@ -1,0 +1,46 @@
+"""The sessions file as the server sees it: re-read when it changes on disk.
+
+Checking is one `stat()` (cheap enough for every console page load). A broken
+edit keeps the last good script in use and is reported in the console until
+the file is fixed; the server never stops over it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from poll.script import Script, ScriptError, load_script
+
+
+class ScriptWatch:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self.error: ScriptError | None = None
+        # Raises ScriptError at startup: a server without a usable script is no use.
+        self.script: Script = load_script(path)
+        self._stamp = self._stat()
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None
+        return (info.st_mtime_ns, info.st_size)
+
+    def check(self) -> Script:
+        """The current script, re-read first if the file changed since last time."""
+        stamp = self._stat()
+        if stamp != self._stamp:
+            self._stamp = stamp
+            try:
+                self.script = load_script(self.path)
+                self.error = None
+            except ScriptError as exc:
+                self.error = exc
+        return self.script
+
+    def current(self) -> Script:
+        """For `Rooms`: the last good script, re-read if it changed."""
+        return self.check()

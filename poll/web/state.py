@@ -1,0 +1,52 @@
+"""What the app keeps for its lifetime: settings, auth, the script, the store, rooms, hub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import HTTPConnection
+
+from poll.live import Hub
+from poll.rooms import Rooms
+from poll.store.base import Store
+from poll.web.auth import Auth
+from poll.web.script_watch import ScriptWatch
+from poll.web.settings import Settings
+
+
+class NotStarted(RuntimeError):
+    pass
+
+
+@dataclass
+class PollState:
+    settings: Settings
+    auth: Auth
+    watch: ScriptWatch
+    process_id: str
+    _store: Store | None = field(default=None, repr=False)
+    _rooms: Rooms | None = field(default=None, repr=False)
+    _hub: Hub | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise NotStarted("the app's lifespan has not started")
+        return self._store
+
+    @property
+    def rooms(self) -> Rooms:
+        if self._rooms is None:
+            raise NotStarted("the app's lifespan has not started")
+        return self._rooms
+
+    @property
+    def hub(self) -> Hub:
+        if self._hub is None:
+            raise NotStarted("the app's lifespan has not started")
+        return self._hub
+
+
+def poll_state(conn: HTTPConnection) -> PollState:
+    state: PollState = conn.app.state.poll
+    return state

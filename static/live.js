@@ -1,0 +1,174 @@
+// Shared by every page: the live websocket with reconnect, and small DOM helpers.
+// Protocol: docs/protocol.md.
+
+export function readJSON(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+}
+
+const STRINGS = readJSON("poll-strings") || {};
+
+// A translated text with {name} placeholders filled in.
+export function t(message, params = {}) {
+  let text = STRINGS[message] ?? message;
+  for (const [key, value] of Object.entries(params)) text = text.split(`{${key}}`).join(String(value));
+  return text;
+}
+
+// h("p", {class: "x"}, "text", child) → element. Text is always set as text, never as HTML.
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// Random ids work on plain-HTTP LAN addresses too, where crypto.randomUUID is unavailable.
+export function randomId() {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+// Close codes after which reconnecting cannot help.
+const FINAL = new Set([4401, 4403, 4404]);
+
+export class Live {
+  constructor(path, { onMessage, onStatus }) {
+    this.path = path;
+    this.onMessage = onMessage;
+    this.onStatus = onStatus || (() => {});
+    this.attempt = 0;
+    this.everConnected = false;
+    this.socket = null;
+    this.lastSeen = Date.now();
+    this.stopped = false;
+    window.addEventListener("online", () => this.reconnectNow());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.reconnectNow();
+    });
+    // The server pings every 20 s; silence for much longer means a dead connection.
+    setInterval(() => {
+      if (this.socket && this.socket.readyState === WebSocket.OPEN && Date.now() - this.lastSeen > 50000) {
+        this.socket.close();
+      }
+    }, 5000);
+    this.connect();
+  }
+
+  get open() {
+    return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  connect() {
+    if (this.stopped) return;
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}${this.path}`);
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.attempt = 0;
+      this.lastSeen = Date.now();
+      const again = this.everConnected;
+      this.everConnected = true;
+      this.onStatus("online", again);
+    });
+    socket.addEventListener("message", (event) => {
+      this.lastSeen = Date.now();
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (message.type === "ping") {
+        this.send({ type: "pong", t: message.t });
+        return;
+      }
+      this.onMessage(message);
+    });
+    socket.addEventListener("close", (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (FINAL.has(event.code)) {
+        this.stopped = true;
+        this.onStatus("gone", event.code);
+        return;
+      }
+      this.onStatus("reconnecting");
+      // Backoff with jitter, so that a restarted server is not hit by every phone at once.
+      const delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.6 + Math.random() * 0.8);
+      this.attempt += 1;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  reconnectNow() {
+    if (this.stopped || this.open) return;
+    if (this.socket && this.socket.readyState === WebSocket.CONNECTING) return;
+    clearTimeout(this.timer);
+    this.attempt = 0;
+    this.connect();
+  }
+
+  send(message) {
+    if (!this.open) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+}
+
+// The quiet "reconnecting…" notice shared by all pages.
+export function connectionNotice(element) {
+  let shownAt = 0;
+  let hideTimer = null;
+  return (status) => {
+    if (!element) return;
+    clearTimeout(hideTimer);
+    if (status === "reconnecting") {
+      // Don't flash the notice for a blip shorter than a second.
+      if (element.hidden) {
+        hideTimer = setTimeout(() => {
+          element.textContent = t("Reconnecting…");
+          element.hidden = false;
+          shownAt = Date.now();
+        }, 1000);
+      }
+    } else if (status === "online") {
+      if (!element.hidden && shownAt) {
+        element.textContent = t("Connected again.");
+        hideTimer = setTimeout(() => { element.hidden = true; }, 1500);
+      } else {
+        element.hidden = true;
+      }
+    }
+  };
+}
+
+export function barList(results, big = false) {
+  return h(
+    "ul",
+    { class: big ? "bars big" : "bars" },
+    results.options.map((option) => {
+      const percent = Math.round(option.percent);
+      return h(
+        "li",
+        { class: "bar-row" },
+        h("span", { class: "bar-label", text: option.label }),
+        h("span", { class: "bar-track", "aria-hidden": "true" }, h("span", { class: `bar-fill w${percent}` })),
+        big
+          ? h("span", { class: "bar-value" }, `${option.count} `, h("small", { text: `(${percent}%)` }))
+          : h("span", { class: "bar-value", text: `${option.count} · ${percent}%` }),
+      );
+    }),
+  );
+}

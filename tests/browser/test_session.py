@@ -1,0 +1,283 @@
+"""The whole sample session in real Chromium: a facilitator's console, the projector,
+and three phones (one without JavaScript), checking what each screen shows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import Server
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+LIVE = 5000  # ms: updates arrive well within a second; the margin is for slow CI machines
+
+
+def expect(locator: Any) -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def shot(page: Any, artifacts: Path, name: str) -> None:
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=False)
+
+
+def decode_qr(png: Path) -> str:
+    import zxingcpp
+
+    results = zxingcpp.read_barcodes(Image.open(png))
+    assert results, f"no QR code found in {png}"
+    return str(results[0].text)
+
+
+def serious_violations(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+class Console:
+    """The facilitator's steps, as she would click them."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def click(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).first.click()
+
+    def next(self) -> None:
+        before = self.page.locator("#current-title").inner_text()
+        self.click("Next")
+        expect(self.page.locator("#current-title")).not_to_have_text(before, timeout=LIVE)
+
+    def go(self, number: int) -> None:
+        self.page.locator(f"#go-{number - 1}").click()
+        expect(self.page.locator("nav.items li.current .num")).to_have_text(
+            str(number), timeout=LIVE
+        )
+
+
+def vote_button(page: Any, label: str) -> Any:
+    return page.locator("form.vote button", has_text=re.compile(f"^{re.escape(label)}"))
+
+
+def saved(page: Any) -> None:
+    expect(page.locator("#vote-status")).to_have_text(re.compile("opgeslagen"), timeout=LIVE)
+
+
+def test_whole_session(browser: Any, server: Server, artifacts: Path) -> None:
+    facilitator = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = facilitator.new_page()
+    page.goto(server.console_link())
+    assert "token" not in page.url, "the token must leave the address bar"
+    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    shot(page, artifacts, "01-console-sessions")
+    assert not serious_violations(page)
+    page.get_by_role("button", name=re.compile("Start a new run.*Gemengde wijken")).click()
+    expect(page.locator("#current-title")).to_have_text("Leernetwerk Leefbaarheid & Veiligheid")
+    console = Console(page)
+    code = re.search(r"(\d{3}) (\d{4})", page.locator(".topbar .mono").inner_text())
+    assert code
+    code_digits = code.group(1) + code.group(2)
+
+    projector = facilitator.new_page()
+    projector.set_viewport_size({"width": 1920, "height": 1080})
+    projector.goto(server.url + (page.locator("#open-projector").get_attribute("href") or ""))
+    expect(projector.locator("#join")).to_be_visible()
+    expect(projector.locator(".big-code")).to_have_text(f"{code.group(1)} {code.group(2)}")
+    shot(projector, artifacts, "02-projector-join")
+    join_url = decode_qr(artifacts / "02-projector-join.png")
+    assert join_url == f"{server.url}/r/{code_digits}"
+    assert not serious_violations(projector)
+
+    # Three phones: one scans the QR code, one types the code, one has no JavaScript.
+    phones = []
+    for kind in ("qr", "typed", "nojs"):
+        context = browser.new_context(
+            viewport=PHONE, is_mobile=True, has_touch=True, java_script_enabled=kind != "nojs"
+        )
+        phones.append(context.new_page())
+    qr_phone, typed_phone, plain_phone = phones
+    qr_phone.goto(join_url)
+    typed_phone.goto(server.url + "/")
+    shot(typed_phone, artifacts, "03-phone-landing")
+    typed_phone.get_by_label("Code from the screen").fill(f"{code.group(1)} {code.group(2)}")
+    typed_phone.get_by_role("button", name="Join").click()
+    plain_phone.goto(f"{server.url}/r/{code_digits}")
+    for phone in phones:
+        expect(phone.locator("#stage .slide-title")).to_have_text(
+            "Leernetwerk Leefbaarheid & Veiligheid", timeout=LIVE
+        )
+        expect(phone.locator("#stage .waiting")).to_have_text("Wachten op de volgende vraag…")
+    assert plain_phone.locator("noscript meta[http-equiv=refresh]").count() == 1
+    shot(qr_phone, artifacts, "04-phone-waiting-slide")
+    assert not serious_violations(qr_phone)
+    expect(page.locator(".meta").first).to_contain_text("2 participants connected", timeout=15000)
+
+    # A content slide: projector shows it, phones follow with its title.
+    console.next()
+    expect(projector.locator("#join")).to_be_hidden(timeout=LIVE)
+    expect(projector.locator("#screen .title")).to_have_text("Opzet van de sessie", timeout=LIVE)
+    expect(qr_phone.locator("#stage .slide-title")).to_have_text(
+        "Opzet van de sessie", timeout=LIVE
+    )
+    shot(projector, artifacts, "05-projector-slide")
+
+    # Yes/no: opens on arrival; votes show on the projector without reloading.
+    console.go(10)
+    expect(projector.locator("#screen .title")).to_have_text(
+        "Herkennen jullie deze leervragen?", timeout=LIVE
+    )
+    vote_button(qr_phone, "Ja").click()
+    saved(qr_phone)
+    vote_button(typed_phone, "Nee").click()
+    saved(typed_phone)
+    plain_phone.reload()
+    shot(plain_phone, artifacts, "06-phone-nojs-yesno")
+    vote_button(plain_phone, "Ja").click()
+    expect(plain_phone.locator("#vote-status")).to_have_text("Je antwoord is opgeslagen.")
+    expect(projector.locator(".bar-value").first).to_contain_text("2", timeout=LIVE)
+    expect(projector.locator("#footer-count")).to_have_text(
+        "3 mensen hebben geantwoord", timeout=LIVE
+    )
+    shot(qr_phone, artifacts, "07-phone-yesno-saved")
+    # Changing an answer while voting is open.
+    vote_button(qr_phone, "Nee").click()
+    saved(qr_phone)
+    expect(qr_phone.locator("button[aria-pressed=true]")).to_have_text("Nee")
+    expect(projector.locator(".bar-value").nth(1)).to_contain_text("2", timeout=LIVE)
+    shot(projector, artifacts, "08-projector-yesno")
+    assert not serious_violations(projector)
+    shot(page, artifacts, "09-console-yesno")
+    assert not serious_violations(page)
+
+    # Open text: a wall of cards; the facilitator hides one.
+    console.next()
+    for text in ("Hoe betrekken we jongeren?", "Wat werkt in kleine gemeenten?"):
+        qr_phone.get_by_label("Schrijf je antwoord").fill(text)
+        qr_phone.get_by_role("button", name="Versturen").click()
+        saved(qr_phone)
+    plain_phone.reload()
+    plain_phone.get_by_label("Schrijf je antwoord").fill("=1+1 geen formule")
+    plain_phone.get_by_role("button", name="Versturen").click()
+    expect(plain_phone.locator("#vote-status")).to_have_text("Je antwoord is opgeslagen.")
+    expect(projector.locator("#screen .cards li")).to_have_count(3, timeout=LIVE)
+    shot(qr_phone, artifacts, "10-phone-open")
+    shot(projector, artifacts, "11-projector-open")
+    row = page.locator("ul.texts li", has_text="kleine gemeenten")
+    expect(row).to_be_visible(timeout=LIVE)
+    row.get_by_role("button", name=re.compile("^Hide")).click()
+    expect(projector.locator("#screen .cards li")).to_have_count(2, timeout=LIVE)
+    expect(page.locator("ul.texts li.hidden-text")).to_have_count(1, timeout=LIVE)
+    shot(page, artifacts, "12-console-open-moderated")
+
+    # Single choice; results shown to the phones by the facilitator.
+    console.next()
+    vote_button(qr_phone, "Nieuw aanbod nodig").click()
+    saved(qr_phone)
+    vote_button(typed_phone, "Voldoende").click()
+    saved(typed_phone)
+    console.click("Show results")
+    expect(qr_phone.locator(".results-title")).to_be_visible(timeout=LIVE)
+    expect(qr_phone.locator(".bars .bar-value").first).to_have_text("1 · 50%")
+    shot(qr_phone, artifacts, "13-phone-results-shown")
+
+    # A slide between the blocks: phones wait.
+    console.next()
+    expect(typed_phone.locator("#stage .waiting")).to_be_visible(timeout=LIVE)
+
+    # Multiple choice.
+    console.next()
+    expect(qr_phone.locator("fieldset legend")).to_be_visible(timeout=LIVE)
+    qr_phone.get_by_label("Vakgenoten").check()
+    qr_phone.get_by_label("Bewoners").check()
+    qr_phone.get_by_role("button", name="Antwoord versturen").click()
+    saved(qr_phone)
+    shot(qr_phone, artifacts, "14-phone-multiple")
+
+    # Single choice, reset by the facilitator (after confirming), then voted again.
+    console.next()
+    vote_button(qr_phone, "Lokaal").click()
+    saved(qr_phone)
+    expect(page.locator(".status-line")).to_contain_text("1 answers", timeout=LIVE)
+    page.locator("details.confirm summary", has_text="Reset").click()
+    shot(page, artifacts, "15-console-reset-confirm")
+    page.get_by_role("button", name="Yes, delete the answers").click()
+    expect(page.locator(".status-line")).to_contain_text("0 answers", timeout=LIVE)
+    expect(qr_phone.locator("button[aria-pressed=true]")).to_have_count(0, timeout=LIVE)
+    vote_button(qr_phone, "Regionaal").click()
+    saved(qr_phone)
+
+    # Multiple choice with "other", keyboard on the projector closes the vote.
+    console.next()
+    qr_phone.get_by_label("Intervisie").check()
+    qr_phone.get_by_label("Je eigen antwoord").fill("Wandelgesprekken in de wijk")
+    qr_phone.get_by_role("button", name="Antwoord versturen").click()
+    saved(qr_phone)
+    plain_phone.reload()
+    plain_phone.get_by_label("Stadslabs").check()
+    plain_phone.get_by_label("Anders, namelijk").check()
+    plain_phone.get_by_label("Je eigen antwoord").fill("@leerkring")
+    plain_phone.get_by_role("button", name="Antwoord versturen").click()
+    expect(plain_phone.locator("#vote-status")).to_have_text("Je antwoord is opgeslagen.")
+    expect(projector.locator("#screen .cards.small li")).to_have_count(2, timeout=LIVE)
+    shot(projector, artifacts, "16-projector-other")
+    projector.locator("#main").focus()
+    projector.keyboard.press("v")
+    expect(qr_phone.locator("#stage .notice")).to_have_text(
+        "Het stemmen is gesloten.", timeout=LIVE
+    )
+    shot(qr_phone, artifacts, "17-phone-closed")
+    projector.keyboard.press("ArrowRight")
+    expect(projector.locator("#screen .title")).to_have_text("Vervolg", timeout=LIVE)
+
+    # End of the run.
+    page.locator("details.end summary").click()
+    page.get_by_role("button", name="Yes, end the run").click()
+    for phone in (qr_phone, typed_phone):
+        expect(phone.locator("#stage h1")).to_have_text(
+            "Deze sessie is afgelopen. Bedankt voor het meedoen!", timeout=LIVE
+        )
+    shot(typed_phone, artifacts, "18-phone-ended")
+
+    # The CSV from the console's list of runs.
+    page.goto(server.url + "/console")
+    shot(page, artifacts, "19-console-runs")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Answers (CSV)").first.click()
+    data = Path(info.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    by_question: dict[str, list[dict[str, str]]] = {}
+    for entry in rows:
+        by_question.setdefault(entry["question_id"], []).append(entry)
+    assert sorted(r["answer"] for r in by_question["herkennen"]) == ["Ja", "Nee", "Nee"]
+    assert {r["answer"] for r in by_question["aanvullende-vragen"]} == {
+        "Hoe betrekken we jongeren?",
+        "Wat werkt in kleine gemeenten?",
+        "'=1+1 geen formule",
+    }
+    assert [r["hidden"] for r in by_question["aanvullende-vragen"]].count("yes") == 1
+    assert sorted(r["answer"] for r in by_question["met-wie"]) == ["Bewoners", "Vakgenoten"]
+    assert [r["answer"] for r in by_question["schaalniveau"]] == ["Regionaal"]
+    assert sorted(r["answer"] for r in by_question["manieren"]) == sorted(
+        ["Intervisie", "Wandelgesprekken in de wijk", "Stadslabs", "'@leerkring"]
+    )
+    assert all(re.fullmatch(r"p-[0-9a-f]{8}", r["participant"]) for r in rows)
+    assert all(r["answered_at"].endswith("Z") for r in rows)
+    facilitator.close()
+    for phone in phones:
+        phone.context.close()

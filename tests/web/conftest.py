@@ -1,0 +1,147 @@
+"""An app on each store, a TestClient, and people who take turns at it.
+
+The store is built inside the app's lifespan (TestClient runs the app in its
+own event loop). Redis tests use a unique key prefix and delete their keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from poll.store.base import Store
+from poll.store.redis import RedisStore
+from poll.store.sqlite import SqliteStore
+from poll.web.app import create_app
+from poll.web.settings import Settings
+from tests.conftest import redis_url, require_or_skip
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "test-facilitator-token"
+
+
+def _redis_reachable(url: str) -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as error:
+        return str(error)
+    return None
+
+
+async def _delete_keys(url: str, prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    admin = Redis.from_url(url)
+    try:
+        keys = [key async for key in admin.scan_iter(match=f"{prefix}:*", count=1000)]
+        if keys:
+            await admin.delete(*keys)
+    finally:
+        await admin.aclose()
+
+
+@dataclass
+class World:
+    app: Starlette
+    client: TestClient
+    sessions: Path
+    kind: str
+    cookies: dict[str, dict[str, str]] = field(default_factory=dict)
+    current: str = "facilitator"
+
+    @contextmanager
+    def as_(self, person: str) -> Iterator[TestClient]:
+        """Act as `person`, with her own cookies (one TestClient, one event loop)."""
+        before = self.current
+        self.cookies[before] = dict(self.client.cookies)
+        self.client.cookies.clear()
+        self.client.cookies.update(self.cookies.get(person, {}))
+        self.current = person
+        try:
+            yield self.client
+        finally:
+            self.cookies[person] = dict(self.client.cookies)
+            self.client.cookies.clear()
+            self.client.cookies.update(self.cookies.get(before, {}))
+            self.current = before
+
+    def sign_in(self) -> str:
+        """The facilitator signs in with the console link; returns a CSRF token."""
+        response = self.client.get(f"/console?token={TOKEN}")
+        assert response.status_code == 200
+        return csrf_of(response.text)
+
+    def start_run(self, session_id: str = "gemengde-wijken") -> tuple[str, str]:
+        csrf = self.sign_in()
+        response = self.client.post(
+            "/console/rooms",
+            data={"csrf": csrf, "session_id": session_id},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        room_id = response.headers["location"].rsplit("/", 1)[1]
+        page = self.client.get(f"/console/room/{room_id}").text
+        code = re.search(r"/r/(\d{7})", page)
+        assert code
+        return room_id, code.group(1)
+
+    def act(self, room_id: str, action: str, **fields: str) -> None:
+        csrf = csrf_of(self.client.get(f"/console/room/{room_id}").text)
+        response = self.client.post(
+            f"/console/room/{room_id}",
+            data={"csrf": csrf, "action": action, **fields},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    sessions = tmp_path / "sessions.yaml"
+    shutil.copy(ROOT / "sessions.yaml", sessions)
+    settings = Settings(
+        store="unused://",
+        sessions=sessions,
+        data_dir=tmp_path / "data",
+        token=TOKEN,
+        public_url=None,
+    )
+    prefix = f"pollweb-{uuid.uuid4().hex[:12]}"
+    if request.param == "sqlite":
+
+        def factory() -> Store:
+            return SqliteStore(tmp_path / "poll.db")
+    else:
+        url = redis_url()
+        problem = _redis_reachable(url)
+        if problem:
+            require_or_skip(f"Redis is not reachable at {url}: {problem}")
+
+        def factory() -> Store:
+            return RedisStore(url, prefix=prefix)
+
+    app = create_app(settings, store_factory=factory)
+    try:
+        with TestClient(app, base_url="http://testserver") as client:
+            yield World(app, client, sessions, request.param)
+    finally:
+        if request.param == "redis":
+            asyncio.run(_delete_keys(redis_url(), prefix))

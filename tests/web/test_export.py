@@ -1,0 +1,57 @@
+"""Results as CSV from the console (both stores)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from poll.web.export import neutralise
+from tests.web.conftest import World
+
+
+def vote(world: World, code: str, person: str, question: str, **fields: object) -> None:
+    with world.as_(person) as phone:
+        page = phone.get(f"/r/{code}").text
+        token = re.search(r'name="token" value="([^"]+)"', page)
+        assert token
+        data = {"token": token.group(1), "question_id": question, "submission_id": person}
+        phone.post(f"/r/{code}", data={**data, **fields})
+
+
+def test_answers_and_summary_csv(world: World) -> None:
+    room, code = world.start_run()
+    world.act(room, "go", index="15")  # manieren: multiple choice with "other"
+    vote(world, code, "anna", "manieren", choices=["intervisie", "stadslabs"])
+    vote(world, code, "bram", "manieren", choices=["_other"], other="=HYPERLINK(1)")
+    response = world.client.get(f"/console/room/{room}/results.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"].startswith("attachment; filename=")
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert sorted(r["answer"] for r in rows) == ["'=HYPERLINK(1)", "Intervisie", "Stadslabs"]
+    assert {r["room_code"] for r in rows} == {code}
+    assert len({r["participant"] for r in rows}) == 2
+    assert all(r["question"] == "Op welke manier(en)?" for r in rows)
+
+    summary = world.client.get(f"/console/room/{room}/summary.csv?sep=semicolon")
+    lines = summary.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("room_code;session_id;question_id")
+    intervisie = next(line for line in lines if ";Intervisie;" in line)
+    assert intervisie.endswith(";1;50,0;2")  # decimal comma with ';' (Dutch Excel)
+
+
+def test_csv_needs_the_facilitator(world: World) -> None:
+    room, _code = world.start_run()
+    with world.as_("stranger") as stranger:
+        assert stranger.get(f"/console/room/{room}/results.csv").status_code == 403
+
+
+def test_neutralise() -> None:
+    assert neutralise("=1+1") == "'=1+1"
+    assert neutralise("+31 6") == "'+31 6"
+    assert neutralise("-x") == "'-x"
+    assert neutralise("@me") == "'@me"
+    assert neutralise("\tx") == "'\tx"
+    assert neutralise("gewoon") == "gewoon"
+    assert neutralise(5) == "5"

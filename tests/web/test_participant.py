@@ -1,0 +1,165 @@
+"""A participant's way in and her votes, with and without JavaScript (both stores)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.web.conftest import World
+
+HERKENNEN = "9"  # index of the first question in the sample session
+
+
+def token_of(html: str) -> str:
+    found = re.search(r'name="token" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+def test_code_entry_leads_into_the_room(world: World) -> None:
+    _room, code = world.start_run()
+    with world.as_("phone") as phone:
+        landing = phone.get("/", headers={"accept-language": "nl-NL,nl;q=0.9"})
+        assert 'name="code"' in landing.text and "Doe mee aan een sessie" in landing.text
+        typed = f"{code[:3]} {code[3:]}"
+        response = phone.get("/join", params={"code": typed}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == f"/r/{code}"
+        assert phone.get(f"/j/{code}", follow_redirects=False).headers["location"] == f"/r/{code}"
+        page = phone.get(f"/r/{code}")
+        assert page.status_code == 200
+        assert "Wachten op de volgende vraag" in page.text  # the session's language
+        assert "poll_pid" in phone.cookies
+
+
+def test_unknown_code_says_what_to_do(world: World) -> None:
+    with world.as_("phone") as phone:
+        response = phone.get("/join", params={"code": "000 0000"})
+        assert response.status_code == 404
+        assert "There is no session with code 000 0000" in response.text
+        bad = phone.get("/join", params={"code": "12"})
+        assert bad.status_code == 400 and "7 digits" in bad.text
+
+
+def test_vote_without_javascript_post_redirect_get(world: World) -> None:
+    room, code = world.start_run()
+    world.act(room, "go", index=HERKENNEN)
+    with world.as_("phone") as phone:
+        page = phone.get(f"/r/{code}")
+        assert '<noscript><meta http-equiv="refresh"' not in page.text  # a form to fill in
+        form = {"token": token_of(page.text), "question_id": "herkennen", "submission_id": "s1"}
+        response = phone.post(f"/r/{code}", data={**form, "choice": "yes"}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == f"/r/{code}"
+        after = phone.get(f"/r/{code}")
+        assert (
+            'class="vote-status saved" role="status" aria-live="polite">Je antwoord is opgeslagen.'
+            in after.text
+        )
+        assert 'aria-pressed="true">Ja' in after.text
+        # Answered: the page now refreshes itself (no-JS path only, inside <noscript>).
+        assert '<noscript><meta http-equiv="refresh"' in after.text
+        # The flash is shown once.
+        assert 'class="vote-status saved"' not in phone.get(f"/r/{code}").text
+
+
+def test_refusal_is_translated(world: World) -> None:
+    room, code = world.start_run()
+    world.act(room, "go", index=HERKENNEN)
+    with world.as_("phone") as phone:
+        token = token_of(phone.get(f"/r/{code}").text)
+    world.act(room, "close", question_id="herkennen")
+    with world.as_("phone") as phone:
+        form = {"token": token, "question_id": "herkennen", "submission_id": "s1"}
+        page = phone.post(f"/r/{code}", data={**form, "choice": "yes"}).text
+        assert 'class="vote-status error"' in page
+        assert "Het stemmen op deze vraag is gesloten." in page
+
+
+def test_forged_vote_without_token_is_not_counted(world: World) -> None:
+    room, code = world.start_run()
+    world.act(room, "go", index=HERKENNEN)
+    with world.as_("phone") as phone:
+        phone.get(f"/r/{code}")
+        data = {"question_id": "herkennen", "submission_id": "s1", "choice": "yes"}
+        assert "Je antwoord is niet verstuurd." in phone.post(f"/r/{code}", data=data).text
+    page = world.client.get(f"/console/room/{room}").text
+    assert "0 answers" in page
+
+
+def test_websocket_vote_ack_change_and_refusal(world: World) -> None:
+    room, code = world.start_run()
+    world.act(room, "go", index=HERKENNEN)
+    with world.as_("phone") as phone:
+        phone.get(f"/r/{code}")
+        with phone.websocket_connect(f"/ws/participant/{code}") as ws:
+            first = ws.receive_json()
+            assert first["type"] == "snapshot" and first["item"]["id"] == "herkennen"
+            assert first["results"] is None  # participants see tallies only when shown
+            vote = {"type": "vote", "question_id": "herkennen", "submission_id": "sub-1"}
+            ws.send_json({**vote, "answer": {"choice": "yes"}})
+            ack = next_of(ws, "ack")
+            assert ack["submission_id"] == "sub-1" and ack["status"] == "saved"
+            assert ack["mine"] == [{"keys": ["yes"], "text": None}]
+            # A retry with the same submission id is not counted twice.
+            ws.send_json({**vote, "answer": {"choice": "yes"}})
+            assert next_of(ws, "ack")["status"] == "duplicate"
+            ws.send_json({**vote, "submission_id": "sub-2", "answer": {"choice": "no"}})
+            assert next_of(ws, "ack")["mine"] == [{"keys": ["no"], "text": None}]
+            ws.send_json({**vote, "submission_id": "sub-3", "answer": {"choice": "maybe"}})
+            refused = next_of(ws, "refused")
+            assert refused["submission_id"] == "sub-3" and refused["retry"] is False
+            assert refused["message"] == "Kies ja of nee."
+            ws.send_json({"type": "ping", "t": 1})
+            assert next_of(ws, "pong")["t"] == 1
+
+
+def next_of(ws: object, kind: str) -> dict[str, object]:
+    for _ in range(20):
+        message = ws.receive_json()  # type: ignore[attr-defined]
+        if message["type"] == kind:
+            return message  # type: ignore[no-any-return]
+    raise AssertionError(f"no {kind!r} message")
+
+
+def test_results_reach_phones_only_when_shown(world: World) -> None:
+    room, code = world.start_run()
+    world.act(room, "go", index=HERKENNEN)
+    with world.as_("phone") as phone:
+        phone.get(f"/r/{code}")
+        with phone.websocket_connect(f"/ws/participant/{code}") as ws:
+            assert ws.receive_json()["results"] is None
+            with world.as_("facilitator"):
+                world.act(room, "show", question_id="herkennen")
+            for _ in range(20):
+                message = ws.receive_json()
+                if message["type"] == "snapshot" and message["results_shown"]:
+                    assert message["results"]["kind"] == "bars"
+                    assert "texts" not in message["results"]
+                    break
+            else:
+                raise AssertionError("no snapshot with results")
+
+
+def test_websocket_from_another_origin_is_refused(world: World) -> None:
+    _room, code = world.start_run()
+    with world.as_("phone") as phone:
+        phone.get(f"/r/{code}")
+        with (
+            pytest.raises(WebSocketDisconnect),
+            phone.websocket_connect(
+                f"/ws/participant/{code}", headers={"origin": "http://evil.example"}
+            ) as ws,
+        ):
+            ws.receive_json()
+
+
+def test_websocket_without_participant_cookie_is_refused(world: World) -> None:
+    _room, code = world.start_run()
+    with (
+        world.as_("stranger") as stranger,
+        pytest.raises(WebSocketDisconnect) as refused,
+        stranger.websocket_connect(f"/ws/participant/{code}") as ws,
+    ):
+        ws.receive_json()
+    assert refused.value.code == 4401
