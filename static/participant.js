@@ -252,8 +252,10 @@ function form(item, answers) {
   area.value = draft.text;
   const help = h("p", { id: "answer-help", class: "hint" });
   const updateHelp = () => {
-    let text = t("{count} of {limit} characters", { count: area.value.length, limit: item.max_length });
-    if (item.max_answers > 1) text += ` ${t("You can send {count} more answers.", { count: left })}`;
+    let text = t("{count} of {limit} characters.", { count: area.value.length, limit: item.max_length });
+    if (item.max_answers > 1) {
+      text += ` ${left === 1 ? t("You can send one more answer.") : t("You can send {count} more answers.", { count: left })}`;
+    }
     help.textContent = text;
   };
   updateHelp();

@@ -40,7 +40,7 @@ async def perform(room: Room, action: str, fields: Mapping[str, Any]) -> None:
     elif action == "go":
         try:
             index = int(fields.get("index", ""))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e400
             raise ActionError(N_("Choose an item to go to.")) from None
         await room.go(index)
     elif action == "open":

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -23,6 +23,7 @@ from poll.web.actions import ACTIONS, perform
 from poll.web.i18n import negotiate, translate
 from poll.web.network import origin_allowed
 from poll.web.state import PollState, poll_state
+from poll.web.throttle import TOO_MANY_ATTEMPTS, client_address
 
 #: Seconds between the server's pings.
 PING_INTERVAL = 20.0
@@ -31,8 +32,34 @@ IDLE_TIMEOUT = 60.0
 #: Largest message a client may send (an open answer is at most 2,000 characters).
 MAX_MESSAGE = 16 * 1024
 
+
+class Limits(NamedTuple):
+    """What one connection may send: message size, and a token bucket of messages."""
+
+    #: Characters in one message.
+    max_message: int
+    #: Messages a second, sustained.
+    rate: float
+    #: Messages at once (the bucket's size).
+    burst: int
+    #: Messages refused for the rate in a row before the socket is closed (1008).
+    strikes: int
+
+
+# A phone sends a vote per tap, a pong every 20 s and a sync after a reconnect:
+# 4 KiB fits a 2,000-character answer in JSON, and 5 a second with a burst of
+# 20 is far beyond any person's tapping but stops a script flooding the store.
+# The console and projector send a click or key press at a time.
+LIMITS: dict[Audience, Limits] = {
+    "participant": Limits(max_message=4 * 1024, rate=5.0, burst=20, strikes=40),
+    "projector": Limits(max_message=MAX_MESSAGE, rate=20.0, burst=60, strikes=100),
+    "console": Limits(max_message=MAX_MESSAGE, rate=20.0, burst=60, strikes=100),
+}
+
 # Close codes (4000-4999 are the application's own; see docs/protocol.md).
+CLOSE_POLICY = 1008
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_MANY_ATTEMPTS = 4429
 CLOSE_UNKNOWN_ROOM = 4404
 CLOSE_NO_PARTICIPANT = 4401
 
@@ -55,9 +82,21 @@ async def participant_socket(websocket: WebSocket) -> None:
     if participant is None:
         await _refuse(websocket, CLOSE_NO_PARTICIPANT)
         return
+    address = client_address(websocket)
+    if state.lookups.blocked(address):
+        # Accepted only to say why: a guesser learns nothing about the code.
+        await websocket.accept()
+        lang = negotiate(websocket.headers.get("accept-language"))
+        message = translate(lang, TOO_MANY_ATTEMPTS)
+        await websocket.send_text(
+            encode({"type": "error", "reason": "too_many_attempts", "message": message})
+        )
+        await websocket.close(CLOSE_TOO_MANY_ATTEMPTS)
+        return
     room = await state.rooms.by_code(str(websocket.path_params["code"]))
     await websocket.accept()
     if room is None:
+        state.lookups.failed(address)
         lang = negotiate(websocket.headers.get("accept-language"))
         message = translate(lang, UnknownRoom.message, {"code": websocket.path_params["code"]})
         await websocket.send_text(
@@ -114,13 +153,32 @@ async def _serve(
 
     pinger = asyncio.create_task(heartbeat(), name="poll-ws-ping")
     channel = None
+    limits = LIMITS[audience]
+    bucket = Bucket(limits.rate, limits.burst)
     try:
         channel = await state.hub.join(room, outbox)
         shared = channel.room
         while not outbox.closed:
-            text = await websocket.receive_text()
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                break
             last_seen = time.monotonic()
-            await _handle(text, outbox, state, shared, audience, participant, lang)
+            text = frame.get("text")
+            if not bucket.take():
+                if bucket.strikes >= limits.strikes:
+                    # A client that keeps sending while refused is a script, not a
+                    # person: close it (it may reconnect, and start with a full bucket
+                    # only after its backoff).
+                    outbox.stop()
+                    await websocket.close(CLOSE_POLICY, "too many messages")
+                    break
+                outbox.put(_too_fast(text))
+                continue
+            if text is None:
+                # Binary frames (or a text frame uvicorn could not decode) carry no JSON.
+                outbox.put(_error("send JSON in text frames", reason="bad_message"))
+                continue
+            await _handle(text, outbox, state, shared, audience, participant, lang, limits)
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client went away; RuntimeError: receive after the socket closed
     except StoreError:
@@ -139,6 +197,56 @@ def _error(message: str, **fields: Any) -> str:
     return encode({"type": "error", "message": message, **fields})
 
 
+class Bucket:
+    """A token bucket: `rate` messages a second on average, `burst` at once."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+        #: Messages refused in a row.
+        self.strikes = 0
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            self.strikes = 0
+            return True
+        self.strikes += 1
+        return False
+
+
+def _too_fast(text: str | None) -> str:
+    """The refusal of a message over the rate: a vote gets `refused` with `retry`, so that
+    the phone sends it again later with the same submission id; anything else an error."""
+    message = _parse(text) if text is not None and len(text) <= 4 * 1024 else None
+    if isinstance(message, dict) and message.get("type") == "vote":
+        return encode(
+            {
+                "type": "refused",
+                "submission_id": str(message.get("submission_id") or ""),
+                "question_id": str(message.get("question_id") or ""),
+                "reason": "rate_limited",
+                "retry": True,
+                "message": "too many messages; slow down",
+            }
+        )
+    return _error("too many messages; slow down", reason="rate_limited")
+
+
+def _parse(text: str) -> object:
+    """The decoded JSON, or None when the text is not JSON (or nests absurdly deep:
+    the json module raises RecursionError for a few KiB of "[[[[…")."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
 async def _handle(
     text: str,
     outbox: Outbox,
@@ -147,17 +255,17 @@ async def _handle(
     audience: Audience,
     participant: str | None,
     lang: str,
+    limits: Limits,
 ) -> None:
-    if len(text) > MAX_MESSAGE:
-        outbox.put(_error("message too large"))
+    if len(text) > limits.max_message:
+        outbox.put(_error(f"message too large (at most {limits.max_message})", reason="too_large"))
         return
-    try:
-        message = json.loads(text)
-    except ValueError:
-        outbox.put(_error("not JSON"))
+    message = _parse(text)
+    if message is None:
+        outbox.put(_error("not JSON", reason="bad_message"))
         return
     if not isinstance(message, dict):
-        outbox.put(_error("a message is a JSON object with a 'type'"))
+        outbox.put(_error("a message is a JSON object with a 'type'", reason="bad_message"))
         return
     kind = message.get("type")
     if kind == "ping":
@@ -173,7 +281,8 @@ async def _handle(
     elif kind == "action" and audience in ("console", "projector"):
         await _action(message, outbox, state, room, lang)
     else:
-        outbox.put(_error(f"unknown message type {kind!r} here"))
+        shown = kind if isinstance(kind, str) and len(kind) <= 40 else "?"
+        outbox.put(_error(f"unknown message type {shown!r} here", reason="unknown_type"))
 
 
 async def _vote(
@@ -239,7 +348,11 @@ async def _action(
     action = str(message.get("action") or "")
     request_id = message.get("request_id")
     if action not in ACTIONS:
-        outbox.put(_error(f"unknown action {action!r}", request_id=request_id))
+        outbox.put(
+            _error(
+                f"unknown action {action[:40]!r}", request_id=request_id, reason="unknown_action"
+            )
+        )
         return
     try:
         await perform(room, action, message)

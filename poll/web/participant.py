@@ -21,6 +21,7 @@ from poll.web.i18n import N_, negotiate, translate
 from poll.web.network import join_base, short_address
 from poll.web.pages import render
 from poll.web.state import poll_state
+from poll.web.throttle import TOO_MANY_ATTEMPTS, client_address
 
 #: Seconds between refreshes of a waiting page without JavaScript.
 NOSCRIPT_REFRESH = 4
@@ -41,10 +42,37 @@ async def join(request: Request) -> Response:
         return render(
             request, "participant/landing.html", lang, status_code=400, error=error, code=typed
         )
-    room = await poll_state(request).rooms.by_code(code)
+    room = await _lookup(request, code)
+    if isinstance(room, _Blocked):
+        return too_many_attempts(request, lang, typed)
     if room is None:
         return unknown_code(request, lang, typed)
     return RedirectResponse(f"/r/{code}", status_code=303)
+
+
+class _Blocked:
+    """The lookup was not made: this address failed too often (see throttle.py)."""
+
+
+async def _lookup(request: Request, typed: str) -> Room | _Blocked | None:
+    """The running room with this code, counting failures per address against guessing."""
+    state = poll_state(request)
+    address = client_address(request)
+    if state.lookups.blocked(address):
+        return _Blocked()
+    room = await state.rooms.by_code(typed)
+    if room is None:
+        state.lookups.failed(address)
+    return room
+
+
+def too_many_attempts(request: Request, lang: str, typed: str) -> Response:
+    error = translate(lang, TOO_MANY_ATTEMPTS)
+    response = render(
+        request, "participant/landing.html", lang, status_code=429, error=error, code=typed
+    )
+    response.headers["retry-after"] = "60"
+    return response
 
 
 def unknown_code(request: Request, lang: str, typed: str) -> Response:
@@ -59,15 +87,16 @@ async def short_link(request: Request) -> Response:
     return RedirectResponse(f"/r/{request.path_params['code']}", status_code=303)
 
 
-async def _room_for(request: Request) -> tuple[Room | None, str]:
+async def _room_for(request: Request) -> tuple[Room | _Blocked | None, str]:
     typed = str(request.path_params["code"])
-    room = await poll_state(request).rooms.by_code(typed)
-    return room, typed
+    return await _lookup(request, typed), typed
 
 
 async def room_page(request: Request) -> Response:
     room, typed = await _room_for(request)
     lang = negotiate(request.headers.get("accept-language"))
+    if isinstance(room, _Blocked):
+        return too_many_attempts(request, lang, typed)
     if room is None:
         return unknown_code(request, lang, typed)
     state = poll_state(request)
@@ -136,6 +165,8 @@ def raw_answer(item_type: str, form: FormData) -> dict[str, Any]:
 async def vote(request: Request) -> Response:
     room, typed = await _room_for(request)
     lang = negotiate(request.headers.get("accept-language"))
+    if isinstance(room, _Blocked):
+        return too_many_attempts(request, lang, typed)
     if room is None:
         return unknown_code(request, lang, typed)
     state = poll_state(request)

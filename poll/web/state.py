@@ -12,6 +12,7 @@ from poll.store.base import Store
 from poll.web.auth import Auth
 from poll.web.script_watch import ScriptWatch
 from poll.web.settings import Settings
+from poll.web.throttle import FailedLookups
 
 
 class NotStarted(RuntimeError):
@@ -24,6 +25,8 @@ class PollState:
     auth: Auth
     watch: ScriptWatch
     process_id: str
+    #: Failed join-code lookups per client address (memory only, see throttle.py).
+    lookups: FailedLookups = field(default_factory=FailedLookups)
     _store: Store | None = field(default=None, repr=False)
     _rooms: Rooms | None = field(default=None, repr=False)
     _hub: Hub | None = field(default=None, repr=False)
