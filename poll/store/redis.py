@@ -34,6 +34,7 @@ import contextlib
 import functools
 import json
 import logging
+import re
 import socket
 import time
 import uuid
@@ -42,7 +43,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
@@ -434,6 +435,20 @@ class RedisStore(Store):
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisStore:
+        """`redis://host:port/db`, optionally `?prefix=NAME` to keep several
+        installations (or test runs) apart in one database."""
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        prefixes = [value for key, value in query if key == "prefix"]
+        if prefixes:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", prefixes[-1]):
+                raise StoreError(
+                    f"bad prefix {prefixes[-1]!r} in {url!r}: use letters, digits, '.', '_', '-'",
+                    retry=False,
+                )
+            options.setdefault("prefix", prefixes[-1])
+            rest = urlencode([(key, value) for key, value in query if key != "prefix"])
+            url = urlunsplit(parts._replace(query=rest))
         return cls(url, **options)
 
     # Lifecycle -------------------------------------------------------------------

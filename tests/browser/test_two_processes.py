@@ -1,0 +1,114 @@
+"""Two server processes on one Redis: the facilitator on one, phones on both, the
+projector on the other — everybody sees the same room, live."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+
+from tests.browser.conftest import Server, start_server, stop_server
+from tests.browser.test_session import LIVE, PHONE, Console, expect, saved, shot, vote_button
+from tests.conftest import redis_url, require_or_skip
+
+pytestmark = [pytest.mark.browser, pytest.mark.redis]
+
+
+# Playwright's sync API keeps an event loop running in this thread, so Redis is
+# reached with the synchronous client here.
+
+
+def redis_available(url: str) -> None:
+    client = Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except RedisError as error:
+        require_or_skip(f"Redis is not reachable at {url} for the two-process test: {error}")
+    finally:
+        client.close()
+
+
+def delete_keys(url: str, prefix: str) -> None:
+    client = Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def two_servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    prefix = f"polltest-{uuid.uuid4().hex[:12]}"
+    base = redis_url()
+    redis_available(base)
+    store = f"{base}?prefix={prefix}"
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    first = start_server(tmp_path / "a", store, name="a")
+    try:
+        second = start_server(tmp_path / "b", store, name="b")
+        try:
+            yield first, second
+        finally:
+            stop_server(second)
+    finally:
+        stop_server(first)
+        delete_keys(base, prefix)
+
+
+def test_phones_and_projector_on_different_processes_see_the_same_room(
+    browser: Any, two_servers: tuple[Server, Server], artifacts: Path
+) -> None:
+    a, b = two_servers
+    facilitator_a = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = facilitator_a.new_page()
+    page.goto(a.console_link())
+    page.get_by_role("button", name=re.compile("Start a new run.*Gemengde wijken")).click()
+    code = re.search(r"(\d{3}) (\d{4})", page.locator(".topbar .mono").inner_text())
+    assert code
+    digits = code.group(1) + code.group(2)
+    console = Console(page)
+
+    # The projector runs on the other process (the facilitator logs in there too).
+    facilitator_b = browser.new_context(viewport={"width": 1920, "height": 1080})
+    projector = facilitator_b.new_page()
+    projector.goto(b.console_link())
+    projector.goto(b.url + (page.locator("#open-projector").get_attribute("href") or ""))
+    expect(projector.locator(".big-code")).to_have_text(f"{code.group(1)} {code.group(2)}")
+
+    phones = []
+    for server in (a, b):
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        phone = context.new_page()
+        phone.goto(f"{server.url}/r/{digits}")
+        phones.append(phone)
+    # Presence is summed over both processes.
+    expect(page.locator("p.meta")).to_contain_text("2 participants connected", timeout=LIVE * 3)
+
+    console.go(10)  # "Herkennen jullie deze leervragen?"
+    for phone in phones:
+        expect(phone.locator("h1.prompt")).to_have_text(
+            re.compile("Herkennen jullie"), timeout=LIVE
+        )
+    vote_button(phones[0], "Ja").click()
+    saved(phones[0])
+    vote_button(phones[1], "Nee").click()
+    saved(phones[1])
+    # Votes stored through either process reach the projector on process b.
+    expect(projector.locator(".bars")).to_contain_text(
+        re.compile(r"Ja.*1.*Nee.*1", re.S), timeout=LIVE
+    )
+    shot(projector, artifacts, "two-processes-projector")
+    # The facilitator on process a moves on; the phone on process b follows.
+    console.next()
+    expect(phones[1].locator("h1.prompt")).to_have_text(re.compile("aanvullende"), timeout=LIVE)
+    for context in (facilitator_a, facilitator_b, *[p.context for p in phones]):
+        context.close()
