@@ -1,0 +1,147 @@
+"""The per-process hub: bounded per-socket queues, coalesced snapshots, stuck sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from poll import live
+from poll.live import MAX_PENDING, Hub, Outbox
+from poll.rooms import Rooms
+from poll.script import load_script
+from poll.store.sqlite import SqliteStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Wait until `condition` holds; the hub works on its own tasks, so the test polls."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():  # noqa: ASYNC110 - polling observable state is the point
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+class Socket:
+    """A fake socket that records what it was sent; `stall` makes sends hang."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, object]] = []
+        self.closed_with: int | None = None
+        self.stall = False
+
+    async def send(self, text: str) -> None:
+        if self.stall:
+            await asyncio.Event().wait()
+        self.sent.append(json.loads(text))
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed_with = code
+
+    def outbox(self, audience: str = "projector", participant: str | None = None) -> Outbox:
+        return Outbox(self.send, self.close, audience=audience, participant=participant)  # type: ignore[arg-type]
+
+
+def test_a_newer_snapshot_replaces_an_unsent_older_one() -> None:
+    socket = Socket()
+    box = socket.outbox()
+    box.offer_snapshot('{"type":"snapshot","version":1}')
+    box.put('{"type":"ack","n":1}')
+    box.offer_snapshot('{"type":"snapshot","version":2}')
+    box.offer_snapshot('{"type":"snapshot","version":3}')
+    queued = [json.loads(text) for _, text in box._queue]
+    assert queued == [{"type": "ack", "n": 1}, {"type": "snapshot", "version": 3}]
+
+
+def test_a_socket_with_too_many_waiting_messages_is_given_up() -> None:
+    box = Socket().outbox()
+    for n in range(MAX_PENDING):
+        box.put(f'{{"n":{n}}}')
+    assert not box.closed
+    box.put('{"n":"one too many"}')
+    assert box.closed
+    assert len(box._queue) == MAX_PENDING  # bounded: nothing more was queued
+
+
+async def test_a_stuck_socket_is_closed_and_does_not_hold_up_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(live, "SEND_TIMEOUT", 0.2)
+    stuck, healthy = Socket(), Socket()
+    stuck.stall = True
+    boxes = [stuck.outbox(), healthy.outbox()]
+    tasks = [asyncio.create_task(box.run()) for box in boxes]
+    for box in boxes:
+        box.offer_snapshot('{"type":"snapshot","version":1}')
+    await asyncio.wait_for(tasks[0], 10)
+    assert stuck.closed_with == 1013 and boxes[0].closed
+    assert healthy.sent == [{"type": "snapshot", "version": 1}]
+    boxes[1].stop()
+    await asyncio.wait_for(tasks[1], 10)
+
+
+@pytest.fixture
+async def rooms(tmp_path: Path) -> AsyncIterator[Rooms]:
+    store = SqliteStore(tmp_path / "poll.db")
+    await store.open()
+    script = load_script(ROOT / "sessions.yaml")
+    yield Rooms(store, lambda: script)
+    await store.close()
+
+
+async def test_a_burst_of_votes_collapses_into_few_snapshots_ending_exact(rooms: Rooms) -> None:
+    room = await rooms.create("gemengde-wijken")
+    await room.go(room.session.index_of("herkennen"))
+    hub = Hub(rooms, process_id="test", max_rate=10)
+    await hub.start()
+    projector = Socket()
+    box = projector.outbox()
+    writer = asyncio.create_task(box.run())
+    try:
+        await hub.join(room, box)
+        votes = 300
+        await asyncio.gather(
+            *(
+                room.vote(f"p{n}", "herkennen", f"s{n}", {"choice": "yes" if n % 3 else "no"})
+                for n in range(votes)
+            )
+        )
+
+        await eventually(
+            lambda: bool(projector.sent) and projector.sent[-1].get("answers") == votes
+        )
+        snapshots = [m for m in projector.sent if m["type"] == "snapshot"]
+        assert len(snapshots) < votes / 3, "votes must be coalesced, not sent one by one"
+        versions = [int(m["version"]) for m in snapshots]  # type: ignore[call-overload]
+        assert versions == sorted(versions)
+        bars = {o["id"]: o["count"] for o in snapshots[-1]["results"]["options"]}  # type: ignore[index]
+        assert bars == {"yes": 200, "no": 100}
+    finally:
+        box.stop()
+        await writer
+        await hub.stop()
+
+
+async def test_the_last_socket_leaving_closes_the_room_subscription(
+    rooms: Rooms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "LINGER", 0.05)
+    room = await rooms.create("team-retro")
+    hub = Hub(rooms, process_id="test")
+    await hub.start()
+    try:
+        boxes = [Socket().outbox("participant", participant=f"p{n}") for n in range(3)]
+        channel = None
+        for box in boxes:
+            channel = await hub.join(room, box)
+        assert channel is not None and channel.participants == 3
+        for box in boxes:
+            channel.remove(box)
+
+        await eventually(lambda: room.id not in hub.channels)
+    finally:
+        await hub.stop()
