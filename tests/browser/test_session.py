@@ -114,6 +114,7 @@ def test_whole_session(browser: Any, server: Server, artifacts: Path) -> None:
     qr_phone.goto(join_url)
     typed_phone.goto(server.url + "/")
     shot(typed_phone, artifacts, "03-phone-landing")
+    assert not serious_violations(typed_phone)
     typed_phone.get_by_label("Code from the screen").fill(f"{code.group(1)} {code.group(2)}")
     typed_phone.get_by_role("button", name="Join").click()
     plain_phone.goto(f"{server.url}/r/{code_digits}")
@@ -147,6 +148,15 @@ def test_whole_session(browser: Any, server: Server, artifacts: Path) -> None:
     saved(typed_phone)
     plain_phone.reload()
     shot(plain_phone, artifacts, "06-phone-nojs-yesno")
+    # axe runs as page script, so it cannot scan a page with JavaScript off:
+    # scan the same server-rendered form with only poll's own script blocked.
+    scan = browser.new_context(viewport=PHONE, is_mobile=True)
+    scan.route("**/static/*.js", lambda route: route.abort())
+    plain_scan = scan.new_page()
+    plain_scan.goto(f"{server.url}/r/{code_digits}")
+    expect(plain_scan.locator("form.vote button").first).to_be_visible()
+    assert not serious_violations(plain_scan)
+    scan.close()
     vote_button(plain_phone, "Ja").click()
     expect(plain_phone.locator("#vote-status")).to_have_text("Je antwoord is opgeslagen.")
     expect(projector.locator(".bar-value").first).to_contain_text("2", timeout=LIVE)
@@ -154,6 +164,7 @@ def test_whole_session(browser: Any, server: Server, artifacts: Path) -> None:
         "3 mensen hebben geantwoord", timeout=LIVE
     )
     shot(qr_phone, artifacts, "07-phone-yesno-saved")
+    assert not serious_violations(qr_phone)
     # Changing an answer while voting is open.
     vote_button(qr_phone, "Nee").click()
     saved(qr_phone)
@@ -176,13 +187,16 @@ def test_whole_session(browser: Any, server: Server, artifacts: Path) -> None:
     expect(plain_phone.locator("#vote-status")).to_have_text("Je antwoord is opgeslagen.")
     expect(projector.locator("#screen .cards li")).to_have_count(3, timeout=LIVE)
     shot(qr_phone, artifacts, "10-phone-open")
+    assert not serious_violations(qr_phone)
     shot(projector, artifacts, "11-projector-open")
+    assert not serious_violations(projector)
     row = page.locator("ul.texts li", has_text="kleine gemeenten")
     expect(row).to_be_visible(timeout=LIVE)
     row.get_by_role("button", name=re.compile("^Hide")).click()
     expect(projector.locator("#screen .cards li")).to_have_count(2, timeout=LIVE)
     expect(page.locator("ul.texts li.hidden-text")).to_have_count(1, timeout=LIVE)
     shot(page, artifacts, "12-console-open-moderated")
+    assert not serious_violations(page)
 
     # Single choice; results shown to the phones by the facilitator.
     console.next()
@@ -194,6 +208,7 @@ def test_whole_session(browser: Any, server: Server, artifacts: Path) -> None:
     expect(qr_phone.locator(".results-title")).to_be_visible(timeout=LIVE)
     expect(qr_phone.locator(".bars .bar-value").first).to_have_text("1 · 50%")
     shot(qr_phone, artifacts, "13-phone-results-shown")
+    assert not serious_violations(qr_phone)
 
     # A slide between the blocks: phones wait.
     console.next()
@@ -207,6 +222,7 @@ def test_whole_session(browser: Any, server: Server, artifacts: Path) -> None:
     qr_phone.get_by_role("button", name="Antwoord versturen").click()
     saved(qr_phone)
     shot(qr_phone, artifacts, "14-phone-multiple")
+    assert not serious_violations(qr_phone)
 
     # Single choice, reset by the facilitator (after confirming), then voted again.
     console.next()
