@@ -1,0 +1,37 @@
+"""`python -m bench COMMAND`: the benchmarks of poll.
+
+python -m bench load --participants N [...]   live load: join, vote burst, fan-out
+python -m bench table [...]                   every row of docs/performance.md, and the plot
+python -m bench votes [...]                   store throughput (also `python -m bench.votes`)
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command == "load":
+        from bench import load
+
+        return load.main(rest)
+    if command == "table":
+        from bench import table
+
+        return table.main(rest)
+    if command == "votes":
+        import asyncio
+
+        from bench import votes
+
+        return asyncio.run(votes.main(rest))
+    print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,291 @@
+"""Simulated phones: one client process runs a slice of the participants.
+
+Each participant does what a phone does (docs/protocol.md): `GET /r/CODE` for
+its `poll_pid` cookie, then the websocket `/ws/participant/CODE` with that
+cookie, answers pings, votes with a fresh submission id and waits for the
+`ack`. It notes when it first saw each item in a snapshot (fan-out).
+
+The coordinator (bench/load.py) drives the processes through a pipe, one
+command at a time, and gets plain lists of timings back. All times are
+`time.monotonic()`, which on Linux is one clock for every process of the
+machine, so a vote sent here can be compared with a snapshot the projector
+received in the coordinator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import random
+import resource
+import secrets
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import psutil  # type: ignore[import-untyped]
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
+from bench.http import request
+
+#: Connects in flight per client process: enough to saturate the server's
+#: accept loop without making the kernel's listen backlog overflow.
+CONNECT_CONCURRENCY = 100
+#: Seconds a vote may wait for its ack before it counts as failed.
+ACK_TIMEOUT = 60.0
+
+
+def raise_nofile() -> int:
+    """Raise the soft open-files limit to the hard one; the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def install_uvloop() -> None:
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+@dataclass
+class VoteRecord:
+    kind: str  # "first" or "change"
+    choice: str
+    sent: float
+    acked: float | None = None
+    status: str = "pending"  # saved, duplicate, refused:<reason>, timeout, error
+    version: int = -1
+
+
+@dataclass
+class Participant:
+    index: int
+    cookie: str = ""
+    ws: ClientConnection | None = None
+    joined_at: float | None = None
+    seen: dict[str, float] = field(default_factory=dict)
+    waiting: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    votes: list[VoteRecord] = field(default_factory=list)
+    first_snapshot: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class ClientProcess:
+    def __init__(self, conn: Connection, config: dict[str, Any]) -> None:
+        self.conn = conn
+        self.http_url: str = config["http_url"]
+        self.ws_url: str = config["ws_url"]
+        self.code: str = config["code"]
+        self.people = [Participant(i) for i in config["indices"]]
+        self.rng = random.Random(config.get("seed", 0))
+        self.commands: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self.readers: list[asyncio.Task[None]] = []
+
+    # Plumbing ---------------------------------------------------------------------
+
+    def _on_command(self) -> None:
+        try:
+            self.commands.put_nowait(self.conn.recv())
+        except EOFError:
+            self.commands.put_nowait(("close",))
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self.conn.fileno(), self._on_command)
+        self.conn.send(("ready", os.getpid()))
+        while True:
+            command = await self.commands.get()
+            name = command[0]
+            if name == "join":
+                self.conn.send(await self.join())
+            elif name == "vote":
+                self.conn.send(await self.vote_burst(*command[1:]))
+            elif name == "seen":
+                self.conn.send([p.seen.get(command[1]) for p in self.people])
+            elif name == "close":
+                await self.close()
+                times = psutil.Process().cpu_times()
+                self.conn.send({"cpu": times.user + times.system})
+                return
+
+    # Join -------------------------------------------------------------------------
+
+    async def join(self) -> dict[str, Any]:
+        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        failures: Counter[str] = Counter()
+
+        async def one(person: Participant) -> None:
+            async with gate:
+                try:
+                    await self._connect(person)
+                except Exception as exc:
+                    failures[_reason(exc)] += 1
+
+        started = time.monotonic()
+        await asyncio.gather(*(one(p) for p in self.people))
+        # "In" means the server registered the socket and sent the first snapshot.
+        for person in self.people:
+            if person.ws is not None and not person.first_snapshot.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(person.first_snapshot.wait(), 30)
+        joined = [p.joined_at for p in self.people if p.joined_at is not None]
+        missing = len(self.people) - len(joined) - sum(failures.values())
+        if missing > 0:
+            failures["no_snapshot"] += missing
+        return {"started": started, "joined": joined, "failures": dict(failures)}
+
+    async def _connect(self, person: Participant) -> None:
+        reply = await request(f"{self.http_url}/r/{self.code}")
+        if reply.status != 200 or "poll_pid" not in reply.cookies:
+            raise RuntimeError(f"http_{reply.status}")
+        person.cookie = reply.cookies["poll_pid"]
+        person.ws = await connect(
+            f"{self.ws_url}/ws/participant/{self.code}",
+            additional_headers={"Cookie": f"poll_pid={person.cookie}"},
+            compression=None,  # the server turns deflate off; phones' offers are refused
+            ping_interval=None,  # the protocol's JSON pings are answered instead
+            open_timeout=120,
+            max_size=2**20,
+        )
+        self.readers.append(asyncio.create_task(self._read(person)))
+
+    async def _read(self, person: Participant) -> None:
+        ws = person.ws
+        assert ws is not None
+        with contextlib.suppress(Exception):
+            async for raw in ws:
+                now = time.monotonic()
+                message = json.loads(raw)
+                kind = message.get("type")
+                if kind == "snapshot":
+                    item = message.get("item") or {}
+                    item_id = item.get("id")
+                    if item_id is not None and item_id not in person.seen:
+                        person.seen[item_id] = now
+                    if not person.first_snapshot.is_set():
+                        person.joined_at = now
+                        person.first_snapshot.set()
+                elif kind in ("ack", "refused"):
+                    message["_at"] = now
+                    future = person.waiting.pop(str(message.get("submission_id")), None)
+                    if future is not None and not future.done():
+                        future.set_result(message)
+                elif kind == "ping":
+                    await ws.send(json.dumps({"type": "pong", "t": message.get("t")}))
+        for future in person.waiting.values():
+            if not future.done():
+                future.set_exception(ConnectionError("socket closed"))
+
+    # Votes ------------------------------------------------------------------------
+
+    async def vote_burst(
+        self,
+        start: float,
+        spread: float,
+        change_share: float,
+        question_id: str,
+        options: list[str],
+    ) -> list[dict[str, Any]]:
+        async def one(person: Participant) -> None:
+            if person.ws is None or person.joined_at is None:
+                return
+            await asyncio.sleep(max(0.0, start + self.rng.uniform(0, spread) - time.monotonic()))
+            choice = self.rng.choice(options)
+            record = await self._vote(person, question_id, choice, "first")
+            if record.status == "saved" and self.rng.random() < change_share:
+                # A second thought after seeing "saved": the other option.
+                await asyncio.sleep(self.rng.uniform(0.2, 1.0))
+                other = self.rng.choice([o for o in options if o != choice])
+                await self._vote(person, question_id, other, "change")
+
+        await asyncio.gather(*(one(p) for p in self.people))
+        return [
+            {
+                "participant": p.index,
+                "kind": v.kind,
+                "choice": v.choice,
+                "sent": v.sent,
+                "acked": v.acked,
+                "status": v.status,
+                "version": v.version,
+            }
+            for p in self.people
+            for v in p.votes
+        ]
+
+    async def _vote(
+        self, person: Participant, question_id: str, choice: str, kind: str
+    ) -> VoteRecord:
+        assert person.ws is not None
+        submission = secrets.token_urlsafe(9)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        person.waiting[submission] = future
+        record = VoteRecord(kind=kind, choice=choice, sent=time.monotonic())
+        person.votes.append(record)
+        message = {
+            "type": "vote",
+            "question_id": question_id,
+            "submission_id": submission,
+            "answer": {"choice": choice},
+        }
+        try:
+            await person.ws.send(json.dumps(message))
+            reply = await asyncio.wait_for(future, ACK_TIMEOUT)
+        except TimeoutError:
+            record.status = "timeout"
+            return record
+        except Exception as exc:
+            record.status = f"error:{_reason(exc)}"
+            return record
+        record.acked = float(reply["_at"])
+        if reply["type"] == "ack":
+            record.status = str(reply.get("status"))
+            record.version = int(reply.get("version") or -1)
+        else:
+            record.status = f"refused:{reply.get('reason')}"
+        return record
+
+    async def close(self) -> None:
+        async def one(person: Participant) -> None:
+            if person.ws is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(person.ws.close(), 5)
+
+        gate = asyncio.Semaphore(500)
+
+        async def gated(person: Participant) -> None:
+            async with gate:
+                await one(person)
+
+        await asyncio.gather(*(gated(p) for p in self.people))
+        for task in self.readers:
+            task.cancel()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, InvalidStatus):
+        return f"http_{exc.response.status_code}"
+    text = str(exc)
+    if text.startswith("http_"):
+        return text
+    return type(exc).__name__
+
+
+def main(conn: Connection, config: dict[str, Any]) -> None:
+    """The client process's entry point (a multiprocessing target)."""
+    raise_nofile()
+    install_uvloop()
+    # The same collector settings as `poll serve` (poll/web/app.py): thousands of
+    # sockets make default full collections stall the generator for 100s of ms.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 100)
+    asyncio.run(ClientProcess(conn, config).run())

@@ -1,0 +1,835 @@
+"""Load generator: N phones, one projector and a facilitator against a real poll server.
+
+    python -m bench load --participants N [--store URL] [--workers W]
+                         [--url URL --token T] [--clients C] [--no-baseline] [--json FILE]
+
+Without --url it starts `poll serve` itself (a free port, a temporary data
+directory, a known facilitator token; for a Redis store the run's keys are
+deleted afterwards). It creates a run of the sample session "gemengde-wijken"
+through the console (token link, then the "start a new run" form), opens the
+console and projector websockets, and moves to the yes/no question
+"herkennen". Then, with the participants spread over C client processes:
+
+- join: every phone loads /r/CODE (cookie) and opens its websocket; a phone is
+  in when its first snapshot arrives;
+- vote burst: every phone votes at a uniformly random moment within 3 s, one in
+  ten changes its mind after its "saved"; vote-to-ack and vote-to-projector
+  latency (see `projector_latencies`), votes/s;
+- correctness: the final tally (console snapshot) and the CSV export against
+  every phone's last acknowledged answer: lost or doubled votes;
+- fan-out: the facilitator moves on; time until every phone has the new item.
+
+Server CPU and peak memory (RSS summed over the server's process tree, sampled
+every 0.1 s) and the generator's own CPU are recorded. The same generator then
+measures bench/baseline_server.py (the machine's own limit) with the same N,
+unless --no-baseline, and for a Redis store the raw Redis round trip. The last
+line printed is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import csv
+import io
+import json
+import math
+import multiprocessing
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psutil  # type: ignore[import-untyped]
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench import clients
+from bench.http import request
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSION = "gemengde-wijken"
+QUESTION = "herkennen"
+OPTIONS = ["yes", "no"]
+DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
+#: Seconds over which the votes of the burst are spread (uniformly).
+SPREAD = 3.0
+#: Share of participants who change their answer after it was saved.
+CHANGE_SHARE = 0.1
+BASELINE_CODE = "1234567"
+
+
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    """p50/p95/p99/max in milliseconds (nearest rank)."""
+    if not values:
+        return {"n": 0, "p50": None, "p95": None, "p99": None, "max": None}
+    ordered = sorted(values)
+
+    def rank(p: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(p * len(ordered)) - 1))]
+
+    return {
+        "n": len(ordered),
+        "p50": round(rank(0.50) * 1000, 1),
+        "p95": round(rank(0.95) * 1000, 1),
+        "p99": round(rank(0.99) * 1000, 1),
+        "max": round(ordered[-1] * 1000, 1),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+# The server ----------------------------------------------------------------------------
+
+
+class Monitor:
+    """CPU seconds and peak RSS of a process and all its children, sampled in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.peak_rss = 0
+        self._cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[psutil.Process]:
+        try:
+            return [self.root, *self.root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            rss = 0
+            for proc in self._tree():
+                with contextlib.suppress(psutil.Error):
+                    rss += proc.memory_info().rss
+                    times = proc.cpu_times()
+                    # Keep the last figure of a process that has gone meanwhile.
+                    self._cpu[proc.pid] = times.user + times.system
+            self.peak_rss = max(self.peak_rss, rss)
+            self._stop.wait(0.1)
+
+    def cpu(self) -> float:
+        for proc in self._tree():
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                self._cpu[proc.pid] = times.user + times.system
+        return sum(self._cpu.values())
+
+    def rss(self) -> int:
+        total = 0
+        for proc in self._tree():
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+        return total
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class Target:
+    """A server under test and how to reach its room."""
+
+    kind: str  # "poll" or "baseline"
+    http_url: str
+    token: str = ""
+    store: str = ""
+    workers: int = 1
+    process: subprocess.Popen[bytes] | None = None
+    data_dir: str | None = None
+    cookies: dict[str, str] = field(default_factory=dict)
+    room_id: str = ""
+    code: str = ""
+    log: Any = None
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.http_url.removeprefix("http")
+
+
+async def wait_until_up(target: Target, within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    path = "/healthz" if target.kind == "poll" else "/"
+    while True:
+        if target.process is not None and target.process.poll() is not None:
+            raise RuntimeError(f"the {target.kind} server exited with {target.process.returncode}")
+        with contextlib.suppress(OSError, asyncio.TimeoutError, ValueError, IndexError):
+            reply = await request(target.http_url + path, within=2)
+            if reply.status == 200:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {target.kind} server did not answer within {within:.0f} s")
+        await asyncio.sleep(0.2)
+
+
+def start_poll(store: str, workers: int, log_dir: str) -> Target:
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="poll-bench-")
+    token = secrets.token_urlsafe(18)
+    if store == "sqlite":
+        store = f"sqlite:///{data_dir}/poll.db"
+    env = {**os.environ, "POLL_FACILITATOR_TOKEN": token, "PYTHONUNBUFFERED": "1"}
+    log = open(Path(log_dir) / f"poll-{port}.log", "wb")  # noqa: SIM115 - closed in stop()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "poll.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--store",
+            store,
+            "--sessions",
+            str(ROOT / "sessions.yaml"),
+            "--data-dir",
+            data_dir,
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=data_dir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return Target(
+        "poll",
+        f"http://127.0.0.1:{port}",
+        token=token,
+        store=store,
+        workers=workers,
+        process=process,
+        data_dir=data_dir,
+        log=log,
+    )
+
+
+def start_baseline(log_dir: str) -> Target:
+    port = free_port()
+    log = open(Path(log_dir) / f"baseline-{port}.log", "wb")  # noqa: SIM115 - closed in stop()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.baseline_server", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return Target(
+        "baseline",
+        f"http://127.0.0.1:{port}",
+        process=process,
+        log=log,
+        room_id="baseline",
+        code=BASELINE_CODE,
+    )
+
+
+def listener(url: str) -> int | None:
+    """The process serving a loopback URL (the top one, for uvicorn's workers), if visible."""
+    port = urlsplit(url).port
+    try:
+        pids: set[int] = {
+            c.pid
+            for c in psutil.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid
+        }
+    except psutil.Error:
+        return None
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            if psutil.Process(pid).ppid() not in pids:
+                return pid
+    return None
+
+
+def start_profiler(target: Target, path: str) -> subprocess.Popen[bytes]:
+    """py-spy on the server and its workers for the whole run (raw folded stacks)."""
+    if target.process is None:
+        raise SystemExit("--profile needs a server started by the bench (no --url)")
+    tool = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    return subprocess.Popen(
+        [
+            *(tool, "record", "--pid", str(target.process.pid), "--subprocesses"),
+            *("--nonblocking", "--rate", "100", "--format", "raw", "--output", path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(target: Target) -> None:
+    if target.process is not None and target.process.poll() is None:
+        target.process.terminate()
+        try:
+            target.process.wait(15)
+        except subprocess.TimeoutExpired:
+            target.process.kill()
+            target.process.wait()
+    if target.log is not None:
+        target.log.close()
+    if target.data_dir:
+        shutil.rmtree(target.data_dir, ignore_errors=True)
+
+
+async def cleanup_redis(store: str, room_id: str, code: str) -> int:
+    """Delete the run's keys (the store's URL takes no key prefix: remove by room id)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(store)
+    deleted = 0
+    try:
+        keys = [key async for key in client.scan_iter(match=f"poll:room:{{{room_id}}}*")]
+        if keys:
+            deleted += await client.delete(*keys)
+        holder = await client.get(f"poll:code:{code}")
+        if holder in (room_id, room_id.encode()):
+            deleted += await client.delete(f"poll:code:{code}")
+        await client.zrem("poll:rooms", room_id)
+    finally:
+        await client.aclose()
+    return deleted
+
+
+# The facilitator ------------------------------------------------------------------------
+
+
+async def open_run(target: Target) -> None:
+    """Sign in with the token link and start a run through the console's own form."""
+    reply = await request(f"{target.http_url}/console?token={target.token}")
+    if reply.status != 303 or "poll_console" not in reply.cookies:
+        raise RuntimeError(f"console sign-in failed: HTTP {reply.status}")
+    target.cookies = {"poll_console": reply.cookies["poll_console"]}
+    page = await request(f"{target.http_url}/console", cookies=target.cookies)
+    found = re.search(rb'name="csrf" value="([^"]+)"', page.body)
+    if found is None:
+        raise RuntimeError("no CSRF token in the console page")
+    reply = await request(
+        f"{target.http_url}/console/rooms",
+        method="POST",
+        cookies=target.cookies,
+        form={"csrf": found.group(1).decode(), "session_id": SESSION},
+    )
+    location = reply.header("location") or ""
+    if reply.status != 303 or "/console/room/" not in location:
+        raise RuntimeError(f"starting a run failed: HTTP {reply.status}")
+    target.room_id = location.rsplit("/", 1)[1]
+
+
+class Screen:
+    """A facilitator websocket (console or projector) that keeps every snapshot's time."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.snapshots: list[tuple[float, dict[str, Any]]] = []
+        self.replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.changed = asyncio.Event()
+        self.task = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(cls, target: Target, audience: str) -> Screen:
+        cookie = "; ".join(f"{k}={v}" for k, v in target.cookies.items())
+        ws = await connect(
+            f"{target.ws_url}/ws/{audience}/{target.room_id}",
+            additional_headers={"Cookie": cookie} if cookie else None,
+            compression=None,
+            ping_interval=None,
+            max_size=2**22,
+        )
+        return cls(ws)
+
+    async def _read(self) -> None:
+        with contextlib.suppress(Exception):
+            async for raw in self.ws:
+                now = time.monotonic()
+                message = json.loads(raw)
+                kind = message.get("type")
+                if kind == "snapshot":
+                    self.snapshots.append((now, message))
+                    self.changed.set()
+                elif kind in ("done", "error"):
+                    future = self.replies.pop(str(message.get("request_id")), None)
+                    if future is not None and not future.done():
+                        future.set_result(message)
+                elif kind == "ping":
+                    await self.ws.send(json.dumps({"type": "pong", "t": message.get("t")}))
+
+    @property
+    def latest(self) -> dict[str, Any]:
+        return self.snapshots[-1][1] if self.snapshots else {}
+
+    async def wait_for(self, check: Any, within: float) -> dict[str, Any] | None:
+        deadline = time.monotonic() + within
+        while True:
+            if self.snapshots and check(self.latest):
+                return self.latest
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), left)
+
+    async def action(self, action: str, **fields: Any) -> dict[str, Any]:
+        request_id = uuid.uuid4().hex[:8]
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.replies[request_id] = future
+        message = {"type": "action", "action": action, "request_id": request_id, **fields}
+        await self.ws.send(json.dumps(message))
+        return await asyncio.wait_for(future, 30)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.close()
+        self.task.cancel()
+
+
+# The phones (client processes) -----------------------------------------------------------
+
+
+class Clients:
+    def __init__(self, target: Target, participants: int, processes: int, code: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.procs: list[Any] = []
+        for n in range(processes):
+            mine, theirs = context.Pipe()
+            config = {
+                "http_url": target.http_url,
+                "ws_url": target.ws_url,
+                "code": code,
+                "indices": list(range(n, participants, processes)),
+                "seed": n + 1,
+            }
+            proc = context.Process(target=clients.main, args=(theirs, config), daemon=True)
+            proc.start()
+            self.pipes.append(mine)
+            self.procs.append(proc)
+        self.pids = [pipe.recv()[1] for pipe in self.pipes]
+
+    async def ask(self, *command: Any) -> list[Any]:
+        for pipe in self.pipes:
+            pipe.send(command)
+        return await asyncio.gather(*(asyncio.to_thread(pipe.recv) for pipe in self.pipes))
+
+    def cpu(self) -> float:
+        total = 0.0
+        for pid in self.pids:
+            with contextlib.suppress(psutil.Error):
+                times = psutil.Process(pid).cpu_times()
+                total += times.user + times.system
+        return total
+
+    async def close(self) -> float:
+        replies = await self.ask("close")
+        for proc in self.procs:
+            proc.join(10)
+        return float(sum(reply["cpu"] for reply in replies))
+
+
+# Measures -------------------------------------------------------------------------------
+
+
+def projector_latencies(
+    votes: list[dict[str, Any]], snapshots: list[tuple[float, dict[str, Any]]]
+) -> list[float]:
+    """Vote-to-projector latency of every acknowledged vote.
+
+    The ack carries the room version the vote produced. A projector snapshot
+    is read after the state it reports, so a snapshot with version >= V
+    includes every vote acknowledged with version V (first votes and changes
+    alike). A vote's latency is the first such snapshot's arrival minus the
+    moment the phone sent the vote.
+    """
+    times: list[float] = []
+    best: list[int] = []  # running maximum of versions (a snapshot may arrive reordered)
+    top = -1
+    for at, message in snapshots:
+        top = max(top, int(message.get("version", -1)))
+        times.append(at)
+        best.append(top)
+    latencies: list[float] = []
+    for vote in votes:
+        if vote["acked"] is None or vote["version"] < 0:
+            continue
+        i = bisect.bisect_left(best, vote["version"])
+        if i < len(times):
+            latencies.append(max(0.0, times[i] - vote["sent"]))
+    return latencies
+
+
+def expected_tally(votes: list[dict[str, Any]]) -> Counter[str]:
+    """Every phone's last acknowledged answer, counted per option."""
+    last: dict[int, tuple[float, str]] = {}
+    for vote in votes:
+        if vote["status"] in ("saved", "duplicate"):
+            previous = last.get(vote["participant"])
+            if previous is None or vote["sent"] > previous[0]:
+                last[vote["participant"]] = (vote["sent"], vote["choice"])
+    return Counter(choice for _, choice in last.values())
+
+
+def compare(expected: Counter[str], found: Counter[str]) -> dict[str, int]:
+    lost = sum(max(0, expected[k] - found.get(k, 0)) for k in expected)
+    doubled = sum(max(0, n - expected.get(k, 0)) for k, n in found.items())
+    return {"lost": lost, "doubled": doubled}
+
+
+async def read_csv(target: Target) -> Counter[str]:
+    """Rows of the CSV export for the question, counted per answer (by option id)."""
+    reply = await request(
+        f"{target.http_url}/console/room/{target.room_id}/responses.csv", cookies=target.cookies
+    )
+    if reply.status != 200:
+        raise RuntimeError(f"CSV export failed: HTTP {reply.status}")
+    rows = list(csv.DictReader(io.StringIO(reply.body.decode("utf-8-sig"))))
+    return Counter(row["answer"] for row in rows if row["question_id"] == QUESTION)
+
+
+async def redis_round_trip(store: str) -> dict[str, Any]:
+    """The store's floor: PING round trips from redis-py, and redis-benchmark if installed."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(store)
+    samples: list[float] = []
+    try:
+        for _ in range(2000):
+            started = time.perf_counter()
+            await client.ping()
+            samples.append(time.perf_counter() - started)
+    finally:
+        await client.aclose()
+    figures: dict[str, Any] = {"redis_py_ping": percentiles(samples)}
+    tool = shutil.which("redis-benchmark")
+    if tool is not None and store.startswith("redis://"):
+        host_port = store.removeprefix("redis://").split("/")[0]
+        host, _, port = host_port.partition(":")
+        # PING only: the benchmark's SET/GET would write keys outside our database.
+        command = [tool, "-h", host, "-p", port or "6379", "-t", "ping", "-n", "50000"]
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [*command, "-c", "50", "-q", "--csv"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        out = done.stdout
+        for line in out.splitlines():
+            cells = [c.strip('"') for c in line.split(",")]
+            if cells and cells[0] == "PING_MBULK":
+                figures["redis_benchmark_ping_rps"] = float(cells[1])
+    return figures
+
+
+# One run --------------------------------------------------------------------------------
+
+
+async def measure(
+    target: Target,
+    participants: int,
+    processes: int,
+    after_join: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    await wait_until_up(target)
+    if target.kind == "poll" and not target.room_id:
+        await open_run(target)
+    console = await Screen.open(target, "console")
+    projector = await Screen.open(target, "projector")
+    first = await console.wait_for(lambda s: True, 30)
+    if first is None:
+        raise RuntimeError("the console got no snapshot")
+    target.code = str(first.get("room", {}).get("code") or target.code)
+    items = [i["id"] for i in first.get("items", [])] or [QUESTION, "aanvullende-vragen"]
+    question_index = items.index(QUESTION)
+    next_item = items[question_index + 1]
+    await console.action("go", index=question_index)
+    if await console.wait_for(lambda s: s.get("item", {}).get("id") == QUESTION, 30) is None:
+        raise RuntimeError(f"the console never showed {QUESTION}")
+
+    pid = target.process.pid if target.process is not None else listener(target.http_url)
+    monitor = Monitor(pid) if pid is not None else None
+    idle_rss = monitor.rss() if monitor is not None else 0
+    result: dict[str, Any] = {
+        "target": target.kind,
+        "store": target.store.split("://")[0] if target.store else None,
+        "workers": target.workers,
+        "participants": participants,
+        "client_processes": processes,
+    }
+    phones = Clients(target, participants, processes, target.code)
+    generator_cpu0 = psutil.Process().cpu_times()
+    try:
+        # Join.
+        cpu0 = monitor.cpu() if monitor else 0.0
+        joins = await phones.ask("join")
+        started = min(j["started"] for j in joins)
+        joined = sorted(t for j in joins for t in j["joined"])
+        failures: Counter[str] = Counter()
+        for j in joins:
+            failures.update(j["failures"])
+        wall1 = time.monotonic()
+        cpu1 = monitor.cpu() if monitor else 0.0
+        result["join"] = {
+            "joined": len(joined),
+            "failed": sum(failures.values()),
+            "failures": dict(failures),
+            "seconds_all_in": round(joined[-1] - started, 2) if joined else None,
+            "per_second": round(len(joined) / max(1e-9, joined[-1] - started), 1)
+            if joined
+            else None,
+            "server_cpu_s": round(cpu1 - cpu0, 2),
+        }
+
+        # Vote burst.
+        if after_join is not None:
+            after_join()
+        start = time.monotonic() + 0.5
+        replies = await phones.ask("vote", start, SPREAD, CHANGE_SHARE, QUESTION, OPTIONS)
+        votes = [v for reply in replies for v in reply]
+        wall2 = time.monotonic()
+        cpu2 = monitor.cpu() if monitor else 0.0
+        acked = [v for v in votes if v["status"] in ("saved", "duplicate")]
+        top_version = max((v["version"] for v in acked), default=-1)
+        settled = await projector.wait_for(lambda s: s.get("version", -1) >= top_version, 30)
+        await console.wait_for(lambda s: s.get("version", -1) >= top_version, 30)
+        statuses = Counter(v["status"] for v in votes)
+        ack_latency = [v["acked"] - v["sent"] for v in acked]
+        proj_latency = projector_latencies(votes, projector.snapshots)
+        span = max((v["acked"] for v in acked), default=start) - min(
+            (v["sent"] for v in votes), default=start
+        )
+        result["vote"] = {
+            "sent": len(votes),
+            "first": sum(1 for v in votes if v["kind"] == "first"),
+            "changes": sum(1 for v in votes if v["kind"] == "change"),
+            "statuses": dict(statuses),
+            "not_acked": len(votes) - len(acked),
+            "ack_ms": percentiles(ack_latency),
+            "projector_ms": percentiles(proj_latency),
+            "projector_settled": settled is not None,
+            "projector_snapshots": sum(
+                1 for at, _ in projector.snapshots if start <= at <= wall2 + 1
+            ),
+            "votes_per_s": round(len(acked) / span, 1) if span > 0 else None,
+            "server_cpu_s": round(cpu2 - cpu1, 2),
+            "wall_s": round(wall2 - wall1, 2),
+        }
+
+        # Correctness: the console's tally and the CSV against every phone's last answer.
+        expected = expected_tally(votes)
+        tally = console.latest.get("results") or {}
+        found = Counter(
+            {o["id"]: int(o["count"]) for o in tally.get("options", []) if o.get("count")}
+        )
+        correct: dict[str, Any] = {
+            "expected": dict(expected),
+            "tally": dict(found),
+            "respondents": tally.get("respondents"),
+            **compare(expected, found),
+        }
+        if target.kind == "poll":
+            labels = {
+                o["id"]: o["label"] for o in console.latest.get("item", {}).get("options", [])
+            }
+            by_label = await read_csv(target)
+            csv_found = Counter({k: by_label.get(label, 0) for k, label in labels.items()})
+            csv_found.update({k: 0 for k in by_label if k not in labels.values()})
+            check = compare(expected, csv_found)
+            correct["csv_rows"] = sum(by_label.values())
+            correct["csv_lost"] = check["lost"]
+            correct["csv_doubled"] = check["doubled"]
+        correct["ok"] = (
+            correct["lost"] == 0
+            and correct["doubled"] == 0
+            and correct.get("csv_lost", 0) == 0
+            and correct.get("csv_doubled", 0) == 0
+            and correct["respondents"] == sum(expected.values())
+        )
+        result["correct"] = correct
+
+        # Fan-out: the facilitator moves on.
+        cpu3 = monitor.cpu() if monitor else 0.0
+        moved = time.monotonic()
+        await console.action("next")
+        await projector.wait_for(lambda s: s.get("item", {}).get("id") == next_item, 30)
+        deadline = time.monotonic() + 30
+        while True:
+            seen = [t for reply in await phones.ask("seen", next_item) for t in reply]
+            have = [t for t in seen if t is not None]
+            if len(have) >= len(joined) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        cpu4 = monitor.cpu() if monitor else 0.0
+        result["fanout"] = {
+            "ms": percentiles([t - moved for t in have]),
+            "reached": len(have),
+            "missed": len(joined) - len(have),
+            "server_cpu_s": round(cpu4 - cpu3, 2),
+        }
+    finally:
+        client_cpu = await phones.close()
+        generator_cpu1 = psutil.Process().cpu_times()
+        await console.close()
+        await projector.close()
+        if monitor is not None:
+            monitor.stop()
+    own = (generator_cpu1.user + generator_cpu1.system) - (
+        generator_cpu0.user + generator_cpu0.system
+    )
+    result["server"] = {
+        "peak_rss_mib": round(monitor.peak_rss / 2**20, 1) if monitor else None,
+        "idle_rss_mib": round(idle_rss / 2**20, 1),
+        "cpu_s": round(monitor.cpu() - cpu0, 2) if monitor else None,
+    }
+    result["generator"] = {"cpu_s": round(client_cpu + own, 2)}
+    return result
+
+
+def ratios(poll: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None]:
+    """poll's figure divided by the baseline's (>1: poll is slower or bigger)."""
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        if a is None or b is None or b <= 0:
+            return None
+        return round(a / b, 2)
+
+    return {
+        "ack_p99": ratio(poll["vote"]["ack_ms"]["p99"], base["vote"]["ack_ms"]["p99"]),
+        "projector_p99": ratio(
+            poll["vote"]["projector_ms"]["p99"], base["vote"]["projector_ms"]["p99"]
+        ),
+        "fanout_p99": ratio(poll["fanout"]["ms"]["p99"], base["fanout"]["ms"]["p99"]),
+        "join_s": ratio(poll["join"]["seconds_all_in"], base["join"]["seconds_all_in"]),
+        "peak_rss": ratio(poll["server"]["peak_rss_mib"], base["server"]["peak_rss_mib"]),
+        "server_cpu": ratio(poll["server"]["cpu_s"], base["server"]["cpu_s"]),
+    }
+
+
+async def run(options: argparse.Namespace) -> dict[str, Any]:
+    clients.raise_nofile()
+    participants: int = options.participants
+    processes = options.clients or max(1, min(4, math.ceil(participants / 2500)))
+    log_dir = tempfile.mkdtemp(prefix="poll-bench-logs-")
+    summary: dict[str, Any] = {"participants": participants}
+    store = options.store or "sqlite"
+    if options.url:
+        target = Target("poll", options.url.rstrip("/"), token=options.token or "", store=store)
+    else:
+        target = start_poll(store, options.workers, log_dir)
+    profiler: subprocess.Popen[bytes] | None = None
+
+    def profile() -> None:
+        nonlocal profiler
+        if options.profile:
+            profiler = start_profiler(target, options.profile)
+
+    try:
+        summary["poll"] = await measure(target, participants, processes, after_join=profile)
+    except Exception:
+        if target.log is not None:
+            target.log.flush()
+            text = await asyncio.to_thread(Path(target.log.name).read_text, errors="replace")
+            sys.stderr.write(text[-3000:])
+        raise
+    finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            profiler.wait(60)
+        stop(target)
+        if target.store.startswith("redis") and target.room_id and not options.url:
+            await cleanup_redis(target.store, target.room_id, target.code)
+    if target.store.startswith("redis"):
+        summary["redis"] = await redis_round_trip(target.store)
+    if options.baseline:
+        base = start_baseline(log_dir)
+        try:
+            summary["baseline"] = await measure(base, participants, processes)
+        finally:
+            stop(base)
+        summary["ratio_to_baseline"] = ratios(summary["poll"], summary["baseline"])
+    shutil.rmtree(log_dir, ignore_errors=True)
+    return summary
+
+
+def report(summary: dict[str, Any]) -> None:
+    for name in ("poll", "baseline"):
+        result = summary.get(name)
+        if result is None:
+            continue
+        v, f, j, s = result["vote"], result["fanout"], result["join"], result["server"]
+        print(
+            f"{name:>8} N={result['participants']} store={result['store']} "
+            f"workers={result['workers']}: join {j['joined']} in {j['seconds_all_in']} s "
+            f"({j['failed']} failed); ack p50/p99 {v['ack_ms']['p50']}/{v['ack_ms']['p99']} ms; "
+            f"projector p50/p99 {v['projector_ms']['p50']}/{v['projector_ms']['p99']} ms; "
+            f"fan-out p50/p99 {f['ms']['p50']}/{f['ms']['p99']} ms; "
+            f"{v['votes_per_s']} votes/s; lost {result['correct']['lost']} "
+            f"doubled {result['correct']['doubled']}; peak RSS {s['peak_rss_mib']} MiB; "
+            f"server CPU {s['cpu_s']} s, generator CPU {result['generator']['cpu_s']} s",
+            file=sys.stderr,
+        )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench load", description=__doc__.splitlines()[0])
+    p.add_argument("--participants", "-n", type=int, default=1000)
+    p.add_argument("--url", help="a running poll server (needs --token); default: start one")
+    p.add_argument("--token", help="the running server's facilitator token")
+    p.add_argument(
+        "--store", help=f"store URL for the started server (default: SQLite; e.g. {DEFAULT_REDIS})"
+    )
+    p.add_argument("--workers", type=int, default=1, help="server worker processes (Redis only)")
+    p.add_argument("--clients", type=int, help="client processes (default: one per 2,500)")
+    p.add_argument("--no-baseline", dest="baseline", action="store_false")
+    p.add_argument("--json", help="also write the summary to this file")
+    p.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="py-spy the server from the vote burst on; folded stacks to FILE",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parser().parse_args(argv)
+    if options.url and not options.token:
+        parser().error("--url needs --token")
+    try:
+        import uvloop
+
+        summary = uvloop.run(run(options))
+    except ImportError:
+        summary = asyncio.run(run(options))
+    report(summary)
+    line = json.dumps(summary)
+    if options.json:
+        Path(options.json).write_text(line + "\n")
+    print(line)
+    return 0

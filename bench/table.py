@@ -1,0 +1,150 @@
+"""Every row of the load table in docs/performance.md, and its plot.
+
+    python -m bench table [--sizes 1000 5000 10000] [--redis URL] [--out DIR]
+
+For each N: the baseline server (the machine's own limit), poll on the
+embedded store (one process), and poll on Redis with two worker processes,
+all measured by the same generator one after another. Writes the summaries
+to DIR/performance.json, the plot (latency percentiles against N) to
+DIR/performance.png, and prints the Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from bench import load
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = [("sqlite", 1), ("redis", 2)]
+
+
+def options(n: int, store: str, workers: int, baseline: bool) -> argparse.Namespace:
+    return load.parser().parse_args(
+        ["--participants", str(n), "--store", store, "--workers", str(workers)]
+        + ([] if baseline else ["--no-baseline"])
+    )
+
+
+async def measure_all(sizes: list[int], redis: str | None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for n in sizes:
+        base: dict[str, Any] | None = None
+        for store, workers in CONFIGS:
+            if store == "redis":
+                if redis is None:
+                    continue
+                store = redis
+            summary = await load.run(options(n, store, workers, baseline=base is None))
+            load.report(summary)
+            if base is None:
+                base = summary["baseline"]
+                rows.append({"config": "baseline", "n": n, "result": base})
+            rows.append(
+                {
+                    "config": f"{summary['poll']['store']}, {workers} worker"
+                    + ("s" if workers > 1 else ""),
+                    "n": n,
+                    "result": summary["poll"],
+                    "redis": summary.get("redis"),
+                    "ratio": load.ratios(summary["poll"], base),
+                }
+            )
+    return rows
+
+
+def _cell(value: float | None, ratio: float | None = None, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    text = f"{value:,.0f}{unit}"
+    return f"{text} ({ratio:.1f}×)" if ratio is not None else text
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| N | server | joined / failed | lost / doubled | ack p99 ms | projector p99 ms "
+        "| fan-out p99 ms | peak RSS MiB | server CPU s | generator CPU s |",
+        "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        r, ratio = row["result"], row.get("ratio") or {}
+        c = r["correct"]
+        lost = f"{c['lost'] + c.get('csv_lost', 0)} / {c['doubled'] + c.get('csv_doubled', 0)}"
+        lines.append(
+            f"| {row['n']:,} | {row['config']} | {r['join']['joined']:,} / {r['join']['failed']} "
+            f"| {lost} | {_cell(r['vote']['ack_ms']['p99'], ratio.get('ack_p99'))} "
+            f"| {_cell(r['vote']['projector_ms']['p99'], ratio.get('projector_p99'))} "
+            f"| {_cell(r['fanout']['ms']['p99'], ratio.get('fanout_p99'))} "
+            f"| {_cell(r['server']['peak_rss_mib'], ratio.get('peak_rss'))} "
+            f"| {_cell(r['server']['cpu_s'], ratio.get('server_cpu'))} "
+            f"| {_cell(r['generator']['cpu_s'])} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    measures = [
+        ("ack_ms", "vote → ack"),
+        ("projector_ms", "vote → projector"),
+        ("fanout_ms", "next item → every phone"),
+    ]
+    figure, axes = plt.subplots(1, 3, figsize=(14, 4.5), sharey=True)
+    configs = sorted({row["config"] for row in rows}, key=lambda c: (c != "baseline", c))
+    colours = {config: f"C{i}" for i, config in enumerate(configs)}
+    for axis, (key, title) in zip(axes, measures, strict=True):
+        for config in configs:
+            mine = sorted((r for r in rows if r["config"] == config), key=lambda r: r["n"])
+            sizes = [r["n"] for r in mine]
+            for pct, style in (("p50", ":"), ("p99", "-")):
+                values = [
+                    (
+                        r["result"]["fanout"]["ms"]
+                        if key == "fanout_ms"
+                        else r["result"]["vote"][key]
+                    )[pct]
+                    for r in mine
+                ]
+                axis.plot(
+                    sizes, values, style, marker="o", color=colours[config], label=f"{config} {pct}"
+                )
+        axis.set_title(title)
+        axis.set_xlabel("participants (N)")
+        axis.set_yscale("log")
+        axis.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("latency, ms (log scale)")
+    axes[-1].legend(fontsize=8)
+    figure.suptitle("poll live load on a 2-core machine (generator on the same machine)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench table", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--redis", default=load.DEFAULT_REDIS, help="'' to leave Redis out")
+    parser.add_argument("--out", default=str(ROOT / "docs"))
+    parser.add_argument(
+        "--replot", action="store_true", help="only redraw from DIR/performance.json"
+    )
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    data = out / "performance.json"
+    if args.replot:
+        rows = json.loads(data.read_text())
+    else:
+        rows = asyncio.run(measure_all(args.sizes, args.redis or None))
+        data.write_text(json.dumps(rows, indent=1) + "\n")
+    plot(rows, out / "performance.png")
+    print(markdown(rows))
+    return 0

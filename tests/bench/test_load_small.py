@@ -1,0 +1,79 @@
+"""A small run of the load generator (`python -m bench load`) on every store.
+
+One hundred phones join, vote (a tenth change their answer), and follow the
+facilitator to the next item, against a real `poll serve` started by the
+bench. Checked here: every vote acknowledged, none lost or doubled in the
+tally or the CSV export, every phone reached by the move. Never timings: the
+machine is shared, and timings belong in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+
+from tests.conftest import redis_url, require_or_skip
+
+ROOT = Path(__file__).resolve().parents[2]
+PHONES = 100
+
+pytestmark = pytest.mark.load
+
+
+def run_load(tmp_path: Path, *args: str) -> dict[str, Any]:
+    out = tmp_path / "load.json"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench", "load", "--participants", str(PHONES)),
+            *("--no-baseline", "--clients", "1", "--json", str(out), *args),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary: dict[str, Any] = json.loads(out.read_text())
+    result: dict[str, Any] = summary["poll"]
+    return result
+
+
+def check(result: dict[str, Any]) -> None:
+    assert result["join"]["joined"] == PHONES, result["join"]
+    assert result["join"]["failed"] == 0, result["join"]
+    vote = result["vote"]
+    assert vote["first"] == PHONES
+    assert vote["not_acked"] == 0, vote["statuses"]
+    correct = result["correct"]
+    assert correct["lost"] == 0 and correct["doubled"] == 0, correct
+    assert correct["csv_rows"] == PHONES, correct
+    assert correct["csv_lost"] == 0 and correct["csv_doubled"] == 0, correct
+    assert correct["respondents"] == PHONES and correct["ok"], correct
+    assert result["fanout"]["reached"] == PHONES, result["fanout"]
+
+
+def redis_or_skip() -> str:
+    url = redis_url()
+    try:
+        with Redis.from_url(url, socket_connect_timeout=1) as client:
+            client.ping()
+    except (RedisError, OSError) as error:
+        require_or_skip(f"no Redis at {url}: {error}")
+    return url
+
+
+def test_embedded_store_keeps_every_vote(tmp_path: Path) -> None:
+    check(run_load(tmp_path))
+
+
+@pytest.mark.redis
+def test_redis_with_two_workers_keeps_every_vote(tmp_path: Path) -> None:
+    url = redis_or_skip()
+    check(run_load(tmp_path, "--store", url, "--workers", "2"))
