@@ -3,6 +3,7 @@
     poll check [FILE]                 validate sessions.yaml and print its outline
     poll serve [--host ...] ...       run the server (console link printed at start)
     poll export ROOM [--summary] ...  write a run's results as CSV
+    poll purge --older-than DAYS      delete ended runs and their answers
 
 Every error a user can meet is one clear line (or a list of script problems),
 never a traceback.
@@ -17,11 +18,18 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from poll.script import Script, ScriptError, load_script
 from poll.web.settings import DEFAULT_STORE, ENV, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from poll.store.base import Store
+
+#: Largest websocket frame uvicorn accepts (bytes).
+WS_MAX_SIZE = 64 * 1024
 
 
 def _print_outline(script: Script, out: TextIO) -> None:
@@ -171,6 +179,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from poll.web.logs import private_log_config
+
     uvicorn.run(
         "poll.web.app:app_from_env",
         factory=True,
@@ -180,8 +190,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=5,
         proxy_headers=True,
+        # Frames beyond this are refused by the protocol layer before poll reads
+        # them (uvicorn's default is 16 MiB); poll's own limits are a few KiB.
+        ws_max_size=WS_MAX_SIZE,
         log_level=args.log_level,
-        access_log=args.log_level == "debug",
+        # Access logs would hold every phone's IP address: off unless asked for,
+        # and then without addresses or query strings (see poll/web/logs.py).
+        access_log=args.access_log,
+        log_config=private_log_config(),
     )
     return 0
 
@@ -219,6 +235,52 @@ async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
         return 0
     finally:
         await store.close()
+
+
+async def _purge(store_url: str, days: float, yes: bool) -> int:
+    from poll.store.base import StoreError, open_store
+
+    try:
+        store = open_store(store_url)
+        await store.open()
+    except StoreError as exc:
+        return _fail(f"cannot open the store {store_url}: {exc}")
+    try:
+        return await purge_runs(store, days, yes=yes, now=datetime.now(UTC))
+    except StoreError as exc:
+        return _fail(f"the store failed: {exc}")
+    finally:
+        await store.close()
+
+
+async def purge_runs(store: Store, days: float, *, yes: bool, now: datetime) -> int:
+    """Delete the runs that ended more than `days` ago, with all their answers."""
+    cutoff = now - timedelta(days=days)
+    old = [run for run in await store.rooms() if run.ended_at is not None and run.ended_at < cutoff]
+    if not old:
+        sys.stdout.write(f"no runs ended before {cutoff:%Y-%m-%d %H:%M} UTC; nothing to delete\n")
+        return 0
+    for run in old:
+        sys.stdout.write(
+            f"  {run.code}  {run.session_id}  ended {run.ended_at:%Y-%m-%d %H:%M} UTC  ({run.id})\n"
+        )
+    if not yes:
+        if not sys.stdin.isatty():
+            return _fail(f"{len(old)} run(s) would be deleted; add --yes to delete them")
+        question = f"Delete these {len(old)} run(s) and all their answers? [y/N] "
+        answer = await asyncio.to_thread(input, question)
+        if answer.strip().lower() not in ("y", "yes", "j", "ja"):
+            sys.stdout.write("nothing deleted\n")
+            return 1
+    purged = await store.purge(cutoff)
+    sys.stdout.write(f"deleted {len(purged)} run(s) and their answers\n")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    if args.older_than < 0:
+        return _fail("--older-than must be 0 or more days")
+    return asyncio.run(_purge(args.store, args.older_than, args.yes))
 
 
 def _no_script() -> Script:
@@ -271,6 +333,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (method, path without query, status; never IP addresses)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     export = sub.add_parser("export", help="write a run's results as CSV")
@@ -286,6 +353,18 @@ def parser() -> argparse.ArgumentParser:
         help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
     )
     export.set_defaults(func=cmd_export)
+
+    purge = sub.add_parser(
+        "purge", help="delete runs that ended more than DAYS ago, with all their answers"
+    )
+    purge.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+    purge.add_argument("--yes", action="store_true", help="delete without asking")
+    purge.add_argument(
+        "--store",
+        default=os.environ.get(ENV["store"], DEFAULT_STORE),
+        help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
+    )
+    purge.set_defaults(func=cmd_purge)
     return top
 
 

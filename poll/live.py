@@ -36,10 +36,16 @@ log = logging.getLogger("poll.live")
 SEND_TIMEOUT = 10.0
 #: Control messages (acks, "mine", pongs) one socket may have waiting.
 MAX_PENDING = 64
+#: Seconds the polite close of a stuck socket may take before the connection is cut.
+CLOSE_TIMEOUT = 2.0
 #: Seconds a room's subscription stays after its last socket left (reloads, reconnects).
 LINGER = 5.0
 #: Seconds between presence reports of an unchanged count (the store's TTL is 30).
 PRESENCE_REFRESH = 10.0
+#: Seconds between participant snapshots whose only change is the shown tally.
+PARTICIPANT_TALLY_INTERVAL = 1.0
+#: Snapshot fields that phones do not show; a change in these alone is not sent to them.
+_PHONE_IGNORES = ("version", "participants", "answers", "results")
 
 
 def encode(message: dict[str, Any]) -> str:
@@ -56,9 +62,14 @@ class Outbox:
         *,
         audience: Audience,
         participant: str | None = None,
+        abort: Callable[[], None] | None = None,
     ) -> None:
         self._send = send
         self._close = close
+        # Cuts the connection outright. A polite close frame waits behind the
+        # unsent data of a peer that stopped reading, for ever: only this frees it.
+        self._abort = abort
+        self._stuck = False
         self.audience = audience
         self.participant = participant
         # Entries are [kind, text]; at most one "snapshot" entry is ever waiting.
@@ -84,7 +95,7 @@ class Outbox:
             return
         if len(self._queue) >= MAX_PENDING:
             log.info("closing a %s socket that stopped reading", self.audience)
-            self.closed = True
+            self.closed = self._stuck = True
             self._wake.set()
             return
         self._queue.append(["message", text])
@@ -98,21 +109,45 @@ class Outbox:
                 self._wake.clear()
                 while self._queue and not self.closed:
                     _, text = self._queue.popleft()
-                    await asyncio.wait_for(self._send(text), SEND_TIMEOUT)
+                    # asyncio.timeout, not wait_for: no extra task per message sent.
+                    async with asyncio.timeout(SEND_TIMEOUT):
+                        await self._send(text)
                 if self.closed:
                     break
         except TimeoutError:
             log.info("closing a %s socket stuck for %.0f s", self.audience, SEND_TIMEOUT)
+            self._stuck = True
         except Exception:  # the socket went away under us
             pass
         finally:
             self.closed = True
-            with contextlib.suppress(Exception):
-                await self._close(1013, "too slow; reconnect")
+            await self.shut(1013, "too slow; reconnect")
+
+    async def shut(self, code: int, reason: str, *, cut: bool = False) -> None:
+        """Close politely if the peer takes it soon; cut a stuck connection either way.
+
+        `cut`: cut it even after a polite close (a peer silent for a minute is gone,
+        and its unacknowledged close frame would hold the connection for minutes more).
+        """
+        self._stuck = self._stuck or cut
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self._close(code, reason)
+        except TimeoutError:
+            self._stuck = True
+        except Exception:  # closed already
+            pass
+        if self._stuck and self._abort is not None:
+            self._abort()
 
     def stop(self) -> None:
         self.closed = True
         self._wake.set()
+
+    @property
+    def queued(self) -> int:
+        """Messages waiting to be sent (for /metrics: stays small by design)."""
+        return len(self._queue)
 
 
 class RoomChannel:
@@ -133,6 +168,11 @@ class RoomChannel:
         self.presence_sent_at = 0.0
         self._last_question: str | None = None
         self._last_respondents = 0
+        # What phones were last sent: the part they show, the tally, and when.
+        self._phone_screen: dict[str, Any] | None = None
+        self._phone_results: Any = None
+        self._phone_sent_at = 0.0
+        self._phone_timer: asyncio.TimerHandle | None = None
         self._tasks = [
             asyncio.create_task(self._listen(), name=f"poll-listen-{room.id}"),
             asyncio.create_task(self._broadcast_loop(), name=f"poll-broadcast-{room.id}"),
@@ -200,9 +240,15 @@ class RoomChannel:
         data = await self.room.load()
         for audience, outboxes in self.outboxes.items():
             if not outboxes:
+                # Not rebuilt now, so no longer current: the next socket of this
+                # audience must not be sent it (it would keep the old state).
+                self.latest.pop(audience, None)
                 continue
-            text = encode({"type": "snapshot", **self.room.view(data, audience)})
-            self.latest[audience] = text
+            view = self.room.view(data, audience)
+            text = encode({"type": "snapshot", **view})
+            self.latest[audience] = text  # a joining or syncing socket gets the newest
+            if audience == "participant" and not self._phones_need(view):
+                continue
             for outbox in list(outboxes):
                 outbox.offer_snapshot(text)
         question = data.state.current_question
@@ -211,7 +257,40 @@ class RoomChannel:
         changed = question != self._last_question or respondents < self._last_respondents
         self._last_question, self._last_respondents = question, respondents
         if changed and question is not None and self.outboxes["participant"]:
+            # Let every writer send the new item first (they were woken before us):
+            # queued behind it, "mine" would double the time to reach the last phone.
+            await asyncio.sleep(0)
             await self._send_mine(question, respondents, data.state.version)
+
+    def _phones_need(self, view: dict[str, Any]) -> bool:
+        """Whether this participant snapshot changes what a phone shows.
+
+        During a vote burst every change is a count, and counts are all the
+        phones would get, ten times a second each: at 10,000 phones that is
+        100,000 messages a second for nothing on screen. Phones get a snapshot
+        when the item, its status, the results' visibility or the room changes
+        at once, and the tally (only when shown) at most once a second.
+        """
+        screen = {k: v for k, v in view.items() if k not in _PHONE_IGNORES}
+        results = view.get("results")
+        if screen != self._phone_screen:
+            self._phone_screen, self._phone_results = screen, results
+            self._phone_sent_at = time.monotonic()
+            return True
+        if results is None or results == self._phone_results:
+            return False
+        wait = self._phone_sent_at + PARTICIPANT_TALLY_INTERVAL - time.monotonic()
+        if wait > 0:
+            if self._phone_timer is None:  # come back for the newest tally
+                self._phone_timer = asyncio.get_running_loop().call_later(wait, self._tally_due)
+            return False
+        self._phone_results = results
+        self._phone_sent_at = time.monotonic()
+        return True
+
+    def _tally_due(self) -> None:
+        self._phone_timer = None
+        self.dirty.set()
 
     async def _send_mine(self, question: str, respondents: int, version: int) -> None:
         """Each local participant's answers to the (new) current question, read at once."""
@@ -236,6 +315,8 @@ class RoomChannel:
     async def close(self) -> None:
         if self._linger is not None:
             self._linger.cancel()
+        if self._phone_timer is not None:
+            self._phone_timer.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -259,6 +340,22 @@ class Hub:
 
     async def start(self) -> None:
         self._presence_task = asyncio.create_task(self._presence_loop(), name="poll-presence")
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for /metrics, so that leak checks and operators can see the hub drain."""
+        sockets = {"participant": 0, "projector": 0, "console": 0}
+        queued_max = 0
+        for channel in self.channels.values():
+            for audience, outboxes in channel.outboxes.items():
+                sockets[audience] += len(outboxes)
+                queued_max = max([queued_max, *(outbox.queued for outbox in outboxes)])
+        return {
+            "rooms": len(self.channels),
+            "sockets": sum(sockets.values()),
+            "sockets_by_audience": sockets,
+            "queued_max": queued_max,
+            "subscriptions": self.rooms.store.local_subscriptions(),
+        }
 
     async def stop(self) -> None:
         if self._presence_task is not None:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from poll.questions import Aggregate, AnswerRefused, Item, Question, Slide
+from poll.questions import Aggregate, Answer, AnswerRefused, Item, Question, Slide
 from poll.questions.choice import Choice
 from poll.questions.open import Open
 from poll.script import Script, Session, session_from_spec
@@ -110,6 +110,10 @@ class VoteReceipt:
     question_id: str
     status: Literal["saved", "duplicate"]
     version: int
+    # The participant's answers to the question after this vote, when known
+    # without reading the store: a saved vote in replace mode is all there is.
+    # None: ask the store (an added open answer, or a retried submission).
+    mine: tuple[Answer, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -317,7 +321,8 @@ class Room:
             raise StoreUnavailable() from exc
         status = outcome.status
         if status in ("saved", "duplicate"):
-            return VoteReceipt(question.id, status, outcome.version)
+            known = status == "saved" and question.answer_mode == "replace"
+            return VoteReceipt(question.id, status, outcome.version, (answer,) if known else None)
         if status == "room_ended":
             raise RoomEnded()
         if status == "not_current":

@@ -299,7 +299,10 @@ class _Composer:
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
+                try:
+                    key = self.loader.construct_object(key_node, deep=True)
+                except (ValueError, TypeError, OverflowError):
+                    key = None  # a tagged key that does not fit its tag: reported below
                 if not isinstance(key, str | int) or isinstance(key, bool):
                     self.report.error(path, f"a key must be a word, not {key!r}", key=True)
                     continue
@@ -318,7 +321,13 @@ class _Composer:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, TypeError, OverflowError):
+            # An explicit tag the value does not fit, like `!!int x` or `!!float 1e`.
+            tag = str(node.tag).rsplit(":", 1)[-1]
+            self.report.error(path, f"{node.value!r} is not a valid {tag}")
+            return None
 
 
 class _TooBig(Exception):

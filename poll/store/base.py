@@ -234,6 +234,10 @@ class Store(ABC):
 
     # Live ------------------------------------------------------------------
 
+    def local_subscriptions(self) -> int:
+        """Change subscriptions open in this process (for /metrics and leak checks)."""
+        return 0
+
     @abstractmethod
     def subscribe(self, room_id: str) -> AbstractAsyncContextManager[Subscription]:
         """Change signals for the room, from every process; always unsubscribes on exit."""

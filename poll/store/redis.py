@@ -860,6 +860,9 @@ class RedisStore(Store):
     def subscribe(self, room_id: str) -> AbstractAsyncContextManager[Subscription]:
         return self._subscription(room_id)
 
+    def local_subscriptions(self) -> int:
+        return sum(len(subs) for subs in self._local.values())
+
     @asynccontextmanager
     async def _subscription(self, room_id: str) -> AsyncIterator[Signals]:
         self._client  # noqa: B018 - raises StoreError when the store is not open
@@ -969,7 +972,11 @@ class RedisStore(Store):
             with self._errors():
                 version = await self._client.hget(self._keys(room_id).room, "version")
         except StoreError as error:
+            # Redis flapped again. Signal anyway: a signal only says "read again", and
+            # the hub retries its reads until Redis answers; silence here would leave
+            # every local screen on what it showed before the outage.
             log.warning("resync of room %s failed: %s", room_id, error)
+            self._fan_out(room_id, 0)
             return
         if version is not None:
             self._fan_out(room_id, int(version))

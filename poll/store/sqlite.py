@@ -160,6 +160,10 @@ class _Hub:
         with self._lock:
             return _live_total(self._presence.get(key, {}), now, ttl)
 
+    def count(self, path: str) -> int:
+        with self._lock:
+            return sum(len(subs) for (key, _), subs in self._subs.items() if key == path)
+
     def forget_room(self, path: str, room_id: str) -> None:
         with self._lock:
             self._presence.pop((path, room_id), None)
@@ -779,6 +783,9 @@ class SqliteStore(Store):
 
     def subscribe(self, room_id: str) -> AbstractAsyncContextManager[Subscription]:
         return self._subscription(room_id)
+
+    def local_subscriptions(self) -> int:
+        return _HUB.count(self._key)
 
     async def set_presence(self, room_id: str, process_id: str, count: int) -> None:
         version = await self._read(lambda conn: _version(conn, room_id))

@@ -18,6 +18,7 @@ from poll.rooms import Room, RoomError, UnknownRoom, display_code
 from poll.store.base import RoomState
 from poll.web.actions import ACTIONS, perform
 from poll.web.export import csv_response
+from poll.web.forms import closes_form
 from poll.web.guard import check_csrf, facilitator
 from poll.web.i18n import N_, negotiate, translate
 from poll.web.network import join_base, short_address
@@ -184,11 +185,16 @@ async def export_csv(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     return [
         Route("/console", console_home, name="console"),
-        Route("/console/login", login, methods=["POST"], name="console_login"),
-        Route("/console/logout", logout, methods=["POST"], name="console_logout"),
-        Route("/console/rooms", start_run, methods=["POST"], name="start_run"),
+        Route("/console/login", closes_form(login), methods=["POST"], name="console_login"),
+        Route("/console/logout", closes_form(logout), methods=["POST"], name="console_logout"),
+        Route("/console/rooms", closes_form(start_run), methods=["POST"], name="start_run"),
         Route("/console/room/{room_id}", room_console, methods=["GET"], name="room_console"),
-        Route("/console/room/{room_id}", room_action, methods=["POST"], name="room_action"),
+        Route(
+            "/console/room/{room_id}",
+            closes_form(room_action),
+            methods=["POST"],
+            name="room_action",
+        ),
         Route("/console/room/{room_id}/panel", room_panel, name="room_panel"),
         Route("/console/room/{room_id}/{kind:str}.csv", export_csv, name="export_csv"),
     ]

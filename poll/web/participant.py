@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from poll.rooms import Room, RoomError, UnknownRoom, normalize_code
+from poll.web.forms import closes_form
 from poll.web.i18n import N_, negotiate, translate
 from poll.web.network import join_base, short_address
 from poll.web.pages import render
@@ -214,5 +215,5 @@ def routes() -> list[BaseRoute]:
         Route("/join", join, name="join"),
         Route("/j/{code}", short_link, name="short_link"),
         Route("/r/{code}", room_page, name="room", methods=["GET"]),
-        Route("/r/{code}", vote, name="vote", methods=["POST"]),
+        Route("/r/{code}", closes_form(vote), name="vote", methods=["POST"]),
     ]

@@ -1,0 +1,31 @@
+"""Small steps the attack tests share: a phone joining, reading its form token."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.testclient import TestClient
+
+
+def token_of(html: str) -> str:
+    found = re.search(r'name="token" value="([^"]+)"', html)
+    assert found, "no vote token on the page"
+    return found.group(1)
+
+
+def vote_by_form(phone: TestClient, code: str, question_id: str, **answer: Any) -> None:
+    """A phone without JavaScript answers the current question."""
+    token = token_of(phone.get(f"/r/{code}").text)
+    data = {"token": token, "question_id": question_id, "submission_id": _sid(), **answer}
+    response = phone.post(f"/r/{code}", data=data, follow_redirects=False)
+    assert response.status_code == 303
+    page = phone.get(f"/r/{code}").text
+    assert 'class="vote-status saved"' in page, page[:2000]
+
+
+_counter = iter(range(10**9))
+
+
+def _sid() -> str:
+    return f"s{next(_counter)}"

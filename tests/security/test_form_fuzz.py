@@ -1,0 +1,201 @@
+"""Hostile form posts and query strings: the participant's vote form, the code entry,
+the console's forms and the login. Never a 500 or a traceback; a refused post
+leaves the store as it was."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.security.conftest import PROFILE, World, count, examples, store_dump
+from tests.security.strategies import ACTIONS, OPTION_IDS, QUESTION_IDS
+from tests.web.conftest import csrf_of
+
+pytestmark = pytest.mark.usefixtures("generous_limits")
+
+# Form values are text; httpx cannot send lone surrogates, raw bodies cover bytes.
+form_text = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1990, max_size=2100),
+    st.sampled_from(["", "=cmd|' /C calc'!A0", "<script>alert(1)</script>", "1e400", "-1"]),
+)
+
+
+def like(values: list[str]) -> st.SearchStrategy[str]:
+    return st.one_of(st.sampled_from(values), form_text)
+
+
+vote_forms = st.fixed_dictionaries(
+    {},
+    optional={
+        "token": st.just("VALID") | form_text,
+        "question_id": like(QUESTION_IDS[:9]),
+        "submission_id": st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True) | form_text,
+        "choice": like(OPTION_IDS),
+        "choices": st.lists(like(OPTION_IDS), max_size=6),
+        "other": form_text,
+        "text": form_text,
+    },
+)
+raw_bodies = st.tuples(
+    st.sampled_from(
+        [
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=xyz",
+            "multipart/form-data",
+            "application/json",
+            "text/plain",
+        ]
+    ),
+    st.one_of(
+        st.binary(max_size=300),
+        st.sampled_from(
+            [
+                b"text=%ff%fe&question_id=%ed%a0%80",
+                b'--xyz\r\nContent-Disposition: form-data; name="text"\r\n\r\n\xff\r\n--xyz--',
+                b'--xyz\r\nContent-Disposition: form-data; name="text"; filename="a"\r\n'
+                b"\r\nabc\r\n--xyz--\r\n",
+                b"a=" + b"x" * 300_000,
+            ]
+        ),
+    ),
+)
+
+
+def no_crash(response: Any) -> None:
+    assert response.status_code < 500, response.text[:500]
+    assert "Traceback" not in response.text
+
+
+def token_of(html: str) -> str:
+    found = re.search(r'name="token" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+def test_a_phone_posting_any_form_changes_nothing_unless_saved(world: World) -> None:
+    room, code = world.start_run()
+    other, _ = world.start_run("team-retro")
+    world.act(room, "go", index="15")
+    with world.as_("phone") as phone:
+        token = token_of(phone.get(f"/r/{code}").text)
+
+        @settings(settings.get_profile(PROFILE), max_examples=examples())
+        @given(form=vote_forms, raw=st.none() | raw_bodies)
+        def one(form: dict[str, Any], raw: tuple[str, bytes] | None) -> None:
+            before = store_dump(world, room, other)
+            if raw is not None:
+                kind, body = raw
+                response = phone.post(
+                    f"/r/{code}", content=body, headers={"content-type": kind},
+                    follow_redirects=False,
+                )  # fmt: skip
+            else:
+                if form.get("token") == "VALID":
+                    form["token"] = token
+                response = phone.post(f"/r/{code}", data=form, follow_redirects=False)
+            no_crash(response)
+            page = phone.get(f"/r/{code}")
+            no_crash(page)
+            after = store_dump(world, room, other)
+            if after != before:
+                assert 'class="vote-status saved"' in page.text
+                count("votes acknowledged during fuzzing")
+            else:
+                count("attacks refused: malformed or refused form posts")
+            count("hypothesis examples: participant vote form")
+
+        one()
+
+
+@settings(settings.get_profile(PROFILE), max_examples=examples())
+@given(code=st.text(max_size=30) | st.from_regex(r"[0-9 -]{0,14}", fullmatch=True))
+def _code_entry(world: World, code: str) -> None:
+    for response in (
+        world.client.get("/join", params={"code": code}, follow_redirects=False),
+        world.client.get(f"/r/{quote(code, safe='')}"),
+    ):
+        no_crash(response)
+        assert response.status_code in (200, 303, 400, 404, 429)
+    count("hypothesis examples: code entry")
+
+
+def test_code_entry_with_any_text_answers_clearly(world: World) -> None:
+    world.start_run()
+    with world.as_("phone"):
+        _code_entry(world)
+
+
+console_forms = st.fixed_dictionaries(
+    {"action": like(ACTIONS[:-1])},  # "end" would end the fuzzing early; tested elsewhere
+    optional={
+        "csrf": st.just("VALID") | form_text,
+        "index": st.integers(-(10**30), 10**30).map(str) | form_text,
+        "question_id": like(QUESTION_IDS),
+        "ref": st.from_regex(r"r[0-9]{1,2}", fullmatch=True) | form_text,
+        "hidden": form_text,
+        "anchor": form_text,
+    },
+)
+
+
+def test_console_forms_with_any_fields_answer_clearly(world: World) -> None:
+    room, code = world.start_run()
+    other, _ = world.start_run("team-retro")
+    world.act(room, "go", index="10")
+    with world.as_("phone") as phone:
+        page = phone.get(f"/r/{code}").text
+        form = {"token": token_of(page), "question_id": "aanvullende-vragen", "text": "hallo"}
+        phone.post(f"/r/{code}", data={**form, "submission_id": "s1"})
+    csrf = csrf_of(world.client.get(f"/console/room/{room}").text)
+
+    @settings(settings.get_profile(PROFILE), max_examples=examples())
+    @given(form=console_forms, session_id=st.sampled_from(["", "nope", "team-retro "]) | form_text)
+    def one(form: dict[str, Any], session_id: str) -> None:
+        before = store_dump(world, room, other)
+        valid_csrf = form.get("csrf") == "VALID"
+        if valid_csrf:
+            form["csrf"] = csrf
+        response = world.client.post(f"/console/room/{room}", data=form, follow_redirects=False)
+        no_crash(response)
+        if response.status_code != 303 or not valid_csrf:
+            assert response.status_code in (400, 403, 409) or not valid_csrf
+            assert store_dump(world, room, other) == before
+            count("attacks refused: malformed or refused console forms")
+        # Starting a run of a session that does not exist is refused, with nothing made.
+        runs = world.client.post(
+            "/console/rooms", data={"csrf": csrf, "session_id": session_id},
+            follow_redirects=False,
+        )  # fmt: skip
+        no_crash(runs)
+        assert runs.status_code == 400
+        count("hypothesis examples: console forms")
+
+    one()
+    assert len(world.client.get("/console").text.split("/console/room/")) - 1 >= 2
+
+
+@settings(settings.get_profile(PROFILE), max_examples=examples(0.5))
+@given(token=form_text, raw=st.none() | raw_bodies)
+def _login(world: World, token: str, raw: tuple[str, bytes] | None) -> None:
+    if raw is not None:
+        response = world.client.post(
+            "/console/login", content=raw[1], headers={"content-type": raw[0]}
+        )
+    else:
+        response = world.client.post("/console/login", data={"token": token})
+    no_crash(response)
+    assert response.status_code in (400, 403)  # 400: a body that is not a form at all
+    assert "poll_console" not in world.client.cookies
+    count("hypothesis examples: login form")
+    count("attacks refused: wrong facilitator tokens")
+
+
+def test_login_with_any_token_is_refused_cleanly(world: World) -> None:
+    with world.as_("stranger"):
+        _login(world)

@@ -1,0 +1,144 @@
+"""Limits: message size and rate per socket, failed join codes per address, open texts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from poll.web import live_ws
+from poll.web.throttle import FailedLookups
+from tests.security.conftest import World, count, store_dump
+from tests.security.helpers import vote_by_form
+
+
+def until(ws: Any, kind: str) -> dict[str, Any]:
+    for _ in range(100):
+        message: dict[str, Any] = ws.receive_json()
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind}")
+
+
+def test_a_phone_message_over_4_kib_is_refused_and_the_socket_stays(world: World) -> None:
+    assert live_ws.LIMITS["participant"].max_message == 4096
+    room, code = world.start_run()
+    world.act(room, "go", index="10")  # an open question, 280 characters at most
+    with world.as_("phone") as phone:
+        phone.get(f"/r/{code}")
+        with phone.websocket_connect(f"/ws/participant/{code}") as ws:
+            big = {"type": "vote", "question_id": "aanvullende-vragen", "submission_id": "s1",
+                   "answer": {"text": "x" * 5000}}  # fmt: skip
+            ws.send_text(json.dumps(big))
+            error = until(ws, "error")
+            assert error["reason"] == "too_large" and "4096" in error["message"]
+            long = {**big, "answer": {"text": "y" * 281}}
+            ws.send_text(json.dumps(long))
+            refused = until(ws, "refused")
+            assert refused["reason"] == "invalid_answer" and "280" in refused["message"]
+            ws.send_json({"type": "ping", "t": 1})
+            assert until(ws, "pong")["t"] == 1
+    assert store_dump(world, room)[room]["responses"] == []
+    count("attacks refused: oversized or too long messages", 2)
+
+
+def test_open_texts_are_limited_in_number(world: World) -> None:
+    room, code = world.start_run()
+    world.act(room, "go", index="10")  # max_answers: 3
+    with world.as_("phone") as phone:
+        for n in range(3):
+            vote_by_form(phone, code, "aanvullende-vragen", text=f"vraag {n}")
+        phone.get(f"/r/{code}")
+        with phone.websocket_connect(f"/ws/participant/{code}") as ws:
+            ws.send_json({"type": "vote", "question_id": "aanvullende-vragen",
+                          "submission_id": "fourth", "answer": {"text": "nog een"}})  # fmt: skip
+            assert until(ws, "refused")["reason"] == "too_many_answers"
+    assert len(store_dump(world, room)[room]["responses"]) == 3
+    count("attacks refused: answers over the limit")
+
+
+def test_a_flooding_phone_is_slowed_then_closed_and_no_honest_vote_is_lost(
+    world: World,
+) -> None:
+    room, code = world.start_run()
+    world.act(room, "go", index="9")
+    limits = live_ws.LIMITS["participant"]
+    with world.as_("attacker") as attacker:
+        attacker.get(f"/r/{code}")
+        with attacker.websocket_connect(f"/ws/participant/{code}") as ws:
+            until(ws, "snapshot")
+            for n in range(limits.burst + limits.strikes + 5):
+                vote = {"type": "vote", "question_id": "herkennen", "submission_id": f"flood{n}"}
+                ws.send_json({**vote, "answer": {"choice": "yes"}})
+            kinds: list[str] = []
+            refusals = []
+            with pytest.raises(WebSocketDisconnect) as closed:
+                for _ in range(500):
+                    message = ws.receive_json()
+                    kinds.append(message["type"])
+                    if message["type"] == "refused":
+                        refusals.append(message)
+            assert closed.value.code == 1008
+            rate_limited = [r for r in refusals if r["reason"] == "rate_limited"]
+            assert rate_limited and all(r["retry"] for r in rate_limited)
+            count("attacks refused: messages over the rate limit", len(rate_limited))
+    # Meanwhile honest phones vote as usual: every acknowledged vote is stored.
+    for n in range(5):
+        with world.as_(f"phone{n}") as phone:
+            vote_by_form(phone, code, "herkennen", choice="no" if n % 2 else "yes")
+    aggregates = store_dump(world, room)[room]["aggregates"]["herkennen"]
+    assert aggregates[0] == 6  # the attacker once (its id is one person) + five phones
+    count("votes lost", 0)
+
+
+def test_failed_join_codes_are_limited_per_address(world: World) -> None:
+    _room, code = world.start_run()
+    wrong = "0000000" if code != "0000000" else "1111111"
+    with world.as_("guesser") as guesser:
+        guesser.get(f"/r/{code}")  # a participant cookie, as any phone has
+        for n in range(20):
+            response = guesser.get("/join", params={"code": f"{int(wrong) + n:07d}"[-7:]})
+            assert response.status_code in (404, 303)
+        blocked = guesser.get("/join", params={"code": code}, headers={"accept-language": "nl"})
+        assert blocked.status_code == 429 and blocked.headers["retry-after"] == "60"
+        assert "Te veel verkeerde codes" in blocked.text
+        # Blocked everywhere a code is looked up, right codes included (no oracle).
+        assert guesser.get(f"/r/{code}").status_code == 429
+        assert guesser.post(f"/r/{code}", data={}).status_code == 429
+        with guesser.websocket_connect(f"/ws/participant/{code}") as ws:
+            message = ws.receive_json()
+            assert message["reason"] == "too_many_attempts"
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            assert closed.value.code == 4429
+    count("attacks refused: join-code guesses over the limit", 4)
+    # The address is kept in memory only (see the privacy tests for the store).
+    assert len(world.app.state.poll.lookups) == 1
+
+
+def test_the_join_limit_forgets_after_a_minute_and_counts_per_address() -> None:
+    now = [1000.0]
+    lookups = FailedLookups(clock=lambda: now[0])
+    for _ in range(20):
+        lookups.failed("198.51.100.1")
+    assert lookups.blocked("198.51.100.1") and not lookups.blocked("198.51.100.2")
+    now[0] += 61
+    assert not lookups.blocked("198.51.100.1") and len(lookups) == 0
+
+
+def test_poll_serve_caps_websocket_frames_and_keeps_access_logs_off(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from poll.cli import main
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
+    monkeypatch.setenv("POLL_FACILITATOR_TOKEN", "t")
+    store = f"sqlite:///{tmp_path}/poll.db"
+    assert main(["serve", "--port", "0", "--store", store, "--data-dir", str(tmp_path)]) == 0
+    assert seen["ws_max_size"] <= 64 * 1024
+    assert seen["access_log"] is False

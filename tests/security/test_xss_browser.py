@@ -1,0 +1,250 @@
+"""XSS: hostile text in answers, "other" answers and the session script itself is shown
+literally on the projector, the console and a phone in real Chromium, and never runs.
+
+Every payload, if it ran, would call `__xss.push(…)` or `alert(…)`: a page-level hook
+records both, and any dialog. A Content-Security-Policy violation counts too: the
+text must be escaped, not merely stopped by the CSP.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+import yaml
+
+from poll.text import clean_text
+from tests.browser.conftest import TOKEN, free_port
+from tests.security.conftest import count
+
+pytestmark = pytest.mark.browser
+
+PAYLOADS = [
+    "<script>__xss.push(1)</script>",
+    '<img src=x onerror="__xss.push(2)">',
+    "<svg onload=__xss.push(3)>",
+    "<svg><script>__xss.push(4)</script></svg>",
+    '"><script>__xss.push(5)</script>',
+    "'><img src=x onerror=__xss.push(6)>",
+    '<a href="javascript:__xss.push(7)">klik</a>',
+    "javascript:__xss.push(8)",
+    '<iframe src="javascript:__xss.push(9)"></iframe>',
+    "<body onload=__xss.push(10)>",
+    "<details open ontoggle=__xss.push(11)>",
+    "&lt;script&gt;__xss.push(12)&lt;/script&gt;",
+    "%3Cscript%3E__xss.push(13)%3C/script%3E",
+    "\\u003cscript\\u003e__xss.push(14)\\u003c/script\\u003e",
+    "{{7*7}}",
+    "${7*7} #{7*7} <%= 7*7 %>",
+    "{% for x in range(9) %}{{x}}{% endfor %}",
+    "＜script＞__xss.push(15)＜/script＞",
+    "\u202e<script>__xss.push(16)</script>",
+    "<scr\u200bipt>__xss.push(17)</script>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=__xss.push(18)>",
+    "<input autofocus onfocus=__xss.push(19)>",
+    '<object data="data:text/html,<script>parent.__xss.push(20)</script>">',
+    "[klik](javascript:__xss.push(21))",
+    '<div style="background:url(javascript:__xss.push(22))">x</div>',
+    "</script><script>alert(23)</script>",
+    "<img src=x onerror=alert(24)>",
+    '" onmouseover="__xss.push(25)" x="',
+    "<template><script>__xss.push(26)</script></template>",
+    '<noscript><p title="</noscript><img src=x onerror=__xss.push(27)>">',
+    '<meta http-equiv="refresh" content="0;url=javascript:__xss.push(28)">',
+    '<base href="javascript:__xss.push(29)//">',
+    '<svg><a xlink:href="javascript:__xss.push(30)"><text y=20>x</text></a></svg>',
+    '<img src="x" onerror="&#95;&#95;xss.push(31)">',
+    "<IMG SRC=x OnErRoR=__xss.push(32)>",
+]
+HOOK = """
+window.__xss = []; window.__csp = [];
+window.alert = (m) => window.__xss.push('alert:' + m);
+document.addEventListener('securitypolicyviolation',
+  (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+DANGEROUS = (
+    "script:not([src]):not([type='application/json']), "
+    "[onerror], [onload], [onclick], [onfocus], [ontoggle], "
+    "[onmouseover], iframe, object, embed, base, meta[http-equiv], template, "
+    "a[href^='javascript' i], [style*='javascript' i]"
+)
+LIVE = 8000
+
+
+def xss_script() -> dict[str, Any]:
+    options = [{"id": f"o{n}", "label": p[:200]} for n, p in enumerate(PAYLOADS)]
+    return {
+        "sessions": {
+            "xss": {
+                "title": PAYLOADS[0] + PAYLOADS[14],
+                "language": "nl",
+                "items": [
+                    {"type": "slide", "id": "s", "title": (PAYLOADS[1] + PAYLOADS[14])[:200],
+                     "body": "\n\n".join(PAYLOADS)},
+                    {"type": "choice", "id": "c", "prompt": " ".join(PAYLOADS[:8])[:500],
+                     "options": options, "other": True},
+                    {"type": "open", "id": "o", "prompt": " ".join(PAYLOADS[8:16])[:500],
+                     "max_answers": 20, "max_length": 2000},
+                ],
+            }
+        }
+    }  # fmt: skip
+
+
+def start(tmp: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    sessions = tmp / "sessions.yaml"
+    sessions.write_text(yaml.safe_dump(xss_script(), allow_unicode=True), encoding="utf-8")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "POLL_FACILITATOR_TOKEN": TOKEN, "POLL_PUBLIC_URL": url}
+    command = [sys.executable, "-m", "poll.cli", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--store", f"sqlite:///{tmp}/poll.db",
+               "--sessions", str(sessions), "--data-dir", str(tmp / "data"),
+               "--log-level", "warning"]  # fmt: skip
+    with (tmp / "server.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    for _ in range(100):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return url, process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError((tmp / "server.log").read_text())
+
+
+class Facilitator:
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, follow_redirects=False)
+        self.http.get(f"/console?token={TOKEN}")
+
+    def csrf(self, path: str) -> str:
+        found = re.search(r'name="csrf" value="([^"]+)"', self.http.get(path).text)
+        assert found
+        return found.group(1)
+
+    def start(self) -> tuple[str, str]:
+        response = self.http.post(
+            "/console/rooms", data={"csrf": self.csrf("/console"), "session_id": "xss"}
+        )
+        room = response.headers["location"].rsplit("/", 1)[1]
+        code = re.search(r"/r/(\d{7})", self.http.get(f"/console/room/{room}").text)
+        assert code
+        return room, code.group(1)
+
+    def act(self, room: str, action: str, **fields: str) -> None:
+        data = {"csrf": self.csrf(f"/console/room/{room}"), "action": action, **fields}
+        assert self.http.post(f"/console/room/{room}", data=data).status_code == 303
+
+
+def phone_answers(url: str, code: str, question: str, answers: list[dict[str, str]]) -> None:
+    with httpx.Client(base_url=url, follow_redirects=False) as phone:
+        page = phone.get(f"/r/{code}").text
+        token = re.search(r'name="token" value="([^"]+)"', page)
+        assert token
+        for n, answer in enumerate(answers):
+            data = {"token": token.group(1), "question_id": question,
+                    "submission_id": f"x{n}", **answer}  # fmt: skip
+            assert phone.post(f"/r/{code}", data=data).status_code == 303
+
+
+def nothing_ran(pages: dict[str, Any], dialogs: list[str], step: str) -> None:
+    for name, page in pages.items():
+        ran = page.evaluate("window.__xss")
+        csp = page.evaluate("window.__csp")
+        dangerous = page.evaluate(
+            f"Array.from(document.body.querySelectorAll({DANGEROUS!r})).map(e => e.outerHTML)"
+        )
+        foreign = page.evaluate(
+            "Array.from(document.scripts).filter(s => s.type !== 'application/json')"
+            ".map(s => s.getAttribute('src')).filter(s => !s || !s.startsWith('/static/'))"
+        )
+        assert ran == [] and csp == [] and dangerous == [] and foreign == [], (
+            step, name, ran, csp, dangerous, foreign,
+        )  # fmt: skip
+    assert dialogs == [], (step, dialogs)
+
+
+def shows(page: Any, texts: list[str]) -> None:
+    for text in texts:
+        page.wait_for_function(
+            "t => document.body.textContent.includes(t)", arg=clean_text(text), timeout=LIVE
+        )
+
+
+def test_hostile_text_is_shown_literally_and_never_runs(browser: Any, tmp_path: Path) -> None:
+    url, process = start(tmp_path)
+    facilitator = None
+    try:
+        facilitator = Facilitator(url)
+        room, code = facilitator.start()
+        staff = browser.new_context()
+        staff.add_init_script(HOOK)
+        phone_context = browser.new_context(viewport={"width": 390, "height": 844})
+        phone_context.add_init_script(HOOK)
+        dialogs: list[str] = []
+        for context in (staff, phone_context):
+            context.on(
+                "page", lambda p: p.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            )
+        first = staff.new_page()
+        first.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        first.goto(f"{url}/console?token={TOKEN}")
+        first.goto(f"{url}/console/room/{room}")
+        projector = staff.new_page()
+        projector.goto(f"{url}/projector/{room}")
+        phone = phone_context.new_page()
+        phone.goto(f"{url}/r/{code}")
+        pages = {"console": first, "projector": projector, "phone": phone}
+
+        # The slide: its title (and its Markdown body, which is HTML, so not compared).
+        for page in pages.values():
+            shows(page, [(PAYLOADS[1] + PAYLOADS[14])[:200]])
+        nothing_ran(pages, dialogs, "slide")
+
+        # The choice: prompt and every label literally; then everybody's "other" texts.
+        facilitator.act(room, "go", index="1")
+        labels = [clean_text(p[:200]) for p in PAYLOADS]
+        for page in pages.values():
+            shows(page, [" ".join(PAYLOADS[:8])[:500], *labels])
+        for payload in PAYLOADS:
+            phone_answers(url, code, "c", [{"choices": "_other", "other": payload[:200]}])
+            count("XSS payloads tried (other texts)")
+        facilitator.act(room, "show")
+        for name in ("console", "projector"):
+            shows(pages[name], [p[:200] for p in PAYLOADS])
+        nothing_ran(pages, dialogs, "choice")
+
+        # The open question: a wall of hostile cards.
+        facilitator.act(room, "go", index="2")
+        half = len(PAYLOADS) // 2
+        phone_answers(url, code, "o", [{"text": p} for p in PAYLOADS[:half]])
+        phone_answers(url, code, "o", [{"text": p} for p in PAYLOADS[half:]])
+        count("XSS payloads tried (open texts)", len(PAYLOADS))
+        facilitator.act(room, "show")
+        for page in pages.values():
+            shows(page, [" ".join(PAYLOADS[8:16])[:500]])
+        for name in ("console", "projector"):
+            shows(pages[name], PAYLOADS)
+        # A reload renders the same texts on the server (Jinja2) instead of in JS.
+        for page in pages.values():
+            page.reload()
+        for name in ("console", "projector"):
+            shows(pages[name], PAYLOADS)
+        nothing_ran(pages, dialogs, "open")
+        count("XSS payloads tried (script: title, body, prompts, labels)", 3 * len(PAYLOADS))
+        count("attacks refused: XSS payloads shown as text", 3 * len(PAYLOADS) * 3)
+        staff.close()
+        phone_context.close()
+    finally:
+        if facilitator is not None:
+            facilitator.http.close()
+        process.terminate()
+        process.wait(10)
