@@ -103,9 +103,11 @@ export class Live {
         this.onStatus("gone", event.code);
         return;
       }
-      this.onStatus("reconnecting");
-      // Backoff with jitter, so that a restarted server is not hit by every phone at once.
-      const delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.6 + Math.random() * 0.8);
+      this.onStatus("reconnecting", event.code);
+      // Backoff with jitter, so that a restarted server is not hit by every phone at once;
+      // after too many wrong codes (4429) the server refuses everything for a minute.
+      const base = event.code === 4429 ? 30000 : Math.min(10000, 500 * 2 ** this.attempt);
+      const delay = base * (0.6 + Math.random() * 0.8);
       this.attempt += 1;
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.connect(), delay);

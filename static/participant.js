@@ -5,6 +5,7 @@ const main = document.getElementById("main");
 const stage = document.getElementById("stage");
 const statusLine = document.getElementById("vote-status");
 const code = main.dataset.code;
+const TOO_MANY = "Too many wrong codes from this network. Wait a minute, then try again.";
 
 let snap = readJSON("poll-snapshot");
 const mine = {}; // question id → the participant's stored answers (from the server only)
@@ -19,6 +20,7 @@ const live = new Live(`/ws/participant/${code}`, {
   onStatus: (status, detail) => {
     notice(status);
     if (status === "online" && pending) send(); // retry with the same submission id
+    if (status === "reconnecting" && detail === 4429) setStatus("error", t(TOO_MANY));
     if (status === "gone") {
       setStatus("error", detail === 4404 ? t("This session has ended. Thank you for taking part!") : t("Something went wrong."));
     }
@@ -88,11 +90,35 @@ function send() {
   if (!pending) return;
   const sent = live.send({ type: "vote", ...pending });
   if (!sent) {
-    setStatus("pending", t("Not saved yet, trying again…"));
+    // The websocket is down (or a proxy never lets it up): post the vote instead.
     live.reconnectNow();
+    postVote(pending);
   }
   // No answer within 5 s: send again; the same submission id is never counted twice.
   scheduleRetry(5000);
+}
+
+// The vote as a form post answered with the same ack/refused message as the websocket.
+async function postVote(vote) {
+  const body = new URLSearchParams({
+    token: main.dataset.token, question_id: vote.question_id, submission_id: vote.submission_id,
+  });
+  const answer = vote.answer;
+  if ("choice" in answer) body.append("choice", answer.choice);
+  for (const choice of answer.choices || []) body.append("choices", choice);
+  if (answer.other) body.append("other", answer.other);
+  if ("text" in answer) body.append("text", answer.text);
+  let reply;
+  try {
+    const response = await fetch(`/r/${code}`, {
+      method: "POST", body, headers: { Accept: "application/json" }, credentials: "same-origin",
+    });
+    reply = await response.json();
+  } catch {
+    setStatus("pending", t("Not saved yet, trying again…"));
+    return; // the retry timer sends it again
+  }
+  receive({ submission_id: vote.submission_id, question_id: vote.question_id, ...reply });
 }
 
 function vote(questionId, answer) {

@@ -17,13 +17,14 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from poll.live import Outbox, encode
-from poll.rooms import Audience, Room, RoomError, StoreUnavailable, UnknownRoom
+from poll.rooms import Audience, Room, RoomError, UnknownRoom
 from poll.store.base import StoreError
 from poll.web.actions import ACTIONS, perform
 from poll.web.i18n import negotiate, translate
 from poll.web.network import origin_allowed
 from poll.web.state import PollState, poll_state
 from poll.web.throttle import TOO_MANY_ATTEMPTS, client_address
+from poll.web.voting import reason_of, vote_reply
 
 #: Seconds between the server's pings.
 PING_INTERVAL = 20.0
@@ -67,10 +68,6 @@ CLOSE_NO_PARTICIPANT = 4401
 async def _refuse(websocket: WebSocket, code: int) -> None:
     """Refuse the handshake (HTTP 403), before accepting."""
     await websocket.close(code=code)
-
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
 async def participant_socket(websocket: WebSocket) -> None:
@@ -296,58 +293,16 @@ async def _vote(
     participant: str,
     lang: str,
 ) -> None:
-    submission_id = str(message.get("submission_id") or "")
-    question_id = str(message.get("question_id") or "")
-    try:
-        receipt = await room.vote(participant, question_id, submission_id, message.get("answer"))
-    except RoomError as exc:
-        outbox.put(
-            encode(
-                {
-                    "type": "refused",
-                    "submission_id": submission_id,
-                    "question_id": question_id,
-                    "reason": _snake(type(exc).__name__),
-                    "retry": exc.retry,
-                    "message": translate(lang, exc.message, exc.params),
-                }
-            )
-        )
-        return
-    except StoreError:
-        exc2 = StoreUnavailable()
-        outbox.put(
-            encode(
-                {
-                    "type": "refused",
-                    "submission_id": submission_id,
-                    "question_id": question_id,
-                    "reason": "store_unavailable",
-                    "retry": True,
-                    "message": translate(lang, exc2.message),
-                }
-            )
-        )
-        return
-    if receipt.mine is not None:
-        # A store read per vote would double the store's work in a burst.
-        mine = list(receipt.mine)
-    else:
-        answers = await state.store.answers_of(room.id, participant)
-        mine = answers.get(receipt.question_id, [])
-    outbox.put(
-        encode(
-            {
-                "type": "ack",
-                "submission_id": submission_id,
-                "question_id": receipt.question_id,
-                "status": receipt.status,
-                "version": receipt.version,
-                "mine": [a.to_json() for a in mine],
-            }
-        )
+    reply = await vote_reply(
+        state,
+        room,
+        participant,
+        str(message.get("question_id") or ""),
+        str(message.get("submission_id") or ""),
+        message.get("answer"),
+        lang,
     )
-    state.hub.poke(room.id)
+    outbox.put(encode(reply))
 
 
 async def _action(
@@ -370,7 +325,7 @@ async def _action(
                 {
                     "type": "error",
                     "request_id": request_id,
-                    "reason": _snake(type(exc).__name__),
+                    "reason": reason_of(exc),
                     "message": translate(lang, exc.message, exc.params),
                 }
             )

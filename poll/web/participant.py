@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from poll.rooms import Room, RoomError, UnknownRoom, normalize_code
@@ -23,6 +23,7 @@ from poll.web.network import join_base, short_address
 from poll.web.pages import render
 from poll.web.state import poll_state
 from poll.web.throttle import TOO_MANY_ATTEMPTS, client_address
+from poll.web.voting import vote_reply
 
 #: Seconds between refreshes of a waiting page without JavaScript.
 NOSCRIPT_REFRESH = 4
@@ -163,7 +164,43 @@ def raw_answer(item_type: str, form: FormData) -> dict[str, Any]:
     return {"text": str(form.get("text") or "")}
 
 
+def _refused_json(reason: str, message: str, *, retry: bool, status_code: int) -> JSONResponse:
+    body = {"type": "refused", "reason": reason, "retry": retry, "message": message}
+    return JSONResponse(body, status_code=status_code)
+
+
+async def vote_json(request: Request) -> Response:
+    """The vote as JSON (`ack` / `refused`, as on the websocket), for a phone whose
+    script posts the form with `Accept: application/json` while its websocket is down."""
+    room, typed = await _room_for(request)
+    lang = negotiate(request.headers.get("accept-language"))
+    if isinstance(room, _Blocked):
+        message = translate(lang, TOO_MANY_ATTEMPTS)
+        return _refused_json("too_many_attempts", message, retry=True, status_code=429)
+    if room is None:
+        message = translate(lang, UnknownRoom.message, {"code": typed})
+        return _refused_json("unknown_room", message, retry=False, status_code=404)
+    lang = room.session.language
+    state = poll_state(request)
+    participant = state.auth.participant(request)
+    form = await request.form()
+    try:
+        if participant is None or not state.auth.vote_token_ok(participant, form.get("token")):
+            message = translate(lang, N_("Your answer was not sent. Please try again."))
+            return _refused_json("not_sent", message, retry=False, status_code=403)
+        question_id = str(form.get("question_id") or "")
+        question = room.session.questions.get(question_id)
+        answer = raw_answer(question.type_name, form) if question is not None else {}
+        submission_id = str(form.get("submission_id") or "")
+        reply = await vote_reply(state, room, participant, question_id, submission_id, answer, lang)
+    finally:
+        await form.close()
+    return JSONResponse(reply)
+
+
 async def vote(request: Request) -> Response:
+    if "application/json" in request.headers.get("accept", ""):
+        return await vote_json(request)
     room, typed = await _room_for(request)
     lang = negotiate(request.headers.get("accept-language"))
     if isinstance(room, _Blocked):

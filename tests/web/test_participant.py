@@ -76,6 +76,44 @@ def test_refusal_is_translated(world: World) -> None:
         assert "Het stemmen op deze vraag is gesloten." in page
 
 
+def test_a_script_whose_websocket_is_down_posts_the_vote_and_gets_the_ack(world: World) -> None:
+    room, code = world.start_run()
+    world.act(room, "go", index=HERKENNEN)
+    json_reply = {"accept": "application/json"}
+    with world.as_("phone") as phone:
+        token = token_of(phone.get(f"/r/{code}").text)
+        form = {"token": token, "question_id": "herkennen", "submission_id": "fallback-1"}
+        first = phone.post(f"/r/{code}", data={**form, "choice": "no"}, headers=json_reply)
+        assert first.status_code == 200
+        assert first.json() == {
+            "type": "ack",
+            "submission_id": "fallback-1",
+            "question_id": "herkennen",
+            "status": "saved",
+            "version": first.json()["version"],
+            "mine": [{"keys": ["no"], "text": None}],
+        }
+        # The retry of the same submission (its first reply was lost) counts once.
+        again = phone.post(f"/r/{code}", data={**form, "choice": "no"}, headers=json_reply)
+        assert again.json()["status"] == "duplicate"
+        forged = phone.post(
+            f"/r/{code}", data={**form, "token": "x", "choice": "yes"}, headers=json_reply
+        )
+        assert forged.status_code == 403 and forged.json()["reason"] == "not_sent"
+    world.act(room, "close", question_id="herkennen")
+    with world.as_("phone") as phone:
+        closed = phone.post(
+            f"/r/{code}",
+            data={**form, "submission_id": "fallback-2", "choice": "yes"},
+            headers=json_reply,
+        ).json()
+        assert closed["type"] == "refused" and closed["reason"] == "voting_closed"
+        assert closed["message"] == "Het stemmen op deze vraag is gesloten."
+        gone = phone.post("/r/0000000", data=form, headers=json_reply)
+        assert gone.status_code == 404 and gone.json()["reason"] == "unknown_room"
+    assert "1 answers" in world.client.get(f"/console/room/{room}").text
+
+
 def test_forged_vote_without_token_is_not_counted(world: World) -> None:
     room, code = world.start_run()
     world.act(room, "go", index=HERKENNEN)
