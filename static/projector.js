@@ -52,7 +52,7 @@ let lastKey = "";
 function render() {
   join.classList.toggle("off", !joinVisible());
   const key = JSON.stringify([snap.item.id, snap.status, snap.results, snap.answers, snap.room.ended]);
-  footerCount.textContent = snap.item.type === "slide" ? "" : t("{count} people answered", { count: snap.answers });
+  footerCount.textContent = snap.item.type === "slide" ? "" : (snap.answers === 1 ? t("1 person answered") : t("{count} people answered", { count: snap.answers }));
   if (key === lastKey) return;
   lastKey = key;
   screen.replaceChildren(...view());
@@ -73,7 +73,7 @@ function view() {
   if (!results) {
     nodes.push(
       h("p", { class: "hidden-results", text: t("Results are hidden until the facilitator shows them.") }),
-      h("p", { class: "answer-count", text: t("{count} answers", { count: snap.answers }) }),
+      h("p", { class: "answer-count", text: snap.answers === 1 ? t("1 answer") : t("{count} answers", { count: snap.answers }) }),
     );
   } else if (results.kind === "bars") {
     nodes.push(barList(results, true));

@@ -92,6 +92,8 @@ def negotiate(accept_language: str | None) -> Lang:
 
 #: Texts the browser scripts show; the page hands them over as a JSON block.
 JS_MESSAGES: tuple[str, ...] = (
+    N_("1 answer"),
+    N_("1 person answered"),
     N_("Your answer is saved."),
     N_("Too many wrong codes from this network. Wait a minute, then try again."),
     N_("Sending…"),

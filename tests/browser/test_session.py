@@ -228,7 +228,7 @@ def test_whole_session(browser: Any, server: Server, artifacts: Path) -> None:
     console.next()
     vote_button(qr_phone, "Lokaal").click()
     saved(qr_phone)
-    expect(page.locator(".status-line")).to_contain_text("1 answers", timeout=LIVE)
+    expect(page.locator(".status-line")).to_contain_text("1 answer", timeout=LIVE)
     page.locator("details.confirm summary", has_text="Reset").click()
     shot(page, artifacts, "15-console-reset-confirm")
     page.get_by_role("button", name="Yes, delete the answers").click()
