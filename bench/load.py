@@ -4,8 +4,8 @@
                          [--url URL --token T] [--clients C] [--no-baseline] [--json FILE]
 
 Without --url it starts `poll serve` itself (a free port, a temporary data
-directory, a known facilitator token; for a Redis store the run's keys are
-deleted afterwards). It creates a run of the sample session "gemengde-wijken"
+directory, a known facilitator token; a Redis store gets a key prefix of its own,
+whose keys are deleted afterwards). It creates a run of the sample session "gemengde-wijken"
 through the console (token link, then the "start a new run" form), opens the
 console and projector websockets, and moves to the yes/no question
 "herkennen". Then, with the participants spread over C client processes:
@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psutil  # type: ignore[import-untyped]
 from websockets.asyncio.client import ClientConnection, connect
@@ -193,6 +193,10 @@ def start_poll(store: str, workers: int, log_dir: str) -> Target:
     token = secrets.token_urlsafe(18)
     if store == "sqlite":
         store = f"sqlite:///{data_dir}/poll.db"
+    elif store.startswith("redis") and "prefix=" not in store:
+        # A key prefix of its own, so the run can delete everything it made.
+        joiner = "&" if "?" in store else "?"
+        store = f"{store}{joiner}prefix=pollbench-{secrets.token_hex(6)}"
     env = {**os.environ, "POLL_FACILITATOR_TOKEN": token, "PYTHONUNBUFFERED": "1"}
     log = open(Path(log_dir) / f"poll-{port}.log", "wb")  # noqa: SIM115 - closed in stop()
     process = subprocess.Popen(
@@ -299,20 +303,28 @@ def stop(target: Target) -> None:
         shutil.rmtree(target.data_dir, ignore_errors=True)
 
 
-async def cleanup_redis(store: str, room_id: str, code: str) -> int:
-    """Delete the run's keys (the store's URL takes no key prefix: remove by room id)."""
+def plain_redis_url(store: str) -> tuple[str, str | None]:
+    """The store URL without poll's `?prefix=` (redis-py knows no such option), and the prefix."""
+    parts = urlsplit(store)
+    query = parse_qsl(parts.query)
+    prefix = next((value for key, value in query if key == "prefix"), None)
+    rest = urlencode([(key, value) for key, value in query if key != "prefix"])
+    return urlunsplit(parts._replace(query=rest)), prefix
+
+
+async def cleanup_redis(store: str) -> int:
+    """Delete every key of the run: all of them carry the run's own prefix."""
     from redis.asyncio import Redis
 
-    client = Redis.from_url(store)
+    url, prefix = plain_redis_url(store)
+    if prefix is None:
+        return 0  # a server we did not start: its keys are not ours to delete
+    client = Redis.from_url(url)
     deleted = 0
     try:
-        keys = [key async for key in client.scan_iter(match=f"poll:room:{{{room_id}}}*")]
-        if keys:
-            deleted += await client.delete(*keys)
-        holder = await client.get(f"poll:code:{code}")
-        if holder in (room_id, room_id.encode()):
-            deleted += await client.delete(f"poll:code:{code}")
-        await client.zrem("poll:rooms", room_id)
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
+        for start in range(0, len(keys), 500):
+            deleted += await client.delete(*keys[start : start + 500])
     finally:
         await client.aclose()
     return deleted
@@ -517,7 +529,7 @@ async def redis_round_trip(store: str) -> dict[str, Any]:
     """The store's floor: PING round trips from redis-py, and redis-benchmark if installed."""
     from redis.asyncio import Redis
 
-    client = Redis.from_url(store)
+    client = Redis.from_url(plain_redis_url(store)[0])
     samples: list[float] = []
     try:
         for _ in range(2000):
@@ -764,7 +776,7 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
             profiler.wait(60)
         stop(target)
         if target.store.startswith("redis") and target.room_id and not options.url:
-            await cleanup_redis(target.store, target.room_id, target.code)
+            await cleanup_redis(target.store)
     if target.store.startswith("redis"):
         summary["redis"] = await redis_round_trip(target.store)
     if options.baseline:
