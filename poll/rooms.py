@@ -9,6 +9,7 @@ type, leaves the atomic checks to the store, and turns every refusal into a
 
     RoomError
     ├── UnknownRoom        no such room or code
+    ├── UnknownSession     no such session in the script (starting a run)
     ├── RoomEnded          the run is over
     ├── NotCurrent         the question is not on screen now
     ├── VotingClosed       the question is not open (not yet, or any more)
@@ -68,6 +69,10 @@ class RoomError(Exception):
 
 class UnknownRoom(RoomError):
     message = "There is no session with code {code}. Check the code on the screen."
+
+
+class UnknownSession(RoomError):
+    message = "There is no session {session} in the script."
 
 
 class RoomEnded(RoomError):
@@ -153,7 +158,7 @@ class Rooms:
         script = self._script()
         session = script.sessions.get(session_id)
         if session is None:
-            raise UnknownRoom("There is no session {session} in the script.", session=session_id)
+            raise UnknownSession(session=session_id)
         try:
             state = await self.store.create_room(
                 session_id=session_id,

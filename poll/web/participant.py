@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from poll.rooms import Room, RoomError, UnknownRoom, normalize_code
+from poll.rooms import NotCurrent, Room, RoomError, UnknownRoom, normalize_code
 from poll.web.forms import closes_form
 from poll.web.i18n import N_, negotiate, translate
 from poll.web.network import join_base, short_address
@@ -224,7 +224,7 @@ async def vote(request: Request) -> Response:
     question = room.session.questions.get(question_id)
     try:
         if question is None:
-            raise UnknownRoom(N_("This question is no longer open; the screen has moved on."))
+            raise NotCurrent()
         await room.vote(
             participant, question_id, submission_id, raw_answer(question.type_name, form)
         )

@@ -17,6 +17,7 @@ from poll.rooms import (
     Rooms,
     TooManyAnswers,
     UnknownRoom,
+    UnknownSession,
     VotingClosed,
     display_code,
     normalize_code,
@@ -58,8 +59,11 @@ async def test_a_new_run_starts_at_the_first_item_with_every_question_pending(ro
     assert set(room.state.questions.values()) == {"pending"}
     found = await rooms.by_code(display_code(room.state.code))
     assert found is not None and found.id == room.id
-    with pytest.raises(UnknownRoom):
+    with pytest.raises(UnknownSession, match="no session no-such-session"):
         await rooms.create("no-such-session")
+    with pytest.raises(UnknownRoom):
+        await rooms.get("no-such-room")
+    assert await rooms.by_code("000 0000") is None or room.state.code == "0000000"
 
 
 async def test_moving_to_a_question_opens_it_unless_told_otherwise(rooms: Rooms) -> None:
