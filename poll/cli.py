@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import os
 import socket
@@ -39,8 +40,10 @@ def _print_outline(script: Script, out: TextIO) -> None:
             f"{session.id}: {session.title} ({session.language}, "
             f"{len(session.items)} items, {questions} questions)\n"
         )
+        width = max(len(item.id) for item in session.items)
         for index, item in enumerate(session.items):
-            out.write(f"  {index + 1:>3}  {item.type_name:<7} {item.id}\n")
+            title = item.title if len(item.title) <= 60 else item.title[:59] + "…"
+            out.write(f"  {index + 1:>3}  {item.type_name:<7} {item.id:<{width}}  {title}\n")
     for note in script.notes:
         out.write(f"note: {note}\n")
 
@@ -374,6 +377,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `poll check | head`: the reader went away; nothing left to say to it.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
+        return 0
     return code
 
 
