@@ -94,13 +94,21 @@ async def _room_for(request: Request) -> tuple[Room | _Blocked | None, str]:
     return await _lookup(request, typed), typed
 
 
-async def room_page(request: Request) -> Response:
+async def _room_or_refusal(request: Request) -> Room | Response:
+    """The room of /r/CODE, or the page that says why there is none."""
     room, typed = await _room_for(request)
     lang = negotiate(request.headers.get("accept-language"))
     if isinstance(room, _Blocked):
         return too_many_attempts(request, lang, typed)
     if room is None:
         return unknown_code(request, lang, typed)
+    return room
+
+
+async def room_page(request: Request) -> Response:
+    room = await _room_or_refusal(request)
+    if isinstance(room, Response):
+        return room
     state = poll_state(request)
     participant = state.auth.participant(request)
     new_id = participant is None
@@ -201,12 +209,9 @@ async def vote_json(request: Request) -> Response:
 async def vote(request: Request) -> Response:
     if "application/json" in request.headers.get("accept", ""):
         return await vote_json(request)
-    room, typed = await _room_for(request)
-    lang = negotiate(request.headers.get("accept-language"))
-    if isinstance(room, _Blocked):
-        return too_many_attempts(request, lang, typed)
-    if room is None:
-        return unknown_code(request, lang, typed)
+    room = await _room_or_refusal(request)
+    if isinstance(room, Response):
+        return room
     state = poll_state(request)
     back = RedirectResponse(f"/r/{room.state.code}", status_code=303)
     participant = state.auth.participant(request)
