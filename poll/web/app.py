@@ -32,6 +32,7 @@ from poll.web import console, live_ws, participant, projector
 from poll.web.auth import Auth, load_or_create_token
 from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
+from poll.web.forms import BodyLimit
 from poll.web.guard import facilitator
 from poll.web.resources import resource_dir
 from poll.web.script_watch import ScriptWatch
@@ -152,7 +153,7 @@ def create_app(
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(AbortHandle)],
+        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit), Middleware(AbortHandle)],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
@@ -201,3 +202,27 @@ def test_websocket_without_participant_cookie_is_refused(world: World) -> None:
     ):
         ws.receive_json()
     assert refused.value.code == 4401
+
+
+def test_an_oversized_post_is_refused_before_it_is_read(world: World) -> None:
+    room, code = world.start_run()
+    world.act(room, "go", index=HERKENNEN)
+    with world.as_("phone") as phone:
+        token = token_of(phone.get(f"/r/{code}").text)
+        form = {"token": token, "question_id": "herkennen", "submission_id": "big"}
+        declared = phone.post(f"/r/{code}", data={**form, "choice": "yes", "pad": "x" * 70_000})
+        assert declared.status_code == 413 and "at most 64 KiB" in declared.text
+        assert declared.headers["x-content-type-options"] == "nosniff"
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+            yield b"token=" + token.encode() + b"&question_id=herkennen&choice=yes&pad="
+            for _ in range(100):
+                yield b"x" * 1024
+
+        chunked = phone.post(
+            f"/r/{code}",
+            content=chunks(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert chunked.status_code == 413
+    assert "0 answers" in world.client.get(f"/console/room/{room}").text
