@@ -13,10 +13,11 @@ if (snap.item && snap.mine) mine[snap.item.id] = snap.mine;
 const drafts = {}; // question id → what she has ticked or typed but not yet sent
 let pending = null; // {submission_id, question_id, answer} until acked or refused
 let retryTimer = null;
+let lastHeard = Date.now(); // the last message over the websocket
 let lastKey = "";
 
 const live = new Live(`/ws/participant/${code}`, {
-  onMessage: receive,
+  onMessage: (message) => { lastHeard = Date.now(); receive(message); },
   onStatus: (status, detail) => {
     notice(status);
     if (status === "online" && pending) send(); // retry with the same submission id
@@ -27,6 +28,26 @@ const live = new Live(`/ws/participant/${code}`, {
   },
 });
 const notice = connectionNotice(document.getElementById("connection"));
+
+// While the websocket is down (or a proxy never lets it up), follow the room by
+// asking for the snapshot over plain HTTP every few seconds.
+setInterval(async () => {
+  if (live.open || Date.now() - lastHeard < 8000) return;
+  try {
+    const response = await fetch(`/r/${code}`, {
+      headers: { Accept: "application/json" }, credentials: "same-origin",
+    });
+    if (!response.ok) return;
+    const message = await response.json();
+    if (message.type !== "snapshot") return;
+    receive(message);
+    if (message.item && message.item.type !== "slide") {
+      receive({ type: "mine", question_id: message.item.id, answers: message.mine || [] });
+    }
+  } catch {
+    // Offline: the next tick tries again.
+  }
+}, 5000);
 
 function setStatus(kind, text) {
   statusLine.className = `vote-status ${kind}`;

@@ -115,6 +115,9 @@ async def room_page(request: Request) -> Response:
     if participant is None:
         participant = secrets.token_urlsafe(16)
     snapshot = await room.snapshot("participant", participant)
+    if not new_id and "application/json" in request.headers.get("accept", ""):
+        # The phone's script follows the room this way while its websocket is down.
+        return JSONResponse({"type": "snapshot", **snapshot})
     lang = room.session.language
     flash = state.auth.read_flash(request)
     message = None

@@ -36,5 +36,8 @@ def test_a_phone_without_websocket_votes_over_plain_http(
     shot(phone, artifacts, "phone-without-websocket-saved")
     # The vote is stored: the console counts it.
     expect(page.locator(".bars")).to_contain_text(re.compile(r"Nee\s*1"), timeout=10_000)
+    # And the phone still follows the facilitator, by asking over plain HTTP.
+    Console(page).next()
+    expect(phone.locator("h1.prompt")).to_have_text(re.compile("aanvullende"), timeout=20_000)
     phone_context.close()
     facilitator.close()

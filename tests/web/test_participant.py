@@ -115,6 +115,23 @@ def test_a_script_whose_websocket_is_down_posts_the_vote_and_gets_the_ack(world:
     assert "1 answer<" in world.client.get(f"/console/room/{room}").text
 
 
+def test_a_script_without_websocket_reads_the_snapshot_over_http(world: World) -> None:
+    room, code = world.start_run()
+    world.act(room, "go", index=HERKENNEN)
+    with world.as_("phone") as phone:
+        # A first visit gets the page (and the participant cookie), never JSON.
+        first = phone.get(f"/r/{code}", headers={"accept": "application/json"})
+        assert first.headers["content-type"].startswith("text/html")
+        token = token_of(first.text)
+        form = {"token": token, "question_id": "herkennen", "submission_id": "s1"}
+        phone.post(f"/r/{code}", data={**form, "choice": "yes"})
+        snapshot = phone.get(f"/r/{code}", headers={"accept": "application/json"}).json()
+    assert snapshot["type"] == "snapshot" and snapshot["audience"] == "participant"
+    assert snapshot["item"]["id"] == "herkennen" and snapshot["status"] == "open"
+    assert snapshot["mine"] == [{"keys": ["yes"], "text": None}]
+    assert snapshot["results"] is None  # not shown yet
+
+
 def test_forged_vote_without_token_is_not_counted(world: World) -> None:
     room, code = world.start_run()
     world.act(room, "go", index=HERKENNEN)
