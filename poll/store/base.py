@@ -56,6 +56,20 @@ class StoreError(Exception):
         super().__init__(message)
         self.retry = retry
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions pickle as cls(*args), which would lose `retry` and garble
+        # subclasses' own arguments; they cross a pipe to the SQLite writer process.
+        return _restore_error, (type(self), self.args, self.__dict__)
+
+
+def _restore_error(
+    cls: type[StoreError], args: tuple[Any, ...], state: dict[str, Any]
+) -> StoreError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class RoomNotFound(StoreError):
     def __init__(self, room_id: str) -> None:

@@ -1,28 +1,36 @@
 """The embedded store: one SQLite file, one server process.
 
-Writes go through one writer thread that takes every operation waiting in its
-queue, runs them in one transaction and commits once, so a burst of votes costs
-one commit rather than one each; each caller's future is resolved only after
-that commit. Reads use their own connection in a worker thread (WAL lets them
-run beside the writer). Change signals and presence live in a process-level hub
-keyed by the database file, so two store objects on one file (two "workers" in
-a test) see each other.
+Writes go through one writer process (see "Writer process" below) that takes
+every operation waiting in its pipe, runs them in one transaction and commits
+once, so a burst of votes costs one commit rather than one each; each caller's
+future is resolved only after that commit. Reads use their own connection in a
+worker thread (WAL lets them run beside the writer). Change signals and
+presence live in a process-level hub of the server keyed by the database file,
+so two store objects on one file (two "workers" in a test) see each other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import itertools
 import json
-import queue
+import multiprocessing
+import pickle
+import signal
 import sqlite3
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +54,8 @@ T = TypeVar("T")
 
 #: Upper bound of operations in one transaction: keeps a commit's latency bounded.
 MAX_BATCH = 2000
+#: Bytes the pipe to the writer process holds before a sender waits (Linux only).
+PIPE_SIZE = 1 << 20
 #: Responses fetched per read while exporting.
 EXPORT_CHUNK = 500
 #: Attempts at a free join code before giving up.
@@ -176,7 +186,20 @@ def _live_total(entries: Mapping[str, tuple[int, float]], now: float, ttl: float
 _HUB = _Hub()
 
 
-# Writer thread ------------------------------------------------------------------
+# Writer process -----------------------------------------------------------------
+#
+# The write connection lives in a child process (spawned: the server has threads,
+# so no fork), out of reach of the server's GIL: in a thread, the writer waited for
+# the GIL after each of a vote's statements while the event loop served thousands
+# of websockets. Operations go to the child as (op_id, partial of a module-level
+# function) over one pipe; the child takes every operation waiting (up to
+# MAX_BATCH), runs them in one transaction, commits, and sends ONE reply per batch:
+# [(op_id, result, error), …] and the versions of the rooms it changed. A reader
+# thread of the server raises the change signals (the hub lives in the server) and
+# resolves the callers' futures, one event-loop wake-up per batch.
+#
+# If the child dies (killed), every operation in flight fails with
+# StoreError(retry=True) and the next write starts a new child.
 
 
 @dataclass
@@ -199,58 +222,234 @@ class _Tx:
 
 @dataclass
 class _Op:
+    """One operation inside the writer process."""
+
+    id: int
     fn: Callable[[_Tx], Any]
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Any]
     result: Any = None
     error: Exception | None = None
 
 
-class _Writer:
-    """One thread owning the write connection; batches whatever is queued into one commit."""
+#: What the child sends per batch: (op_id, result, error) each, and changed versions.
+_Reply = tuple[list[tuple[int, Any, Exception | None]], dict[str, int]]
 
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
-        self._conn = conn
-        self._path = path
-        self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=f"sqlite-writer {path}", daemon=True)
+
+class _Writer:
+    """Server side of the writer process: sends operations, resolves futures."""
+
+    def __init__(self, path: Path, key: str) -> None:
+        """Start the process and wait until the schema is ready (blocking)."""
+        self._key = key
+        self._lock = threading.Lock()  # guards _pending and alive
+        self._send_lock = threading.Lock()  # one message at a time on the pipe
+        self._pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]] = {}
+        self._ids = itertools.count()
+        self._outbox: list[tuple[int, Callable[[_Tx], Any]]] = []  # not sent yet
+        self.alive = True
+        context = multiprocessing.get_context("spawn")
+        child_requests, self._requests = context.Pipe(duplex=False)  # (reading, writing) ends
+        self._replies, child_replies = context.Pipe(duplex=False)
+        with contextlib.suppress(AttributeError, OSError):  # Linux: room for a burst
+            fcntl.fcntl(self._requests.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        self._process = context.Process(
+            target=_writer_process,
+            args=(str(path), key, child_requests, child_replies),
+            name=f"poll sqlite writer {key}",
+            daemon=True,
+        )
+        try:
+            self._process.start()
+        finally:
+            child_requests.close()
+            child_replies.close()
+        try:
+            failure = self._replies.recv()  # None once the schema is ready
+        except (EOFError, OSError):
+            self._process.join(5)
+            failure = f"the writer process exited with code {self._process.exitcode}"
+        if failure is not None:
+            self._shut()
+            raise _OpenFailed(failure)
+        self._thread = threading.Thread(
+            target=self._read_replies, name=f"sqlite-replies {key}", daemon=True
+        )
         self._thread.start()
 
     def submit(self, fn: Callable[[_Tx], T]) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Op(fn, loop, future))
+        op_id = next(self._ids)
+        with self._lock:
+            if not self.alive:
+                raise StoreError(f"the SQLite writer for {self._key} stopped: try again")
+            self._pending[op_id] = (loop, future)
+            self._outbox.append((op_id, fn))
+            first = len(self._outbox) == 1
+        if first:
+            # Operations made while the event loop turns go in one message.
+            loop.call_soon(self._flush)
         return future
 
+    def _flush(self) -> None:
+        """Send the operations waiting in the outbox as one message (any thread)."""
+        with self._send_lock:
+            with self._lock:
+                ops, self._outbox = self._outbox, []
+            if ops:
+                self._send(ops)
+
+    def _send(self, ops: list[tuple[int, Callable[[_Tx], Any]]]) -> None:
+        try:
+            data = ForkingPickler.dumps(ops)
+        except Exception:  # an unpicklable operation (a bug): fail it alone
+            sendable = []
+            for op in ops:
+                try:
+                    ForkingPickler.dumps(op)
+                except Exception as error:
+                    self._fail([op[0]], error)
+                else:
+                    sendable.append(op)
+            data = ForkingPickler.dumps(sendable)
+        try:
+            self._requests.send_bytes(data)
+        except OSError as error:
+            self._fail(
+                [op_id for op_id, _ in ops], StoreError(f"the SQLite writer stopped: {error}")
+            )
+
+    def _fail(self, op_ids: list[int], error: Exception) -> None:
+        with self._lock:
+            waiters = [self._pending.pop(op_id, None) for op_id in op_ids]
+        _wake([(waiter, None, error) for waiter in waiters if waiter])
+
     def pending(self) -> int:
-        return self._queue.qsize()
+        return len(self._pending)
 
     def stop(self) -> None:
-        """Finish every queued operation, then end the thread (blocking)."""
-        self._queue.put(None)
+        """Finish every operation submitted, then end the process and the reader (blocking)."""
+        self._flush()
+        with contextlib.suppress(OSError), self._send_lock:
+            self._requests.send(None)
         self._thread.join()
+        self._shut()
 
-    def _run(self) -> None:
+    def _shut(self) -> None:
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._requests.close()
+        self._replies.close()
+
+    def _read_replies(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < MAX_BATCH:
-                try:
-                    op = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if op is None:
-                    stop = True
-                    break
-                batch.append(op)
-            self._execute(batch)
-            if stop:
-                return
+            try:
+                results, changed = self._replies.recv()
+            except (EOFError, OSError):
+                break  # the process ended (stop(), or killed)
+            except Exception:  # an undecodable reply: its callers cannot be told apart
+                self._process.kill()
+                break
+            if changed:
+                _HUB.signal(self._key, changed)
+            with self._lock:
+                waiters = [
+                    (self._pending.pop(op_id, None), result, error)
+                    for op_id, result, error in results
+                ]
+            _wake([(waiter, result, error) for waiter, result, error in waiters if waiter])
+        with self._lock:
+            self.alive = False
+            lost = list(self._pending.values())
+            self._pending.clear()
+        gone = StoreError(f"the SQLite writer for {self._key} stopped before saving: try again")
+        _wake([(waiter, None, gone) for waiter in lost])
 
-    def _execute(self, batch: list[_Op]) -> None:
+
+def _wake(
+    done: list[tuple[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]], Any, Exception | None]],
+) -> None:
+    by_loop: dict[
+        asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, Exception | None]]
+    ] = {}
+    for (loop, future), result, error in done:
+        by_loop.setdefault(loop, []).append((future, result, error))
+    for loop, items in by_loop.items():
+        # One wake-up of the event loop per batch, not one per vote.
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(_resolve, items)
+
+
+def _resolve(items: list[tuple[asyncio.Future[Any], Any, Exception | None]]) -> None:
+    for future, result, error in items:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
+class _OpenFailed(Exception):
+    """The writer process could not open the database; the message says why."""
+
+
+def _writer_process(path: str, key: str, requests: Connection, replies: Connection) -> None:
+    """The child: open the database, then batch operations until told to stop."""
+    # Ctrl-C reaches the whole process group: let the server shut down and stop us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        conn = _connect(Path(path))
+    except (sqlite3.Error, OSError) as error:
+        replies.send(str(error))
+        return
+    try:
+        replies.send(None)
+        batcher = _Batcher(conn, key)
+        waiting: deque[_Op] = deque()
+        stop = False
+        with contextlib.suppress(EOFError, OSError):  # the server went away: so do we
+            while not stop or waiting:
+                # Take every message waiting (block for one when there is nothing to do).
+                while not stop and (not waiting or (len(waiting) < MAX_BATCH and requests.poll(0))):
+                    ops = requests.recv()
+                    if ops is None:
+                        stop = True
+                    else:
+                        waiting.extend(_Op(op_id, fn) for op_id, fn in ops)
+                batch = [waiting.popleft() for _ in range(min(len(waiting), MAX_BATCH))]
+                if batch:
+                    replies.send(batcher.execute(batch))
+    finally:
+        conn.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode synchronous=NORMAL still writes every commit to the WAL
+        # file before COMMIT returns, so a killed process (SIGKILL, crash) loses
+        # nothing; only an OS crash or power cut can lose the last commits. That
+        # trade buys far more commits per second than FULL's fsync per commit.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.executescript(SCHEMA)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+class _Batcher:
+    """Runs a batch in one transaction, so that one failure fails only its own caller."""
+
+    def __init__(self, conn: sqlite3.Connection, key: str) -> None:
+        self._conn = conn
+        self._key = key
+
+    def execute(self, batch: list[_Op]) -> _Reply:
         changed: dict[str, int] = {}
         try:
             changed = self._transaction(batch)
@@ -266,15 +465,7 @@ class _Writer:
                         changed.update(self._transaction([op]))
                     except _Unclean as alone:
                         op.error = self._failure(alone.error)
-        if changed:
-            _HUB.signal(self._path, changed)
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Op]] = {}
-        for op in batch:
-            by_loop.setdefault(op.loop, []).append(op)
-        for loop, ops in by_loop.items():
-            # One wake-up of the event loop per batch, not one per vote.
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(_resolve, ops)
+        return [(op.id, op.result, _sendable(op.error)) for op in batch], changed
 
     def _transaction(self, batch: list[_Op]) -> dict[str, int]:
         """Run the batch and commit once; the versions of the rooms it changed.
@@ -305,8 +496,23 @@ class _Writer:
 
     def _failure(self, error: Exception) -> Exception:
         if isinstance(error, sqlite3.Error):
-            return StoreError(f"SQLite database {self._path} could not save: {error}")
+            return StoreError(f"SQLite database {self._key} could not save: {error}")
         return error
+
+
+def _sendable(error: Exception | None) -> Exception | None:
+    """The error itself if it survives the pipe, else a StoreError saying what it was.
+
+    StoreError and its subclasses always do (see StoreError.__reduce__); anything
+    else is a bug in an operation and rare enough to check by a round trip.
+    """
+    if error is None or isinstance(error, StoreError):
+        return error
+    try:
+        pickle.loads(ForkingPickler.dumps(error))
+    except Exception:
+        return StoreError(f"{type(error).__name__}: {error}", retry=False)
+    return error
 
 
 class _Unclean(Exception):
@@ -315,16 +521,6 @@ class _Unclean(Exception):
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def _resolve(ops: list[_Op]) -> None:
-    for op in ops:
-        if op.future.done():
-            continue
-        if op.error is not None:
-            op.future.set_exception(op.error)
-        else:
-            op.future.set_result(op.result)
 
 
 # Queries shared by reads and writes ------------------------------------------------
@@ -462,12 +658,11 @@ def _create_room(
     session_id: str,
     spec: str,
     question_ids: list[str],
-    new_code: Callable[[], str],
+    codes: tuple[str, ...],
     created_at: int,
 ) -> RoomState:
     conn = tx.conn
-    for _ in range(CODE_ATTEMPTS):
-        code = new_code()
+    for code in codes:
         try:
             conn.execute(
                 "INSERT INTO rooms (id, code, session_id, session_spec, created_at)"
@@ -583,6 +778,7 @@ class SqliteStore(Store):
         self._writer: _Writer | None = None
         self._reader: sqlite3.Connection | None = None
         self._read_lock = threading.Lock()
+        self._restart_lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SqliteStore:
@@ -601,33 +797,26 @@ class SqliteStore(Store):
     async def open(self) -> None:
         if self._writer is not None:
             return
+        writer, reader = await asyncio.to_thread(self._connect)
+        self._reader = reader
+        self._writer = writer
+
+    def _connect(self) -> tuple[_Writer, sqlite3.Connection]:
+        """Start the writer process (it creates the schema), then open the read connection."""
         try:
-            writer, reader = await asyncio.to_thread(self._connect)
-        except (sqlite3.Error, OSError) as error:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            writer = _Writer(self.path, self._key)
+        except (_OpenFailed, OSError) as error:
             raise StoreError(
                 f"cannot open SQLite database {self.path}: {error}"
                 " (check that the directory is writable)",
                 retry=False,
             ) from error
-        self._reader = reader
-        self._writer = _Writer(writer, self._key)
-
-    def _connect(self) -> tuple[sqlite3.Connection, sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        writer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
-            writer.execute("PRAGMA journal_mode=WAL")
-            # In WAL mode synchronous=NORMAL still writes every commit to the WAL
-            # file before COMMIT returns, so a killed process (SIGKILL, crash) loses
-            # nothing; only an OS crash or power cut can lose the last commits. That
-            # trade buys far more commits per second than FULL's fsync per commit.
-            writer.execute("PRAGMA synchronous=NORMAL")
-            writer.execute("PRAGMA busy_timeout=5000")
-            writer.executescript(SCHEMA)
             reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             reader.execute("PRAGMA busy_timeout=5000")
         except BaseException:
-            writer.close()
+            writer.stop()
             raise
         return writer, reader
 
@@ -636,7 +825,6 @@ class SqliteStore(Store):
         self._writer = self._reader = None
         if writer is not None:
             await asyncio.to_thread(writer.stop)
-            writer._conn.close()
         if reader is not None:
             with self._read_lock:
                 reader.close()
@@ -653,9 +841,26 @@ class SqliteStore(Store):
     # Plumbing --------------------------------------------------------------------
 
     async def _write(self, fn: Callable[[_Tx], T]) -> T:
-        if self._writer is None:
+        """Run `fn` (picklable: a partial of a module-level function) in the writer process."""
+        writer = self._writer
+        if writer is not None and not writer.alive:
+            writer = await asyncio.to_thread(self._restart, writer)
+        if writer is None:
             raise StoreError(f"SQLite store {self.path} is not open: call open() first")
-        return await self._writer.submit(fn)
+        return await writer.submit(fn)
+
+    def _restart(self, dead: _Writer) -> _Writer | None:
+        """A new writer process in place of one that died (blocking; once for many callers)."""
+        with self._restart_lock:
+            if self._writer is dead:
+                dead.stop()
+                try:
+                    self._writer = _Writer(self.path, self._key)
+                except _OpenFailed as error:
+                    raise StoreError(
+                        f"cannot reopen SQLite database {self.path}: {error}"
+                    ) from error
+            return self._writer
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.to_thread(self._read_now, fn)
@@ -682,9 +887,17 @@ class SqliteStore(Store):
         room_id = uuid.uuid4().hex
         spec = json.dumps(session_spec)
         created = now_ms()
+        # Candidate codes are drawn here: the writer process cannot call new_code.
+        codes = tuple(dict.fromkeys(new_code() for _ in range(CODE_ATTEMPTS)))
         return await self._write(
-            lambda tx: _create_room(
-                tx, room_id, session_id, spec, list(question_ids), new_code, created
+            partial(
+                _create_room,
+                room_id=room_id,
+                session_id=session_id,
+                spec=spec,
+                question_ids=list(question_ids),
+                codes=codes,
+                created_at=created,
             )
         )
 
@@ -722,22 +935,26 @@ class SqliteStore(Store):
 
     async def update(self, room_id: str, patch: RoomPatch) -> RoomState:
         now = now_ms()
-        return await self._write(lambda tx: _update(tx, room_id, patch, now))
+        return await self._write(partial(_update, room_id=room_id, patch=patch, now=now))
 
     # Votes and results --------------------------------------------------------------
 
     async def vote(self, room_id: str, vote: Vote) -> VoteOutcome:
         now = now_ms()
-        return await self._write(lambda tx: _vote(tx, room_id, vote, now))
+        return await self._write(partial(_vote, room_id=room_id, vote=vote, answered_at=now))
 
     async def reset_question(self, room_id: str, question_id: str) -> RoomState:
-        return await self._write(lambda tx: _reset_question(tx, room_id, question_id))
+        return await self._write(partial(_reset_question, room_id=room_id, question_id=question_id))
 
     async def set_hidden(self, room_id: str, question_id: str, ref: str, hidden: bool) -> bool:
         if not ref.isdigit():
             return False
         number = int(ref)
-        return await self._write(lambda tx: _set_hidden(tx, room_id, question_id, number, hidden))
+        return await self._write(
+            partial(
+                _set_hidden, room_id=room_id, question_id=question_id, ref=number, hidden=hidden
+            )
+        )
 
     async def aggregates(self, room_id: str) -> dict[str, Aggregate]:
         return await self._read(lambda conn: _aggregates(conn, room_id))
@@ -800,7 +1017,7 @@ class SqliteStore(Store):
 
     async def purge(self, ended_before: datetime) -> list[str]:
         cutoff = to_ms(ended_before)
-        ids = await self._write(lambda tx: _purge(tx, cutoff))
+        ids = await self._write(partial(_purge, ended_before=cutoff))
         for room_id in ids:
             _HUB.forget_room(self._key, room_id)
         return ids

@@ -1,15 +1,22 @@
-"""The SQLite writer thread: batched commits where one failure fails only its own caller."""
+"""The SQLite writer process: batched commits where one failure fails only its own caller."""
 
 from __future__ import annotations
 
 import asyncio
+import pickle
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from poll.store import RoomPatch, StoreError
+from poll.store import RoomNotFound, RoomPatch, StoreError
 from poll.store.sqlite import SqliteStore, _Tx
-from tests.store.test_store_contract import ballot, new_room, tallies
+from tests.store.test_store_contract import ballot, new_room, open_question, tallies
+
+
+def broken(tx: _Tx, room_id: str) -> None:
+    tx.conn.execute("UPDATE rooms SET code = 'broken' WHERE id = ?", (room_id,))
+    raise RuntimeError("bug after a write")
 
 
 async def test_an_operation_failing_after_writing_undoes_only_itself(tmp_path: Path) -> None:
@@ -21,13 +28,9 @@ async def test_an_operation_failing_after_writing_undoes_only_itself(tmp_path: P
             room.id, RoomPatch(current=1, current_question="q1", statuses={"q1": "open"})
         )
 
-        def broken(tx: _Tx) -> None:
-            tx.conn.execute("UPDATE rooms SET code = 'broken' WHERE id = ?", (room.id,))
-            raise RuntimeError("bug after a write")
-
         results = await asyncio.gather(
             *(store.vote(room.id, ballot(f"p{n}", "yes")) for n in range(50)),
-            store._write(broken),
+            store._write(partial(broken, room_id=room.id)),
             *(store.vote(room.id, ballot(f"q{n}", "no")) for n in range(50)),
             return_exceptions=True,
         )
@@ -46,3 +49,76 @@ async def test_a_store_that_cannot_create_its_file_says_where(tmp_path: Path) ->
 
     with pytest.raises(StoreError, match=r"cannot open SQLite database .*file/poll\.db"):
         await store.open()
+
+
+def test_store_errors_cross_the_pipe_to_the_writer_process_intact() -> None:
+    refusal = pickle.loads(pickle.dumps(StoreError("full", retry=False)))
+    missing = pickle.loads(pickle.dumps(RoomNotFound("r1")))
+
+    assert type(refusal) is StoreError and str(refusal) == "full" and refusal.retry is False
+    assert type(missing) is RoomNotFound and missing.room_id == "r1" and missing.retry is False
+    assert str(missing) == str(RoomNotFound("r1"))
+
+
+async def test_a_refusal_in_the_writer_process_reaches_its_caller(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "poll.db")
+    await store.open()
+    try:
+        with pytest.raises(RoomNotFound) as refused:
+            await store.vote("nope", ballot("p", "yes"))
+        assert refused.value.room_id == "nope" and refused.value.retry is False
+    finally:
+        await store.close()
+
+
+async def test_a_killed_writer_fails_its_callers_for_a_retry_and_is_restarted(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "poll.db")
+    await store.open()
+    try:
+        room = await new_room(store)
+        await open_question(store, room.id)
+        writer = store._writer
+        assert writer is not None
+
+        ballots = [ballot(f"p{n}", "yes") for n in range(200)]
+        votes = [asyncio.ensure_future(store.vote(room.id, vote)) for vote in ballots]
+        await asyncio.sleep(0)  # sent
+        writer._process.kill()
+        results = await asyncio.gather(*votes, return_exceptions=True)
+
+        failed = [r for r in results if isinstance(r, BaseException)]
+        assert all(isinstance(r, StoreError) and r.retry for r in failed)
+        saved = len(results) - len(failed)
+        # The next write starts a new writer process; the lost votes can be sent again.
+        # Sent again with the same submission ids, the saved ones are duplicates.
+        retried = await asyncio.gather(*(store.vote(room.id, vote) for vote in ballots))
+        assert store._writer is not writer
+        assert sum(r.status == "saved" for r in retried) == len(failed)
+        assert sum(r.status == "duplicate" for r in retried) == saved
+        assert tallies(await store.aggregates(room.id)) == {"q1": (200, {"yes": 200})}
+    finally:
+        await store.close()
+
+
+async def test_an_operation_that_cannot_reach_the_writer_process_fails_alone(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "poll.db")
+    await store.open()
+    try:
+        room = await new_room(store)
+        await open_question(store, room.id)
+
+        results = await asyncio.gather(
+            store.vote(room.id, ballot("p1", "yes")),
+            store._write(lambda tx: None),  # a lambda does not pickle
+            store.vote(room.id, ballot("p2", "no")),
+            return_exceptions=True,
+        )
+
+        assert isinstance(results[1], Exception) and not isinstance(results[1], StoreError)
+        assert [r.status for r in (results[0], results[2])] == ["saved", "saved"]  # type: ignore[union-attr]
+    finally:
+        await store.close()
