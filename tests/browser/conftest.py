@@ -6,12 +6,15 @@ missing; POLL_REQUIRE_BROWSER=1 / POLL_REQUIRE_REDIS=1 turn that into failures.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +22,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import require_or_skip
+from tests.conftest import redis_url, require_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -39,18 +42,25 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    label: str = "sqlite"  # what runs behind `url`: screenshots go in a folder of that name
 
     def console_link(self) -> str:
         return f"{self.url}/console?token={TOKEN}"
 
 
-def start_server(tmp: Path, store: str, port: int | None = None, name: str = "server") -> Server:
+def start_server(
+    tmp: Path,
+    store: str,
+    port: int | None = None,
+    name: str = "server",
+    public_url: str | None = None,
+) -> Server:
     port = port or free_port()
     log = tmp / f"{name}.log"
     env = {
         **os.environ,
         "POLL_FACILITATOR_TOKEN": TOKEN,
-        "POLL_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "POLL_PUBLIC_URL": public_url or f"http://127.0.0.1:{port}",
     }
     command = [
         sys.executable, "-m", "poll.cli", "serve",
@@ -102,6 +112,93 @@ def server(tmp_path: Path) -> Iterator[Server]:
     running = start_server(tmp_path, f"sqlite:///{tmp_path}/poll.db")
     yield running
     stop_server(running)
+
+
+class RoundRobin:
+    """A TCP front spreading connections over several poll processes in turn, as a
+    load balancer would: every page load and websocket of a browser may land on
+    another process, while the browser sees one origin. Runs in a thread of its own
+    (Playwright's sync API owns this thread's event loop)."""
+
+    def __init__(self, backends: list[int]) -> None:
+        self.backends = backends
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.turn = 0
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="round-robin", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(
+            asyncio.start_server(self._accept, "127.0.0.1", self.port)
+        )
+        self._ready.set()
+        try:
+            self.loop.run_forever()
+        finally:
+            server.close()
+            self.loop.run_until_complete(server.wait_closed())
+            self.loop.close()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        port = self.backends[self.turn % len(self.backends)]
+        self.turn += 1
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    @staticmethod
+    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        try:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        except OSError:
+            pass
+        finally:
+            sink.close()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+
+@pytest.fixture(params=["sqlite", "redis, two processes"])
+def any_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """One poll on SQLite, or two poll processes on one Redis behind a round robin."""
+    if request.param == "sqlite":
+        running = start_server(tmp_path, f"sqlite:///{tmp_path}/poll.db")
+        yield running
+        stop_server(running)
+        return
+    from tests.browser.redis_helpers import delete_keys, redis_available
+
+    base = redis_url()
+    redis_available(base)
+    prefix = f"polltest-{uuid.uuid4().hex[:12]}"
+    ports = [free_port(), free_port()]
+    front = RoundRobin(ports)
+    servers: list[Server] = []
+    try:
+        for n, port in enumerate(ports):
+            (tmp_path / str(n)).mkdir()
+            servers.append(
+                start_server(tmp_path / str(n), f"{base}?prefix={prefix}", port, str(n), front.url)
+            )
+        yield Server(front.url, servers[0].process, servers[0].log, "redis-two-processes")
+        assert front.turn > 10, "the round robin should have carried the session"
+    finally:
+        for running in servers:
+            stop_server(running)
+        front.stop()
+        delete_keys(base, prefix)
 
 
 @pytest.fixture

@@ -78,7 +78,11 @@ def saved(page: Any) -> None:
     expect(page.locator("#vote-status")).to_have_text(re.compile("opgeslagen"), timeout=LIVE)
 
 
-def test_whole_session(browser: Any, server: Server, artifacts: Path) -> None:
+def test_whole_session(browser: Any, any_server: Server, artifacts: Path) -> None:
+    server = any_server
+    if server.label != "sqlite":  # keep the SQLite run's screenshots at the top level
+        artifacts = artifacts / server.label
+        artifacts.mkdir(exist_ok=True)
     facilitator = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = facilitator.new_page()
     page.goto(server.console_link())

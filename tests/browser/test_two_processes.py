@@ -10,38 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis import Redis
-from redis.exceptions import RedisError
 
 from tests.browser.conftest import Server, start_server, stop_server
+from tests.browser.redis_helpers import delete_keys, redis_available
 from tests.browser.test_session import LIVE, PHONE, Console, expect, saved, shot, vote_button
-from tests.conftest import redis_url, require_or_skip
+from tests.conftest import redis_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
-
-
-# Playwright's sync API keeps an event loop running in this thread, so Redis is
-# reached with the synchronous client here.
-
-
-def redis_available(url: str) -> None:
-    client = Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except RedisError as error:
-        require_or_skip(f"Redis is not reachable at {url} for the two-process test: {error}")
-    finally:
-        client.close()
-
-
-def delete_keys(url: str, prefix: str) -> None:
-    client = Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for start in range(0, len(keys), 500):
-            client.delete(*keys[start : start + 500])
-    finally:
-        client.close()
 
 
 @pytest.fixture
