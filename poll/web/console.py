@@ -177,7 +177,10 @@ async def room_action(request: Request) -> Response:
 async def export_csv(request: Request) -> Response:
     facilitator(request)
     room = await _room(request)
-    summary = request.path_params["kind"] == "summary"
+    kind = request.path_params["kind"]
+    if kind not in ("results", "responses", "summary"):  # responses: the bench's older name
+        raise HTTPException(404)
+    summary = kind == "summary"
     sep = ";" if request.query_params.get("sep") in (";", "semicolon") else ","
     return await csv_response(poll_state(request).store, room, summary=summary, sep=sep)
 

@@ -55,3 +55,10 @@ def test_neutralise() -> None:
     assert neutralise("\tx") == "'\tx"
     assert neutralise("gewoon") == "gewoon"
     assert neutralise(5) == "5"
+
+
+def test_only_the_two_exports_exist(world: World) -> None:
+    room, _code = world.start_run()
+    assert world.client.get(f"/console/room/{room}/results.csv").status_code == 200
+    assert world.client.get(f"/console/room/{room}/summary.csv").status_code == 200
+    assert world.client.get(f"/console/room/{room}/anything.csv").status_code == 404
