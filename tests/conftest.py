@@ -18,3 +18,20 @@ def require_or_skip(reason: str, env_var: str = "POLL_REQUIRE_REDIS") -> NoRetur
     if os.environ.get(env_var) == "1":
         pytest.fail(f"{reason} ({env_var}=1 makes a missing service a failure)", pytrace=False)
     pytest.skip(f"{reason} (set {env_var}=1 to fail instead of skipping)")
+
+
+def delete_keys(url: str, prefix: str) -> None:
+    """Remove only the keys one test made (all under its own prefix): the database is shared.
+
+    Synchronous on purpose: browser tests run inside Playwright's event loop, and
+    async fixtures call it through `asyncio.to_thread`.
+    """
+    from redis import Redis
+
+    client = Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    finally:
+        client.close()

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import redis_url, require_or_skip
+from tests.conftest import delete_keys, redis_url, require_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -178,7 +178,7 @@ def any_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Serve
         yield running
         stop_server(running)
         return
-    from tests.browser.redis_helpers import delete_keys, redis_available
+    from tests.browser.redis_helpers import redis_available
 
     base = redis_url()
     redis_available(base)

@@ -17,13 +17,3 @@ def redis_available(url: str) -> None:
         require_or_skip(f"Redis is not reachable at {url} for the browser tests: {error}")
     finally:
         client.close()
-
-
-def delete_keys(url: str, prefix: str) -> None:
-    client = Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for start in range(0, len(keys), 500):
-            client.delete(*keys[start : start + 500])
-    finally:
-        client.close()

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Server, start_server, stop_server
-from tests.browser.redis_helpers import delete_keys, redis_available
+from tests.browser.redis_helpers import redis_available
 from tests.browser.test_session import LIVE, PHONE, Console, expect, saved, shot, vote_button
-from tests.conftest import redis_url
+from tests.conftest import delete_keys, redis_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
 

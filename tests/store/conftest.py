@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -9,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from poll.store import Store, StoreError
 from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore
-from tests.conftest import redis_url, require_or_skip
+from tests.conftest import delete_keys, redis_url, require_or_skip
 
 
 class FakeClock:
@@ -73,18 +73,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     finally:
         for store in backend.opened:
             await store.close()
-        await delete_keys(url, prefix)
-
-
-async def delete_keys(url: str, prefix: str) -> None:
-    """Remove only the keys this test made: the test database is shared."""
-    admin = Redis.from_url(url)
-    try:
-        batch = [key async for key in admin.scan_iter(match=f"{prefix}:*", count=1000)]
-        for start in range(0, len(batch), 500):
-            await admin.delete(*batch[start : start + 500])
-    finally:
-        await admin.aclose()
+        await asyncio.to_thread(delete_keys, url, prefix)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ own event loop). Redis tests use a unique key prefix and delete their keys.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 import uuid
@@ -24,7 +23,7 @@ from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore
 from poll.web.app import create_app
 from poll.web.settings import Settings
-from tests.conftest import redis_url, require_or_skip
+from tests.conftest import delete_keys, redis_url, require_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-facilitator-token"
@@ -38,18 +37,6 @@ def _redis_reachable(url: str) -> str | None:
     except Exception as error:
         return str(error)
     return None
-
-
-async def _delete_keys(url: str, prefix: str) -> None:
-    from redis.asyncio import Redis
-
-    admin = Redis.from_url(url)
-    try:
-        keys = [key async for key in admin.scan_iter(match=f"{prefix}:*", count=1000)]
-        if keys:
-            await admin.delete(*keys)
-    finally:
-        await admin.aclose()
 
 
 @dataclass
@@ -144,4 +131,4 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
             yield World(app, client, sessions, request.param)
     finally:
         if request.param == "redis":
-            asyncio.run(_delete_keys(redis_url(), prefix))
+            delete_keys(redis_url(), prefix)
