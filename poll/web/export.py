@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from starlette.responses import StreamingResponse
 
-from poll.questions import Question
+from poll.questions import Aggregate, Question
 from poll.rooms import Room
 from poll.store.base import Store
 from poll.web.auth import pseudonym
@@ -91,21 +91,17 @@ async def summary_rows(room: Room, store: Store, decimal: str = ".") -> list[lis
     code, session_id = room.state.code, room.session.id
     rows: list[list[object]] = []
     for question in room.session.questions.values():
-        aggregate = aggregates.get(question.id)
-        tally = question.tally(aggregate) if aggregate is not None else None
-        respondents = tally["respondents"] if tally else 0
+        # A question nobody answered tallies as zeros, like any other.
+        tally = question.tally(aggregates.get(question.id, Aggregate()))
+        respondents = tally["respondents"]
         base = [code, session_id, question.id, question.prompt, question.type_name]
-        if tally is not None and tally.get("kind") == "bars":
+        if tally["kind"] == "bars":
             for option in tally["options"]:
                 percent = f"{option['percent']:.1f}".replace(".", decimal)
                 rows.append([*base, option["label"], option["count"], percent, respondents])
-        elif tally is None and question.type_name != "open":
-            for _key, label in question.answer_options():
-                rows.append([*base, label, 0, f"{0:.1f}".replace(".", decimal), 0])
         else:
-            count = tally["count"] if tally else 0
             percent = f"{100.0 if respondents else 0.0:.1f}".replace(".", decimal)
-            rows.append([*base, "(text answers)", count, percent, respondents])
+            rows.append([*base, "(text answers)", tally["count"], percent, respondents])
     return rows
 
 
