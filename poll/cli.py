@@ -200,7 +200,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Access logs would hold every phone's IP address: off unless asked for,
         # and then without addresses or query strings (see poll/web/logs.py).
         access_log=args.access_log,
-        log_config=private_log_config(),
+        log_config=private_log_config(args.log_level),
     )
     return 0
 

@@ -23,14 +23,32 @@ class PrivateAccessFilter(logging.Filter):
         return True
 
 
-def private_log_config() -> dict[str, Any]:
-    """uvicorn's own logging config with the filter on its access logger."""
+def private_log_config(level: str = "info") -> dict[str, Any]:
+    """uvicorn's own logging config with the filter on its access logger, plus poll's.
+
+    poll's own loggers (`poll.store.redis`, `poll.live`, `poll.web`) report what an
+    operator must see: Redis lost and found again, rooms that cannot be read. They
+    get a time stamp and their name, on standard error like uvicorn's, at `level`.
+    """
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = {
         **LOGGING_CONFIG,
         "filters": {"private": {"()": "poll.web.logs.PrivateAccessFilter"}},
+        "formatters": {
+            **LOGGING_CONFIG["formatters"],
+            "poll": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        },
         "handlers": {name: dict(h) for name, h in LOGGING_CONFIG["handlers"].items()},
+        "loggers": {
+            **LOGGING_CONFIG["loggers"],
+            "poll": {"handlers": ["poll"], "level": level.upper(), "propagate": False},
+        },
     }
     config["handlers"]["access"]["filters"] = ["private"]
+    config["handlers"]["poll"] = {
+        "formatter": "poll",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
     return config
