@@ -133,6 +133,18 @@ def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> N
         process.wait(15)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed drill shows the end of every server's and Redis's log beside it."""
+    report = yield
+    tmp = getattr(item, "funcargs", {}).get("tmp_path")
+    if report.failed and report.when == "call" and isinstance(tmp, Path):
+        for log in sorted(tmp.glob("*.log")):
+            tail = log.read_text(encoding="utf-8", errors="replace")[-4000:]
+            report.sections.append((f"log {log.name} (end)", tail))
+    return report
+
+
 @pytest.fixture
 def reaper() -> Iterator[Reaper]:
     keeper = Reaper()
