@@ -81,8 +81,17 @@ EXPORT_CHUNK = 500
 PIPELINE_MAX = 500
 #: How long a new subscription waits for Redis to confirm it.
 SUBSCRIBE_WAIT = 5.0
+#: How long the pub/sub reader waits for a message before it looks at its channels.
+READ_WAIT = 0.1
+#: A reader that has not come round its loop for this long is stuck: it is replaced.
+READER_STUCK = 30.0
+#: How long closing a broken pub/sub connection may take before it is left behind.
+CLOSE_WAIT = 2.0
 #: Reconnect backoff of the pub/sub reader, in seconds.
 BACKOFF_FIRST, BACKOFF_MAX = 0.05, 5.0
+#: How often each process compares its rooms' versions with Redis, in seconds.
+#: Pub/sub is at most once: this bounds how long a lost signal leaves a screen stale.
+VERIFY_EVERY = 2.0
 
 # Lua ----------------------------------------------------------------------------
 
@@ -395,6 +404,17 @@ def _vote_keys(prefix: str, room_id: str) -> tuple[tuple[bytes, ...], bytes]:
     return tuple(name.encode() for name in names), k.channel.encode()
 
 
+def _raise_if_cancelling() -> None:
+    """Re-raise a cancellation that a library turned into an error on its way up.
+
+    A task being cancelled (the store closing) must stop; an error that arrives
+    while it is could be the cancellation itself, converted.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def _pairs(flat: Sequence[str]) -> Iterator[tuple[str, str]]:
     return zip(flat[::2], flat[1::2], strict=True)
 
@@ -411,8 +431,10 @@ class RedisStore(Store):
         client_name: str | None = None,
         presence_ttl: float = PRESENCE_TTL,
         clock: Callable[[], float] = time.time,
+        verify_every: float = VERIFY_EVERY,
     ) -> None:
         self.url = url
+        self._verify_every = verify_every
         self.prefix = prefix
         self._max_connections = max_connections
         self._client_name = client_name
@@ -424,10 +446,14 @@ class RedisStore(Store):
         self._local: dict[str, set[Signals]] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
         self._pubsub: PubSub | None = None
-        self._pubsub_lock = asyncio.Lock()
+        self._channels_changed = asyncio.Event()  # the reader has channels to (un)subscribe
         self._reader: asyncio.Task[None] | None = None
+        self._verifier: asyncio.Task[None] | None = None
+        # The newest version each local room was signalled with.
+        self._signalled: dict[str, int] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._pubsub_was_up = False
+        self._reader_beat = time.monotonic()  # when the reader last came round its loop
         # Votes waiting to go out in the next pipeline, and pipelines in flight.
         self._queued_votes: list[_QueuedVote] = []
         self._sending: set[asyncio.Task[None]] = set()
@@ -492,7 +518,8 @@ class RedisStore(Store):
                 "swap_code": SWAP_CODE,
             }.items()
         }
-        self._reader = asyncio.create_task(self._listen_forever(), name="poll redis pubsub")
+        self._start_reader()
+        self._verifier = asyncio.create_task(self._verify_forever(), name="poll redis verify")
 
     async def close(self) -> None:
         # Votes already made are sent and answered first: their callers are waiting.
@@ -500,9 +527,9 @@ class RedisStore(Store):
             self._send_queued_votes()
         while self._sending:
             await asyncio.gather(*self._sending, return_exceptions=True)
-        client, reader = self._redis, self._reader
-        self._redis = self._reader = None
-        tasks = [task for task in (reader, *self._background) if task is not None]
+        client, reader, verifier = self._redis, self._reader, self._verifier
+        self._redis = self._reader = self._verifier = None
+        tasks = [task for task in (reader, verifier, *self._background) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -877,34 +904,53 @@ class RedisStore(Store):
             subs.discard(signals)
             if not subs and self._local.get(room_id) is subs:
                 del self._local[room_id]
-                await self._stop_listening(room_id)
+                self._confirmed.pop(self._keys(room_id).channel, None)
+                self._signalled.pop(room_id, None)
+                self._channels_changed.set()  # the reader unsubscribes
 
     async def _listen_to(self, room_id: str, first: bool) -> None:
+        """Have the reader subscribe the room's channel, and wait until Redis confirms.
+
+        Only the reader sends on the pub/sub connection: a SUBSCRIBE from another
+        task could meet redis-py reconnecting that connection under the reader,
+        and two reconnections at once can leave a connection that hears nothing.
+        """
         channel = self._keys(room_id).channel
         confirmed = self._confirmed.setdefault(channel, asyncio.Event())
-        async with self._pubsub_lock:
-            if self._pubsub is None:
-                return  # the reader subscribes to every local room when it reconnects
-            if first:
-                try:
-                    await self._pubsub.subscribe(channel)
-                except (RedisError, OSError) as error:
-                    log.warning("subscribing to %s failed (%s); the reader retries", channel, error)
-                    return
-        # Wait for Redis to confirm, so that changes made after subscribe()
-        # returns are seen; on a timeout the resync after confirmation covers the gap.
+        pubsub = self._pubsub
+        if pubsub is not None and channel in (
+            set(pubsub.channels) - pubsub.pending_unsubscribe_channels
+        ):
+            # The room's last subscriber left a moment ago and the reader has not
+            # unsubscribed yet: the channel is still confirmed.
+            confirmed.set()
+        elif first:
+            self._channels_changed.set()
+        # Changes made after subscribe() returns are then seen. While Redis is away
+        # (no pub/sub connection) this waits SUBSCRIBE_WAIT at most; the resync
+        # that follows the reader's reconnection covers the gap.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_WAIT)
 
-    async def _stop_listening(self, room_id: str) -> None:
-        channel = self._keys(room_id).channel
-        async with self._pubsub_lock:
-            if room_id in self._local:
-                return  # someone subscribed again meanwhile
-            self._confirmed.pop(channel, None)
-            if self._pubsub is not None:
-                with contextlib.suppress(RedisError, OSError):
-                    await self._pubsub.unsubscribe(channel)
+    def _start_reader(self) -> None:
+        self._reader_beat = time.monotonic()
+        self._reader = asyncio.create_task(self._listen_forever(), name="poll redis pubsub")
+
+    def _replace_stuck_reader(self) -> None:
+        """Cancel a reader that stopped coming round its loop and start another.
+
+        Every wait of the reader is bounded, but it runs inside redis-py's
+        reconnection code: should that ever hang, this process would hear no
+        other process again. The version check keeps screens right meanwhile.
+        """
+        reader = self._reader
+        if reader is None or time.monotonic() - self._reader_beat < READER_STUCK:
+            return
+        log.warning("Redis pub/sub reader stuck for %.0f s; starting another", READER_STUCK)
+        reader.cancel()
+        self._background.add(reader)  # close() still waits for it to finish
+        reader.add_done_callback(self._background.discard)
+        self._start_reader()
 
     async def _listen_forever(self) -> None:
         """The one pub/sub reader: reconnects with backoff for as long as the store is open.
@@ -912,11 +958,20 @@ class RedisStore(Store):
         redis-py retries a few times by itself and then raises; this loop outlives that.
         """
         delay = BACKOFF_FIRST
-        while True:
+        while self._redis is not None:  # close() clears it before it cancels this task
+            self._reader_beat = time.monotonic()
             try:
                 await self._listen_once()
             except (RedisError, OSError) as error:
+                _raise_if_cancelling()
                 log.warning("Redis pub/sub lost (%s); reconnecting in %.2f s", error, delay)
+            except Exception:
+                _raise_if_cancelling()
+                if self._redis is None:
+                    return
+                # Whatever redis-py raises, this task must not die: without it no
+                # change made by another process would reach this one's screens.
+                log.exception("Redis pub/sub reader failed; reconnecting in %.2f s", delay)
             if self._pubsub_was_up:
                 delay = BACKOFF_FIRST
             await asyncio.sleep(delay)
@@ -926,21 +981,40 @@ class RedisStore(Store):
         pubsub = self._client.pubsub()
         self._pubsub_was_up = False
         try:
-            async with self._pubsub_lock:
-                for event in self._confirmed.values():
-                    event.clear()
-                channels = [self._keys(room_id).channel for room_id in self._local]
-                await pubsub.subscribe(self._control, *channels)
-                self._pubsub = pubsub
+            for event in self._confirmed.values():
+                event.clear()
+            self._channels_changed.clear()
+            channels = [self._keys(room_id).channel for room_id in self._local]
+            await pubsub.subscribe(self._control, *channels)
+            self._pubsub = pubsub
             self._pubsub_was_up = True
+            checked = time.monotonic()
             while True:
-                message = await pubsub.get_message(timeout=1.0)
+                self._reader_beat = time.monotonic()
+                message = await pubsub.get_message(timeout=READ_WAIT)
                 if message is not None:
                     self._dispatch(message)
+                # On a subscriber's request, and every second whatever happened: a
+                # channel that redis-py's own reconnection dropped comes back too.
+                if self._channels_changed.is_set() or time.monotonic() - checked >= 1.0:
+                    checked = time.monotonic()
+                    await self._match_channels(pubsub)
         finally:
-            self._pubsub = None
-            with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            if self._pubsub is pubsub:  # a replacement reader may have its own already
+                self._pubsub = None
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                async with asyncio.timeout(CLOSE_WAIT):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _match_channels(self, pubsub: PubSub) -> None:
+        """Subscribe the channels of local rooms the connection lacks; drop the others."""
+        self._channels_changed.clear()
+        wanted = {self._keys(room_id).channel for room_id in self._local}
+        have = set(pubsub.channels) - pubsub.pending_unsubscribe_channels - {self._control}
+        if missing := wanted - have:
+            await pubsub.subscribe(*sorted(missing))
+        if unwanted := have - wanted:
+            await pubsub.unsubscribe(*sorted(unwanted))
 
     def _dispatch(self, message: Mapping[str, Any]) -> None:
         channel = message["channel"]
@@ -982,8 +1056,47 @@ class RedisStore(Store):
             self._fan_out(room_id, int(version))
 
     def _fan_out(self, room_id: str, version: int) -> None:
-        for signals in self._local.get(room_id, ()):
+        subscribers = self._local.get(room_id)
+        if not subscribers:
+            return
+        if version > self._signalled.get(room_id, -1):
+            self._signalled[room_id] = version
+        for signals in subscribers:
             signals.put(version)
+
+    async def _verify_forever(self) -> None:
+        """Compare each local room's version with Redis now and then; signal what is newer.
+
+        Pub/sub is at most once: a message published while this process's
+        subscriber connection is being re-established is gone. One pipelined
+        HGET per process every `verify_every` seconds bounds how long any screen
+        can stay behind, whatever happened to the messages.
+        """
+        while self._redis is not None:
+            await asyncio.sleep(self._verify_every)
+            self._replace_stuck_reader()
+            try:
+                await self._verify()
+            except StoreError as error:
+                log.debug("version check skipped: %s", error)
+            except Exception:
+                log.exception("version check failed; trying again in %.1f s", self._verify_every)
+
+    async def _verify(self) -> None:
+        rooms = list(self._local)
+        if not rooms:
+            return
+        with self._errors():
+            async with self._client.pipeline(transaction=False) as pipe:
+                for room_id in rooms:
+                    pipe.hget(self._keys(room_id).room, "version")
+                versions = await pipe.execute()
+        for room_id, version in zip(rooms, versions, strict=True):
+            if version is None or int(version) <= self._signalled.get(room_id, -1):
+                continue
+            if room_id in self._signalled:  # lost, or still on its way: either way, read again
+                log.debug("room %s: version %s seen before its signal", room_id, version)
+            self._fan_out(room_id, int(version))
 
     async def set_presence(self, room_id: str, process_id: str, count: int) -> None:
         k = self._keys(room_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -57,6 +58,19 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             await store.close()
         return
 
+    async with _redis_backend() as backend:
+        yield backend
+
+
+@pytest.fixture
+async def redis_backend() -> AsyncIterator[Backend]:
+    """Redis alone, for what only Redis has (pub/sub between processes)."""
+    async with _redis_backend() as backend:
+        yield backend
+
+
+@contextlib.asynccontextmanager
+async def _redis_backend() -> AsyncIterator[Backend]:
     prefix = f"polltest-{uuid.uuid4().hex[:12]}"
     url = redis_url()
     backend = Backend(

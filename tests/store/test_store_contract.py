@@ -605,62 +605,6 @@ async def test_health_reports_the_kind_and_ok(store: Store) -> None:
     assert health["kind"] == store.kind and health["ok"] is True
 
 
-# Redis only: losing the pub/sub connection -------------------------------------------------
-
-
-async def test_changes_still_arrive_after_the_pubsub_connection_is_killed(
-    backend: Backend,
-) -> None:
-    if backend.kind != "redis":
-        pytest.skip("Redis pub/sub only")
-    store = await backend.open_store()
-    room = await new_room(store)
-    await open_question(store, room.id)
-    admin = Redis.from_url(redis_url(), decode_responses=True)
-    try:
-        async with store.subscribe(room.id) as changes:
-            first = await store.vote(room.id, ballot("p0", "yes"))
-            await next_version(changes, first.version)
-
-            killed = 0
-            for client in await admin.client_list(_type="pubsub"):
-                if client["name"] == backend.prefix:
-                    killed += await admin.client_kill_filter(_id=client["id"])
-            assert killed >= 1
-
-            # Keep voting until a signal of the latest vote arrives: signals sent
-            # while the reader reconnects may be lost, the resync covers them.
-            latest = first.version
-            async with asyncio.timeout(30):
-                while True:
-                    latest = (await store.vote(room.id, ballot(uuid.uuid4().hex, "no"))).version
-                    with contextlib.suppress(TimeoutError):
-                        if await next_version(changes, latest, within=0.5) >= latest:
-                            break
-    finally:
-        await admin.aclose()
-
-    assert (await store.room(room.id)).version >= latest
-
-
-async def test_leaving_a_subscription_unsubscribes_the_channel(backend: Backend) -> None:
-    if backend.kind != "redis":
-        pytest.skip("Redis pub/sub only")
-    store = await backend.open_store()
-    room = await new_room(store)
-    channel = f"{backend.prefix}:changed:{{{room.id}}}"
-    admin = Redis.from_url(redis_url(), decode_responses=True)
-    try:
-        async with store.subscribe(room.id), store.subscribe(room.id):
-            assert dict(await admin.pubsub_numsub(channel))[channel] == 1  # one per process
-        async with asyncio.timeout(10):
-            # Redis offers no event for this: poll the server's count.
-            while dict(await admin.pubsub_numsub(channel))[channel] != 0:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
-    finally:
-        await admin.aclose()
-
-
 # Opening stores ----------------------------------------------------------------------------
 
 
