@@ -183,7 +183,8 @@ function view() {
   const nodes = [h("h1", { class: "prompt", text: item.prompt })];
   if (snap.status === "pending") nodes.push(h("p", { class: "notice", text: t("Voting has not started yet.") }));
   if (snap.status === "closed") nodes.push(h("p", { class: "notice", text: t("Voting is closed.") }));
-  const locked = answers.length > 0 && !item.allow_change && item.type !== "open";
+  // Several open answers are separate cards: sending adds one, so nothing locks.
+  const locked = answers.length > 0 && !item.allow_change && !(item.type === "open" && item.max_answers > 1);
   if (snap.status === "open" && !locked) nodes.push(form(item, answers));
   else if (answers.length) nodes.push(...mineList(item, answers));
   if (snap.results && snap.results.kind === "bars") {
@@ -284,14 +285,16 @@ function form(item, answers) {
     });
     return node;
   }
-  // Open text: several answers may be sent one after another.
-  const left = item.max_answers - answers.length;
-  if (answers.length) node.append(...mineList(item, answers));
+  // Open text: one answer, which sending again changes; or several, sent one after another.
+  const single = item.max_answers === 1;
+  const left = single ? 1 : item.max_answers - answers.length;
+  if (answers.length && !single) node.append(...mineList(item, answers));
   if (left <= 0) {
     node.append(h("p", { class: "notice", text: t("You have sent the most answers this question takes.") }));
     return node;
   }
-  const draft = drafts[item.id] || { text: "" };
+  const saved = single && answers.length ? answers[0].text || "" : "";
+  const draft = drafts[item.id] || { text: saved };
   const area = h("textarea", {
     id: "answer-text", name: "text", rows: 4, maxlength: item.max_length, required: true,
     "aria-describedby": "answer-help",
@@ -306,10 +309,18 @@ function form(item, answers) {
     help.textContent = text;
   };
   updateHelp();
-  area.addEventListener("input", () => { drafts[item.id] = { text: area.value }; updateHelp(); });
+  area.addEventListener("input", () => {
+    drafts[item.id] = { text: area.value };
+    updateHelp();
+    // "Saved" would now speak of text she has since changed: say it again on the next ack.
+    if (!pending && statusLine.classList.contains("saved")) setStatus("", "");
+  });
   node.append(
     h("label", { for: "answer-text", text: t("Write your answer") }), area, help,
-    h("button", { type: "submit", class: "primary big", disabled: busy, text: t("Send") }),
+    h("button", {
+      type: "submit", class: "primary big", disabled: busy,
+      text: single && answers.length ? t("Change answer") : t("Send"),
+    }),
   );
   node.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -164,6 +164,8 @@ def test_open_tally_lists_texts_and_max_entries() -> None:
     question = Open(id="q", title="?", max_answers=3)
     assert question.max_entries == 3
     assert question.answer_mode == "append"
+    single = Open(id="q", title="?")
+    assert single.max_entries == 1 and single.answer_mode == "replace"  # sending again changes it
     tally = question.tally(
         Aggregate(respondents=1, texts=(TextEntry("7", "a"), TextEntry("8", "b")))
     )

@@ -124,7 +124,6 @@ class Question(Item):
     """An item participants answer."""
 
     is_question: ClassVar[bool] = True
-    answer_mode: ClassVar[AnswerMode] = "replace"
     #: Keys every question accepts.
     common_keys: ClassVar[frozenset[str]] = frozenset({"id", "prompt", "results", "allow_change"})
 
@@ -139,6 +138,12 @@ class Question(Item):
     def max_entries(self) -> int:
         """How many answers one participant may have stored for this question."""
         return 1
+
+    @property
+    def answer_mode(self) -> AnswerMode:
+        """ "replace": a new answer takes the place of the stored one (when changes
+        are allowed); "append": each answer is one more entry, up to max_entries."""
+        return "replace"
 
     def answer_options(self) -> list[tuple[str, str]]:
         """The fixed answers a participant picks from, as (id, label); none for free text."""

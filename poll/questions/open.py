@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 class Open(Question):
     type_name: ClassVar[str] = "open"
     keys: ClassVar[frozenset[str]] = Question.common_keys | {"max_length", "max_answers"}
-    answer_mode: ClassVar[AnswerMode] = "append"
 
     max_length: int = 280
     max_answers: int = 1
@@ -51,6 +50,12 @@ class Open(Question):
     @property
     def max_entries(self) -> int:
         return self.max_answers
+
+    @property
+    def answer_mode(self) -> AnswerMode:
+        # One answer each: sending again changes it, as with the other types.
+        # Several: each is its own card, and sending adds one.
+        return "replace" if self.max_answers == 1 else "append"
 
     def validate(self, raw: object) -> Answer:
         text = expect_mapping(raw).get("text")

@@ -54,6 +54,7 @@ def start_server(
     port: int | None = None,
     name: str = "server",
     public_url: str | None = None,
+    sessions: Path = ROOT / "sessions.yaml",
 ) -> Server:
     port = port or free_port()
     log = tmp / f"{name}.log"
@@ -65,7 +66,7 @@ def start_server(
     command = [
         sys.executable, "-m", "poll.cli", "serve",
         "--host", "127.0.0.1", "--port", str(port),
-        "--store", store, "--sessions", str(ROOT / "sessions.yaml"),
+        "--store", store, "--sessions", str(sessions),
         "--data-dir", str(tmp / "data"), "--log-level", "warning",
     ]  # fmt: skip
     with log.open("wb") as out:

@@ -174,6 +174,43 @@ async def test_open_text_takes_up_to_max_answers_entries(rooms: Rooms) -> None:
     assert results["count"] == 4 and results["respondents"] == 2
 
 
+ONE_ANSWER = """
+sessions:
+  s:
+    title: One idea each
+    items:
+      - type: open
+        id: idea
+        prompt: Your one idea?
+      - type: open
+        id: final
+        prompt: Your final word?
+        allow_change: false
+"""
+
+
+async def test_an_open_question_taking_one_answer_lets_her_change_it(store: Store) -> None:
+    rooms = Rooms(store, lambda: parse_script(ONE_ANSWER))
+    room = await rooms.create("s")
+    await room.go(0)
+    first = await room.vote("p1", "idea", "s1", {"text": "Meer groen"})
+    changed = await room.vote("p1", "idea", "s2", {"text": "Meer groen en bankjes"})
+    await room.vote("p2", "idea", "t1", {"text": "Een buurthuis"})
+
+    assert [a.text for a in first.mine or ()] == ["Meer groen"]
+    assert [a.text for a in changed.mine or ()] == ["Meer groen en bankjes"]
+    results = (await room.snapshot("console"))["results"]
+    assert [e["text"] for e in results["texts"]] == ["Meer groen en bankjes", "Een buurthuis"]
+    assert results["count"] == 2 and results["respondents"] == 2
+    assert [a["text"] for a in await room.mine("p1")] == ["Meer groen en bankjes"]
+
+    await room.go(1)
+    await room.vote("p1", "final", "s3", {"text": "Bedankt"})
+    with pytest.raises(ChangeNotAllowed):
+        await room.vote("p1", "final", "s4", {"text": "Toch niet"})
+    assert [e["text"] for e in (await room.snapshot("console"))["results"]["texts"]] == ["Bedankt"]
+
+
 async def test_hidden_results_reach_the_projector_only_when_revealed(rooms: Rooms) -> None:
     room = await at(rooms, "on-track", session="team-retro")
     await room.vote("p1", "on-track", "s1", {"choice": "yes"})

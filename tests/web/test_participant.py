@@ -243,3 +243,36 @@ def test_an_oversized_post_is_refused_before_it_is_read(world: World) -> None:
         )
         assert chunked.status_code == 413
     assert "0 answers" in world.client.get(f"/console/room/{room}").text
+
+
+ONE_IDEA = """
+  one-idea:
+    title: One idea each
+    language: en
+    items:
+      - type: open
+        id: idea
+        prompt: Your one idea?
+"""
+
+
+def test_without_javascript_an_open_answer_can_be_changed_while_open(world: World) -> None:
+    world.sessions.write_text(
+        world.sessions.read_text(encoding="utf-8").rstrip("\n") + "\n" + ONE_IDEA, encoding="utf-8"
+    )
+    room, code = world.start_run("one-idea")
+    world.act(room, "go", index="0")
+    with world.as_("phone") as phone:
+        page = phone.get(f"/r/{code}").text
+        assert "></textarea>" in page and ">Send</button>" in page
+        form = {"token": token_of(page), "question_id": "idea"}
+        phone.post(f"/r/{code}", data={**form, "submission_id": "s1", "text": "More trees"})
+        page = phone.get(f"/r/{code}").text
+        # Her saved answer is in the field, to be changed.
+        assert ">More trees</textarea>" in page and ">Change answer</button>" in page
+        changed = {**form, "submission_id": "s2", "text": "More <b>benches</b>"}
+        phone.post(f"/r/{code}", data=changed)
+        page = phone.get(f"/r/{code}").text
+        assert ">More &lt;b&gt;benches&lt;/b&gt;</textarea>" in page
+    rows = world.client.get(f"/console/room/{room}/results.csv").text
+    assert "More <b>benches</b>" in rows and "More trees" not in rows

@@ -1,0 +1,74 @@
+"""On a phone with JavaScript, an open question that takes one answer can be changed while open."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Server, start_server, stop_server
+from tests.browser.test_session import LIVE, PHONE, Console, expect, shot
+
+pytestmark = pytest.mark.browser
+
+SCRIPT = """\
+sessions:
+  one-idea:
+    title: One idea each
+    language: en
+    items:
+      - type: slide
+        title: Welcome
+      - type: open
+        id: idea
+        prompt: Your one idea for the square?
+"""
+
+
+@pytest.fixture
+def one_idea_server(tmp_path: Path) -> Iterator[Server]:
+    script = tmp_path / "sessions.yaml"
+    script.write_text(SCRIPT, encoding="utf-8")
+    running = start_server(tmp_path, f"sqlite:///{tmp_path}/poll.db", sessions=script)
+    yield running
+    stop_server(running)
+
+
+def test_a_phone_changes_its_open_answer(
+    browser: Any, one_idea_server: Server, artifacts: Path
+) -> None:
+    server = one_idea_server
+    facilitator = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    console = facilitator.new_page()
+    console.goto(server.console_link())
+    console.get_by_role("button", name=re.compile("Start a new run.*One idea each")).click()
+    code = re.search(r"(\d{3}) (\d{4})", console.locator(".topbar .mono").inner_text())
+    assert code
+    Console(console).go(2)
+
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    phone.goto(f"{server.url}/r/{code.group(1)}{code.group(2)}")
+    field = phone.get_by_label("Write your answer")
+    field.fill("More trees")
+    phone.get_by_role("button", name="Send").click()
+    expect(phone.locator("#vote-status")).to_have_text("Your answer is saved.", timeout=LIVE)
+    # Her answer stays in the field, and the button now changes it.
+    expect(field).to_have_value("More trees")
+    change = phone.get_by_role("button", name="Change answer")
+    expect(change).to_be_visible()
+    expect(console.locator("body")).to_contain_text("More trees", timeout=LIVE)
+
+    field.fill("More trees and benches")
+    # Edited but not sent: the page no longer says "saved".
+    expect(phone.locator("#vote-status")).to_have_text("")
+    change.click()
+    expect(phone.locator("#vote-status")).to_have_text("Your answer is saved.", timeout=LIVE)
+    expect(field).to_have_value("More trees and benches")
+    shot(phone, artifacts, "phone-open-answer-changed")
+    # The wall shows the new answer in place of the old one.
+    expect(console.locator("body")).to_contain_text("More trees and benches", timeout=LIVE)
+    expect(console.get_by_text("More trees", exact=True)).to_have_count(0, timeout=LIVE)
+    facilitator.close()
