@@ -404,6 +404,16 @@ def _vote_keys(prefix: str, room_id: str) -> tuple[tuple[bytes, ...], bytes]:
     return tuple(name.encode() for name in names), k.channel.encode()
 
 
+def _transport_closed(error: BaseException) -> bool:
+    """uvloop's way of saying the connection is gone, which redis-py passes on as is.
+
+    Writing to a socket that Redis has just closed (CLIENT KILL, a restart) can
+    raise `RuntimeError: unable to perform operation on <TCPTransport closed=True
+    …>; the handler is closed` from inside redis-py's reconnection.
+    """
+    return isinstance(error, RuntimeError) and "handler is closed" in str(error)
+
+
 def _raise_if_cancelling() -> None:
     """Re-raise a cancellation that a library turned into an error on its way up.
 
@@ -566,6 +576,10 @@ class RedisStore(Store):
         try:
             yield
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            raise self._unreachable(error) from error
+        except RuntimeError as error:
+            if not _transport_closed(error):
+                raise
             raise self._unreachable(error) from error
         except RedisError as error:
             raise StoreError(f"Redis at {_safe_url(self.url)} refused: {error}") from error
@@ -965,13 +979,16 @@ class RedisStore(Store):
             except (RedisError, OSError) as error:
                 _raise_if_cancelling()
                 log.warning("Redis pub/sub lost (%s); reconnecting in %.2f s", error, delay)
-            except Exception:
+            except Exception as error:
                 _raise_if_cancelling()
                 if self._redis is None:
                     return
                 # Whatever redis-py raises, this task must not die: without it no
                 # change made by another process would reach this one's screens.
-                log.exception("Redis pub/sub reader failed; reconnecting in %.2f s", delay)
+                if _transport_closed(error):
+                    log.warning("Redis pub/sub lost (%s); reconnecting in %.2f s", error, delay)
+                else:
+                    log.exception("Redis pub/sub reader failed; reconnecting in %.2f s", delay)
             if self._pubsub_was_up:
                 delay = BACKOFF_FIRST
             await asyncio.sleep(delay)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,6 +20,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 import poll.store.redis as redis_store
+from poll.store import StoreError
 from poll.store.redis import RedisStore
 from tests.conftest import redis_url
 from tests.store.conftest import Backend
@@ -128,8 +130,30 @@ async def test_a_channel_lost_under_the_reader_is_subscribed_again(
         assert await next_version(changes, outcome.version) >= outcome.version
 
 
+#: What uvloop raises when redis-py writes to a connection Redis has just closed;
+#: it ended the reader, and with it this process's share of pub/sub, in the drill.
+CLOSED_TRANSPORT = (
+    "unable to perform operation on <TCPTransport closed=True reading=False "
+    "0x55ee4d288d70>; the handler is closed"
+)
+
+
+def test_a_closed_transport_means_redis_is_unreachable() -> None:
+    store = RedisStore("redis://127.0.0.1:1/0")
+    unreachable = re.escape("cannot reach Redis at redis://127.0.0.1:1/0")
+    with pytest.raises(StoreError, match=unreachable), store._errors():
+        raise RuntimeError(CLOSED_TRANSPORT)
+    with pytest.raises(RuntimeError, match="a bug of ours"), store._errors():
+        raise RuntimeError("a bug of ours")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError(CLOSED_TRANSPORT), ValueError("something redis-py never documented")],
+    ids=["closed-transport", "undocumented"],
+)
 async def test_the_reader_outlives_an_unexpected_error(
-    redis_backend: Backend, monkeypatch: pytest.MonkeyPatch
+    redis_backend: Backend, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
     one = await redis_backend.open_store(verify_every=NEVER)
     two = await redis_backend.open_store(verify_every=NEVER)
@@ -141,7 +165,7 @@ async def test_the_reader_outlives_an_unexpected_error(
     async def fails_once(self: PubSub, *args: Any, **kwargs: Any) -> Any:
         if not failures and self is one._pubsub:  # type: ignore[attr-defined]
             failures.append(True)
-            raise RuntimeError("something redis-py never documented")
+            raise error
         return await real(self, *args, **kwargs)
 
     async with one.subscribe(room.id) as changes:
