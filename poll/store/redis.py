@@ -542,9 +542,14 @@ class RedisStore(Store):
         tasks = [task for task in (reader, verifier, *self._background) if task is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _done, stuck = await asyncio.wait(tasks, timeout=CLOSE_WAIT) if tasks else ((), ())
+        if stuck:
+            # Closing the connections below ends whatever read still holds them.
+            log.warning("Redis store: %d task(s) still running at close", len(stuck))
         if client is not None:
             await client.aclose(close_connection_pool=True)
+        if stuck:
+            await asyncio.wait(stuck, timeout=CLOSE_WAIT)
 
     async def health(self) -> dict[str, Any]:
         info: dict[str, Any] = {"kind": self.kind, "url": _safe_url(self.url)}
@@ -1006,7 +1011,11 @@ class RedisStore(Store):
             self._pubsub = pubsub
             self._pubsub_was_up = True
             checked = time.monotonic()
-            while True:
+            while self._redis is not None:
+                # A cancellation can be lost in a read whose own timeout ends at the
+                # same moment (seen with redis-py 8.1 on Python 3.11): look for one
+                # here too, or close() would wait for this loop for ever.
+                _raise_if_cancelling()
                 self._reader_beat = time.monotonic()
                 message = await pubsub.get_message(timeout=READ_WAIT)
                 if message is not None:
