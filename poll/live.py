@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from poll.cancel import raise_if_cancelling, settle
 from poll.rooms import Audience, Room, Rooms
 from poll.store.base import StoreError
 
@@ -105,6 +106,7 @@ class Outbox:
         """The writer task: send until closed; close the socket if a send hangs."""
         try:
             while True:
+                raise_if_cancelling()
                 await self._wake.wait()
                 self._wake.clear()
                 while self._queue and not self.closed:
@@ -207,11 +209,13 @@ class RoomChannel:
         """Follow the store's change signals; resubscribe with backoff when it fails."""
         backoff = 0.5
         while True:
+            raise_if_cancelling()
             try:
                 async with self.hub.rooms.store.subscribe(self.room.id) as signals:
                     backoff = 0.5
                     self.dirty.set()  # signals were lost while away: read again
                     async for _version in signals:
+                        raise_if_cancelling()
                         self.dirty.set()
             except asyncio.CancelledError:
                 raise
@@ -223,6 +227,7 @@ class RoomChannel:
     async def _broadcast_loop(self) -> None:
         interval = 1.0 / self.hub.max_rate
         while True:
+            raise_if_cancelling()
             await self.dirty.wait()
             self.dirty.clear()
             try:
@@ -317,11 +322,7 @@ class RoomChannel:
             self._linger.cancel()
         if self._phone_timer is not None:
             self._phone_timer.cancel()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await settle(self._tasks, CLOSE_TIMEOUT, f"closing room {self.room.id}")
 
 
 def mine_message(question_id: str, answers: list[dict[str, Any]], version: int) -> dict[str, Any]:
@@ -359,9 +360,7 @@ class Hub:
 
     async def stop(self) -> None:
         if self._presence_task is not None:
-            self._presence_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._presence_task
+            await settle([self._presence_task], CLOSE_TIMEOUT, "stopping presence reports")
         for room_id, channel in list(self.channels.items()):
             for outboxes in channel.outboxes.values():
                 for outbox in outboxes:
@@ -421,6 +420,7 @@ class Hub:
 
     async def _presence_loop(self) -> None:
         while True:
+            raise_if_cancelling()
             await asyncio.sleep(1.0)
             for channel in list(self.channels.values()):
                 try:

@@ -144,3 +144,37 @@ async def test_the_last_socket_leaving_closes_the_room_subscription(
         await eventually(lambda: room.id not in hub.channels)
     finally:
         await hub.stop()
+
+
+async def test_the_hub_stops_even_when_a_read_lost_its_cancellation(
+    rooms: Rooms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python 3.11: a read that times out at the moment its task is cancelled can
+    # return as if it had only timed out. The broadcaster then waited for the next
+    # change for ever, and server shutdown with it.
+    room = await rooms.create("team-retro")
+    hub = Hub(rooms, process_id="test")
+    await hub.start()
+    box = Socket().outbox()
+    channel = await hub.join(room, box)
+    inside, lost = asyncio.Event(), []
+    real_load = type(room).load
+
+    async def load_losing_a_cancellation(self: object) -> object:
+        inside.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            lost.append(True)  # and carry on, as the read did
+        return await real_load(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(room), "load", load_losing_a_cancellation)
+    hub.poke(room.id)
+    async with asyncio.timeout(10):
+        await inside.wait()
+    stopping = asyncio.create_task(hub.stop())
+    done, _ = await asyncio.wait([stopping], timeout=20)
+    assert stopping in done, "the hub did not stop"
+    assert lost, "the cancellation reached the read, and was lost there"
+    assert not hub.channels
+    assert all(task.done() for task in channel._tasks), "a room task outlived the hub"

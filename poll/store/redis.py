@@ -54,6 +54,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from poll.cancel import raise_if_cancelling, settle
 from poll.questions.base import Aggregate, Answer, TextEntry
 from poll.store._shared import Signals, from_ms, now_ms, to_ms
 from poll.store.base import (
@@ -414,17 +415,6 @@ def _transport_closed(error: BaseException) -> bool:
     return isinstance(error, RuntimeError) and "handler is closed" in str(error)
 
 
-def _raise_if_cancelling() -> None:
-    """Re-raise a cancellation that a library turned into an error on its way up.
-
-    A task being cancelled (the store closing) must stop; an error that arrives
-    while it is could be the cancellation itself, converted.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
-
-
 def _pairs(flat: Sequence[str]) -> Iterator[tuple[str, str]]:
     return zip(flat[::2], flat[1::2], strict=True)
 
@@ -540,12 +530,8 @@ class RedisStore(Store):
         client, reader, verifier = self._redis, self._reader, self._verifier
         self._redis = self._reader = self._verifier = None
         tasks = [task for task in (reader, verifier, *self._background) if task is not None]
-        for task in tasks:
-            task.cancel()
-        _done, stuck = await asyncio.wait(tasks, timeout=CLOSE_WAIT) if tasks else ((), ())
-        if stuck:
-            # Closing the connections below ends whatever read still holds them.
-            log.warning("Redis store: %d task(s) still running at close", len(stuck))
+        # Closing the connections below ends whatever read still holds a stuck one.
+        stuck = await settle(tasks, CLOSE_WAIT, "closing the Redis store")
         if client is not None:
             await client.aclose(close_connection_pool=True)
         if stuck:
@@ -982,10 +968,10 @@ class RedisStore(Store):
             try:
                 await self._listen_once()
             except (RedisError, OSError) as error:
-                _raise_if_cancelling()
+                raise_if_cancelling()
                 log.warning("Redis pub/sub lost (%s); reconnecting in %.2f s", error, delay)
             except Exception as error:
-                _raise_if_cancelling()
+                raise_if_cancelling()
                 if self._redis is None:
                     return
                 # Whatever redis-py raises, this task must not die: without it no
@@ -1015,7 +1001,7 @@ class RedisStore(Store):
                 # A cancellation can be lost in a read whose own timeout ends at the
                 # same moment (seen with redis-py 8.1 on Python 3.11): look for one
                 # here too, or close() would wait for this loop for ever.
-                _raise_if_cancelling()
+                raise_if_cancelling()
                 self._reader_beat = time.monotonic()
                 message = await pubsub.get_message(timeout=READ_WAIT)
                 if message is not None:

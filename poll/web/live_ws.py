@@ -16,7 +16,8 @@ from typing import Any, NamedTuple
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from poll.live import Outbox, encode
+from poll.cancel import raise_if_cancelling, settle
+from poll.live import CLOSE_TIMEOUT, Outbox, encode
 from poll.rooms import Audience, Room, RoomError, UnknownRoom
 from poll.store.base import StoreError
 from poll.web.actions import ACTIONS, perform
@@ -144,6 +145,7 @@ async def _serve(
 
     async def heartbeat() -> None:
         while not outbox.closed:
+            raise_if_cancelling()
             await asyncio.sleep(PING_INTERVAL)
             if time.monotonic() - last_seen > IDLE_TIMEOUT:
                 outbox.stop()
@@ -186,11 +188,9 @@ async def _serve(
             await websocket.close(1011, "store unavailable; reconnect")
     finally:
         state.hub.leave(room.id, outbox)
-        pinger.cancel()
-        writer.cancel()
-        for task in (pinger, writer):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # Not `await task` under suppress(CancelledError): that would also swallow
+        # the cancellation of this handler itself (server shutdown).
+        await settle([pinger, writer], CLOSE_TIMEOUT, f"closing a {audience} socket")
 
 
 def _error(message: str, **fields: Any) -> str:
