@@ -1,8 +1,10 @@
 """Cancellation that always ends a task, and task shutdown that never waits for ever.
 
-On Python 3.11 a cancellation can be lost: when a library's read times out at
-the moment its task is cancelled, the read may return as if it had timed out,
-and the task goes on. A long-lived loop that then waits again would never end,
+A cancellation can be lost. On Python 3.11, a library's read that times out
+at the moment its task is cancelled may return as if it had only timed out.
+And code that awaits a cancelled task under `suppress(CancelledError)`
+swallows its own cancellation along with the task's. Either way the task goes
+on. A long-lived loop that then waits again would never end,
 and whoever awaits it (store close, server shutdown) would wait for ever. So
 every long-lived loop calls `raise_if_cancelling()` on each turn, and shutdown
 code waits for its tasks with `settle()`, which gives up after a bound.
