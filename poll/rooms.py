@@ -447,6 +447,7 @@ def item_view(item: Item) -> dict[str, Any]:
         results=item.results,
         allow_change=item.allow_change,
         max_entries=item.max_entries,
+        answer_mode=item.answer_mode,
         options=[{"id": key, "label": label} for key, label in item.answer_options()],
     )
     if isinstance(item, Choice):

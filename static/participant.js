@@ -183,8 +183,8 @@ function view() {
   const nodes = [h("h1", { class: "prompt", text: item.prompt })];
   if (snap.status === "pending") nodes.push(h("p", { class: "notice", text: t("Voting has not started yet.") }));
   if (snap.status === "closed") nodes.push(h("p", { class: "notice", text: t("Voting is closed.") }));
-  // Several open answers are separate cards: sending adds one, so nothing locks.
-  const locked = answers.length > 0 && !item.allow_change && !(item.type === "open" && item.max_answers > 1);
+  // "append": each answer is one more entry, so nothing locks.
+  const locked = answers.length > 0 && !item.allow_change && item.answer_mode === "replace";
   if (snap.status === "open" && !locked) nodes.push(form(item, answers));
   else if (answers.length) nodes.push(...mineList(item, answers));
   if (snap.results && snap.results.kind === "bars") {
@@ -286,7 +286,7 @@ function form(item, answers) {
     return node;
   }
   // Open text: one answer, which sending again changes; or several, sent one after another.
-  const single = item.max_answers === 1;
+  const single = item.answer_mode === "replace";
   const left = single ? 1 : item.max_answers - answers.length;
   if (answers.length && !single) node.append(...mineList(item, answers));
   if (left <= 0) {

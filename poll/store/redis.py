@@ -967,16 +967,13 @@ class RedisStore(Store):
             self._reader_beat = time.monotonic()
             try:
                 await self._listen_once()
-            except (RedisError, OSError) as error:
-                raise_if_cancelling()
-                log.warning("Redis pub/sub lost (%s); reconnecting in %.2f s", error, delay)
             except Exception as error:
+                # Whatever redis-py raises, this task must not die: without it no
+                # change made by another process would reach this one's screens.
                 raise_if_cancelling()
                 if self._redis is None:
                     return
-                # Whatever redis-py raises, this task must not die: without it no
-                # change made by another process would reach this one's screens.
-                if _transport_closed(error):
+                if isinstance(error, RedisError | OSError) or _transport_closed(error):
                     log.warning("Redis pub/sub lost (%s); reconnecting in %.2f s", error, delay)
                 else:
                     log.exception("Redis pub/sub reader failed; reconnecting in %.2f s", delay)

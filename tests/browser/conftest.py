@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import delete_keys, redis_url, require_or_skip
+from tests.conftest import delete_keys, pipe, redis_url, require_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -153,18 +153,7 @@ class RoundRobin:
         except OSError:
             writer.close()
             return
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-
-    @staticmethod
-    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        try:
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
-        except OSError:
-            pass
-        finally:
-            sink.close()
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Server
-from tests.browser.test_session import PHONE, Console, expect, saved, shot, vote_button
+from tests.browser.test_session import (
+    PHONE,
+    Console,
+    expect,
+    saved,
+    shot,
+    start_run,
+    vote_button,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -17,19 +25,14 @@ pytestmark = pytest.mark.browser
 def test_a_phone_without_websocket_votes_over_plain_http(
     browser: Any, server: Server, artifacts: Path
 ) -> None:
-    facilitator = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    page = facilitator.new_page()
-    page.goto(server.console_link())
-    page.get_by_role("button", name=re.compile("Start a new run.*Gemengde wijken")).click()
-    code = re.search(r"(\d{3}) (\d{4})", page.locator(".topbar .mono").inner_text())
-    assert code
+    page, code = start_run(browser, server)
     Console(page).go(10)  # "Herkennen jullie deze leervragen?"
 
     phone_context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     # Every websocket is closed before it opens, as by a proxy that does not pass them.
     phone_context.route_web_socket(re.compile(r".*/ws/.*"), lambda ws: ws.close())
     phone = phone_context.new_page()
-    phone.goto(f"{server.url}/r/{code.group(1)}{code.group(2)}")
+    phone.goto(f"{server.url}/r/{code}")
     expect(phone.locator("h1.prompt")).to_have_text(re.compile("Herkennen jullie"))
     vote_button(phone, "Nee").click()
     saved(phone)
@@ -40,4 +43,4 @@ def test_a_phone_without_websocket_votes_over_plain_http(
     Console(page).next()
     expect(phone.locator("h1.prompt")).to_have_text(re.compile("aanvullende"), timeout=20_000)
     phone_context.close()
-    facilitator.close()
+    page.context.close()

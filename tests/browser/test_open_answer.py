@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Server, start_server, stop_server
-from tests.browser.test_session import LIVE, PHONE, Console, expect, shot
+from tests.browser.test_session import LIVE, PHONE, Console, expect, shot, start_run
 
 pytestmark = pytest.mark.browser
 
@@ -41,16 +40,11 @@ def test_a_phone_changes_its_open_answer(
     browser: Any, one_idea_server: Server, artifacts: Path
 ) -> None:
     server = one_idea_server
-    facilitator = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    console = facilitator.new_page()
-    console.goto(server.console_link())
-    console.get_by_role("button", name=re.compile("Start a new run.*One idea each")).click()
-    code = re.search(r"(\d{3}) (\d{4})", console.locator(".topbar .mono").inner_text())
-    assert code
+    console, code = start_run(browser, server, "One idea each")
     Console(console).go(2)
 
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
-    phone.goto(f"{server.url}/r/{code.group(1)}{code.group(2)}")
+    phone.goto(f"{server.url}/r/{code}")
     field = phone.get_by_label("Write your answer")
     field.fill("More trees")
     phone.get_by_role("button", name="Send").click()
@@ -71,4 +65,4 @@ def test_a_phone_changes_its_open_answer(
     # The wall shows the new answer in place of the old one.
     expect(console.locator("body")).to_contain_text("More trees and benches", timeout=LIVE)
     expect(console.get_by_text("More trees", exact=True)).to_have_count(0, timeout=LIVE)
-    facilitator.close()
+    console.context.close()

@@ -70,6 +70,19 @@ class Console:
         )
 
 
+def start_run(
+    browser: Any, server: Server, session_title: str = "Gemengde wijken"
+) -> tuple[Any, str]:
+    """The facilitator signs in and starts a run: her console page and the 7-digit code."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US").new_page()
+    page.goto(server.console_link())
+    start = re.compile(f"Start a new run.*{re.escape(session_title)}")
+    page.get_by_role("button", name=start).click()
+    code = re.search(r"(\d{3}) (\d{4})", page.locator(".topbar .mono").inner_text())
+    assert code, "no join code on the console"
+    return page, code.group(1) + code.group(2)
+
+
 def vote_button(page: Any, label: str) -> Any:
     return page.locator("form.vote button", has_text=re.compile(f"^{re.escape(label)}"))
 

@@ -13,7 +13,16 @@ import pytest
 
 from tests.browser.conftest import Server, start_server, stop_server
 from tests.browser.redis_helpers import redis_available
-from tests.browser.test_session import LIVE, PHONE, Console, expect, saved, shot, vote_button
+from tests.browser.test_session import (
+    LIVE,
+    PHONE,
+    Console,
+    expect,
+    saved,
+    shot,
+    start_run,
+    vote_button,
+)
 from tests.conftest import delete_keys, redis_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
@@ -43,13 +52,7 @@ def test_phones_and_projector_on_different_processes_see_the_same_room(
     browser: Any, two_servers: tuple[Server, Server], artifacts: Path
 ) -> None:
     a, b = two_servers
-    facilitator_a = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    page = facilitator_a.new_page()
-    page.goto(a.console_link())
-    page.get_by_role("button", name=re.compile("Start a new run.*Gemengde wijken")).click()
-    code = re.search(r"(\d{3}) (\d{4})", page.locator(".topbar .mono").inner_text())
-    assert code
-    digits = code.group(1) + code.group(2)
+    page, digits = start_run(browser, a)
     console = Console(page)
 
     # The projector runs on the other process (the facilitator logs in there too).
@@ -57,7 +60,7 @@ def test_phones_and_projector_on_different_processes_see_the_same_room(
     projector = facilitator_b.new_page()
     projector.goto(b.console_link())
     projector.goto(b.url + (page.locator("#open-projector").get_attribute("href") or ""))
-    expect(projector.locator(".big-code")).to_have_text(f"{code.group(1)} {code.group(2)}")
+    expect(projector.locator(".big-code")).to_have_text(f"{digits[:3]} {digits[3:]}")
 
     phones = []
     for server in (a, b):
@@ -85,5 +88,5 @@ def test_phones_and_projector_on_different_processes_see_the_same_room(
     # The facilitator on process a moves on; the phone on process b follows.
     console.next()
     expect(phones[1].locator("h1.prompt")).to_have_text(re.compile("aanvullende"), timeout=LIVE)
-    for context in (facilitator_a, facilitator_b, *[p.context for p in phones]):
+    for context in (page.context, facilitator_b, *[p.context for p in phones]):
         context.close()

@@ -37,7 +37,7 @@ import pytest
 import websockets
 from itsdangerous import URLSafeTimedSerializer
 
-from tests.conftest import require_or_skip
+from tests.conftest import pipe, require_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "tests" / "artifacts" / "faults"
@@ -82,6 +82,13 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def expect(locator: Any) -> Any:
+    """Playwright's async `expect`, imported late: only the browser drills need Playwright."""
+    from playwright.async_api import expect as playwright_expect
+
+    return playwright_expect(locator)
 
 
 async def eventually(
@@ -677,21 +684,8 @@ class FrontProxy:
                 except OSError:
                     continue  # that backend is down: try the next
                 self.connections[port] += 1
-                await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+                await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
                 return
         finally:
             writer.close()
             self._pipes.discard(task)
-
-    @staticmethod
-    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        try:
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
-        except (OSError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            # One side gone (a killed process resets its sockets): drop the other too,
-            # so the phone notices at once, as behind a real balancer.
-            sink.close()

@@ -23,6 +23,7 @@ from tests.fault.conftest import (
     burst,
     chromium,
     eventually,
+    expect,
     need_redis_server,
     open_texts,
     phone_page,
@@ -35,12 +36,6 @@ pytestmark = pytest.mark.fault
 PHONES = 60
 KILL_AFTER = 300
 LIVE = 60_000
-
-
-def expect(locator: Any) -> Any:
-    from playwright.async_api import expect as playwright_expect
-
-    return playwright_expect(locator)
 
 
 async def test_phones_move_to_the_surviving_process(

@@ -32,6 +32,7 @@ from tests.fault.conftest import (
     burst,
     chromium,
     eventually,
+    expect,
     need_redis_server,
     open_texts,
     phone_page,
@@ -44,12 +45,6 @@ pytestmark = pytest.mark.fault
 PHONES = 60
 OUTAGE_AFTER = 300  # acknowledged votes before Redis goes away
 LIVE = 60_000
-
-
-def expect(locator: Any) -> Any:
-    from playwright.async_api import expect as playwright_expect
-
-    return playwright_expect(locator)
 
 
 async def cut_connections(redis: RedisServer, seconds: float) -> int:

@@ -29,6 +29,7 @@ from tests.fault.conftest import (
     burst,
     chromium,
     eventually,
+    expect,
     open_texts,
     participant_of,
     phone_page,
@@ -41,12 +42,6 @@ pytestmark = pytest.mark.fault
 PHONES = 60  # protocol-level phones, 20 ideas each: 1,200 votes
 KILL_AFTER = 300  # acknowledged votes before the plug is pulled
 LIVE = 60_000  # ms; a phone's reconnect backoff reaches 10 s, and the machine is loaded
-
-
-def expect(locator: Any) -> Any:
-    from playwright.async_api import expect as playwright_expect
-
-    return playwright_expect(locator)
 
 
 async def participant_id(page: Any) -> str:

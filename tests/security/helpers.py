@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.testclient import TestClient
 
-
-def token_of(html: str) -> str:
-    found = re.search(r'name="token" value="([^"]+)"', html)
-    assert found, "no vote token on the page"
-    return found.group(1)
+from tests.web.conftest import token_of
 
 
 def vote_by_form(phone: TestClient, code: str, question_id: str, **answer: Any) -> None:

@@ -4,7 +4,6 @@ leaves the store as it was."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.security.conftest import PROFILE, World, count, examples, store_dump
 from tests.security.strategies import ACTIONS, OPTION_IDS, QUESTION_IDS
-from tests.web.conftest import csrf_of
+from tests.web.conftest import csrf_of, token_of
 
 pytestmark = pytest.mark.usefixtures("generous_limits")
 
@@ -70,12 +69,6 @@ raw_bodies = st.tuples(
 def no_crash(response: Any) -> None:
     assert response.status_code < 500, response.text[:500]
     assert "Traceback" not in response.text
-
-
-def token_of(html: str) -> str:
-    found = re.search(r'name="token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
 
 
 def test_a_phone_posting_any_form_changes_nothing_unless_saved(world: World) -> None:

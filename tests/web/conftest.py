@@ -94,6 +94,13 @@ class World:
         assert response.status_code == 303, response.text
 
 
+def token_of(html: str) -> str:
+    """The vote token of a participant page's form."""
+    found = re.search(r'name="token" value="([^"]+)"', html)
+    assert found, "no vote token on the page"
+    return found.group(1)
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, "no CSRF field on the page"

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.web.conftest import World
+from tests.web.conftest import World, token_of
 
 HERKENNEN = "9"  # index of the first question in the sample session
-
-
-def token_of(html: str) -> str:
-    found = re.search(r'name="token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
 
 
 def test_code_entry_leads_into_the_room(world: World) -> None:
