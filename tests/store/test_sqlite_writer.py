@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 
@@ -19,28 +20,33 @@ def broken(tx: _Tx, room_id: str) -> None:
     raise RuntimeError("bug after a write")
 
 
-async def test_an_operation_failing_after_writing_undoes_only_itself(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "poll.db")
-    await store.open()
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    opened = SqliteStore(tmp_path / "poll.db")
+    await opened.open()
     try:
-        room = await new_room(store)
-        await store.update(
-            room.id, RoomPatch(current=1, current_question="q1", statuses={"q1": "open"})
-        )
-
-        results = await asyncio.gather(
-            *(store.vote(room.id, ballot(f"p{n}", "yes")) for n in range(50)),
-            store._write(partial(broken, room_id=room.id)),
-            *(store.vote(room.id, ballot(f"q{n}", "no")) for n in range(50)),
-            return_exceptions=True,
-        )
-
-        assert isinstance(results[50], RuntimeError)
-        assert all(r.status == "saved" for r in results[:50] + results[51:])  # type: ignore[union-attr]
-        assert (await store.room(room.id)).code == room.code
-        assert tallies(await store.aggregates(room.id)) == {"q1": (100, {"yes": 50, "no": 50})}
+        yield opened
     finally:
-        await store.close()
+        await opened.close()
+
+
+async def test_an_operation_failing_after_writing_undoes_only_itself(store: SqliteStore) -> None:
+    room = await new_room(store)
+    await store.update(
+        room.id, RoomPatch(current=1, current_question="q1", statuses={"q1": "open"})
+    )
+
+    results = await asyncio.gather(
+        *(store.vote(room.id, ballot(f"p{n}", "yes")) for n in range(50)),
+        store._write(partial(broken, room_id=room.id)),
+        *(store.vote(room.id, ballot(f"q{n}", "no")) for n in range(50)),
+        return_exceptions=True,
+    )
+
+    assert isinstance(results[50], RuntimeError)
+    assert all(r.status == "saved" for r in results[:50] + results[51:])  # type: ignore[union-attr]
+    assert (await store.room(room.id)).code == room.code
+    assert tallies(await store.aggregates(room.id)) == {"q1": (100, {"yes": 50, "no": 50})}
 
 
 async def test_a_store_that_cannot_create_its_file_says_where(tmp_path: Path) -> None:
@@ -60,65 +66,50 @@ def test_store_errors_cross_the_pipe_to_the_writer_process_intact() -> None:
     assert str(missing) == str(RoomNotFound("r1"))
 
 
-async def test_a_refusal_in_the_writer_process_reaches_its_caller(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "poll.db")
-    await store.open()
-    try:
-        with pytest.raises(RoomNotFound) as refused:
-            await store.vote("nope", ballot("p", "yes"))
-        assert refused.value.room_id == "nope" and refused.value.retry is False
-    finally:
-        await store.close()
+async def test_a_refusal_in_the_writer_process_reaches_its_caller(store: SqliteStore) -> None:
+    with pytest.raises(RoomNotFound) as refused:
+        await store.vote("nope", ballot("p", "yes"))
+    assert refused.value.room_id == "nope" and refused.value.retry is False
 
 
 async def test_a_killed_writer_fails_its_callers_for_a_retry_and_is_restarted(
-    tmp_path: Path,
+    store: SqliteStore,
 ) -> None:
-    store = SqliteStore(tmp_path / "poll.db")
-    await store.open()
-    try:
-        room = await new_room(store)
-        await open_question(store, room.id)
-        writer = store._writer
-        assert writer is not None
+    room = await new_room(store)
+    await open_question(store, room.id)
+    writer = store._writer
+    assert writer is not None
 
-        ballots = [ballot(f"p{n}", "yes") for n in range(200)]
-        votes = [asyncio.ensure_future(store.vote(room.id, vote)) for vote in ballots]
-        await asyncio.sleep(0)  # sent
-        writer._process.kill()
-        results = await asyncio.gather(*votes, return_exceptions=True)
+    ballots = [ballot(f"p{n}", "yes") for n in range(200)]
+    votes = [asyncio.ensure_future(store.vote(room.id, vote)) for vote in ballots]
+    await asyncio.sleep(0)  # sent
+    writer._process.kill()
+    results = await asyncio.gather(*votes, return_exceptions=True)
 
-        failed = [r for r in results if isinstance(r, BaseException)]
-        assert all(isinstance(r, StoreError) and r.retry for r in failed)
-        saved = len(results) - len(failed)
-        # The next write starts a new writer process; the lost votes can be sent again.
-        # Sent again with the same submission ids, the saved ones are duplicates.
-        retried = await asyncio.gather(*(store.vote(room.id, vote) for vote in ballots))
-        assert store._writer is not writer
-        assert sum(r.status == "saved" for r in retried) == len(failed)
-        assert sum(r.status == "duplicate" for r in retried) == saved
-        assert tallies(await store.aggregates(room.id)) == {"q1": (200, {"yes": 200})}
-    finally:
-        await store.close()
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert all(isinstance(r, StoreError) and r.retry for r in failed)
+    saved = len(results) - len(failed)
+    # The next write starts a new writer process; the lost votes can be sent again.
+    # Sent again with the same submission ids, the saved ones are duplicates.
+    retried = await asyncio.gather(*(store.vote(room.id, vote) for vote in ballots))
+    assert store._writer is not writer
+    assert sum(r.status == "saved" for r in retried) == len(failed)
+    assert sum(r.status == "duplicate" for r in retried) == saved
+    assert tallies(await store.aggregates(room.id)) == {"q1": (200, {"yes": 200})}
 
 
 async def test_an_operation_that_cannot_reach_the_writer_process_fails_alone(
-    tmp_path: Path,
+    store: SqliteStore,
 ) -> None:
-    store = SqliteStore(tmp_path / "poll.db")
-    await store.open()
-    try:
-        room = await new_room(store)
-        await open_question(store, room.id)
+    room = await new_room(store)
+    await open_question(store, room.id)
 
-        results = await asyncio.gather(
-            store.vote(room.id, ballot("p1", "yes")),
-            store._write(lambda tx: None),  # a lambda does not pickle
-            store.vote(room.id, ballot("p2", "no")),
-            return_exceptions=True,
-        )
+    results = await asyncio.gather(
+        store.vote(room.id, ballot("p1", "yes")),
+        store._write(lambda tx: None),  # a lambda does not pickle
+        store.vote(room.id, ballot("p2", "no")),
+        return_exceptions=True,
+    )
 
-        assert isinstance(results[1], Exception) and not isinstance(results[1], StoreError)
-        assert [r.status for r in (results[0], results[2])] == ["saved", "saved"]  # type: ignore[union-attr]
-    finally:
-        await store.close()
+    assert isinstance(results[1], Exception) and not isinstance(results[1], StoreError)
+    assert [r.status for r in (results[0], results[2])] == ["saved", "saved"]  # type: ignore[union-attr]
