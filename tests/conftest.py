@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 
@@ -52,3 +53,25 @@ async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None
         pass
     finally:
         sink.close()
+
+
+def uvicorn_options(monkeypatch: pytest.MonkeyPatch, data: Path, *flags: str) -> dict[str, Any]:
+    """What `poll serve [flags]` hands to uvicorn.run, without starting a server."""
+    import uvicorn
+
+    from poll.cli import main
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: seen.update(options))
+    monkeypatch.setenv("POLL_FACILITATOR_TOKEN", "t")
+    serve = [
+        "serve",
+        "--port",
+        "0",
+        "--store",
+        f"sqlite:///{data}/poll.db",
+        "--data-dir",
+        str(data),
+    ]
+    assert main([*serve, *flags]) == 0
+    return seen

@@ -23,7 +23,7 @@ from poll.script import load_script
 from poll.store.base import Store
 from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore
-from tests.conftest import redis_url, require_or_skip
+from tests.conftest import redis_url, require_or_skip, uvicorn_options
 from tests.web.conftest import ROOT, World
 
 ADDRESS = "203.0.113.77"
@@ -90,18 +90,12 @@ def test_serve_writes_no_access_log_by_default_and_no_addresses_with_one(
 ) -> None:
     import logging
 
-    import uvicorn
-
     from poll.web.logs import PrivateAccessFilter
 
-    seen: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
-    monkeypatch.setenv("POLL_FACILITATOR_TOKEN", "t")
-    base = ["serve", "--port", "0", "--store", f"sqlite:///{tmp_path}/poll.db",
-            "--data-dir", str(tmp_path)]  # fmt: skip
-    assert main(base) == 0 and seen["access_log"] is False
-    assert main([*base, "--log-level", "debug"]) == 0 and seen["access_log"] is False
-    assert main([*base, "--access-log"]) == 0 and seen["access_log"] is True
+    assert uvicorn_options(monkeypatch, tmp_path)["access_log"] is False
+    assert uvicorn_options(monkeypatch, tmp_path, "--log-level", "debug")["access_log"] is False
+    seen = uvicorn_options(monkeypatch, tmp_path, "--access-log")
+    assert seen["access_log"] is True
     handler = seen["log_config"]["handlers"]["access"]
     assert handler["filters"] == ["private"]
     # uvicorn's access record: (address, method, path with query, HTTP version, status).

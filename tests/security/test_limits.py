@@ -10,6 +10,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from poll.web import live_ws
 from poll.web.throttle import FailedLookups
+from tests.conftest import uvicorn_options
 from tests.security.conftest import World, count, store_dump
 from tests.security.helpers import vote_by_form
 
@@ -131,14 +132,6 @@ def test_the_join_limit_forgets_after_a_minute_and_counts_per_address() -> None:
 def test_poll_serve_caps_websocket_frames_and_keeps_access_logs_off(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uvicorn
-
-    from poll.cli import main
-
-    seen: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
-    monkeypatch.setenv("POLL_FACILITATOR_TOKEN", "t")
-    store = f"sqlite:///{tmp_path}/poll.db"
-    assert main(["serve", "--port", "0", "--store", store, "--data-dir", str(tmp_path)]) == 0
+    seen = uvicorn_options(monkeypatch, tmp_path)
     assert seen["ws_max_size"] <= 64 * 1024
     assert seen["access_log"] is False
