@@ -26,7 +26,7 @@ from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from poll.questions.base import Answer
+from poll.answers import Answer
 from poll.store import RoomPatch, Store, StoreError, Vote
 from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore

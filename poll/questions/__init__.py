@@ -6,15 +6,8 @@ and listing it in `_TYPES` below.
 
 from __future__ import annotations
 
-from poll.questions.base import (
-    OTHER_KEY,
-    Aggregate,
-    Answer,
-    AnswerRefused,
-    Item,
-    Question,
-    TextEntry,
-)
+from poll.answers import Aggregate, Answer, TextEntry
+from poll.questions.base import OTHER_KEY, AnswerRefused, Item, Question
 from poll.questions.choice import Choice, Option
 from poll.questions.open import Open
 from poll.questions.slide import Slide

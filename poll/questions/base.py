@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+
+from poll.answers import Aggregate, Answer
 
 if TYPE_CHECKING:
     from poll.script import SpecReader
@@ -31,50 +33,8 @@ ResultsMode = Literal["live", "hidden"]
 AnswerMode = Literal["replace", "append"]
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A validated answer in the form stores keep and count.
-
-    `keys` are the tally counters the answer adds one to (option ids, `yes`,
-    `no`, or `OTHER_KEY`); `text` is free text: the open answer or the
-    "other" text of a choice.
-    """
-
-    keys: tuple[str, ...] = ()
-    text: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"keys": list(self.keys), "text": self.text}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Answer:
-        return cls(keys=tuple(data.get("keys") or ()), text=data.get("text"))
-
-
 #: The tally key of the free-text "other" answer of a choice question.
 OTHER_KEY = "_other"
-
-
-@dataclass(frozen=True)
-class TextEntry:
-    """One free text as stored: `ref` identifies it for moderation."""
-
-    ref: str
-    text: str
-    hidden: bool = False
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    """What a store counts for one question.
-
-    `respondents` is the number of participants with an answer, `counts` the
-    number of answers per key, `texts` the free texts in the order they came.
-    """
-
-    respondents: int = 0
-    counts: Mapping[str, int] = field(default_factory=dict)
-    texts: tuple[TextEntry, ...] = ()
 
 
 class AnswerRefused(Exception):

@@ -7,10 +7,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from poll.answers import Aggregate, Answer
 from poll.questions.base import (
     OTHER_KEY,
-    Aggregate,
-    Answer,
     AnswerRefused,
     Question,
     expect_mapping,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from poll.answers import Aggregate, Answer
 from poll.questions.base import (
-    Aggregate,
-    Answer,
     AnswerMode,
     AnswerRefused,
     Question,

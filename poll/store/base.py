@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from poll.questions.base import Aggregate, Answer
+from poll.answers import Aggregate, Answer
 
 QuestionStatus = Literal["pending", "open", "closed"]
 

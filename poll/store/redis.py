@@ -54,8 +54,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from poll.answers import Aggregate, Answer, TextEntry
 from poll.cancel import raise_if_cancelling, settle
-from poll.questions.base import Aggregate, Answer, TextEntry
 from poll.store._shared import Signals, from_ms, now_ms, to_ms
 from poll.store.base import (
     PRESENCE_TTL,

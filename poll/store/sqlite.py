@@ -34,7 +34,7 @@ from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any, TypeVar
 
-from poll.questions.base import Aggregate, Answer, TextEntry
+from poll.answers import Aggregate, Answer, TextEntry
 from poll.store._shared import Signals, from_ms, now_ms, to_ms
 from poll.store.base import (
     PRESENCE_TTL,

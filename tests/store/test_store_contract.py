@@ -18,7 +18,7 @@ from typing import Literal
 import pytest
 from redis.asyncio import Redis
 
-from poll.questions.base import Aggregate, Answer
+from poll.answers import Aggregate, Answer
 from poll.store import (
     RoomNotFound,
     RoomPatch,
