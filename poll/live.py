@@ -25,7 +25,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from poll.cancel import raise_if_cancelling, settle
 from poll.rooms import Audience, Room, Rooms
@@ -47,6 +47,21 @@ PRESENCE_REFRESH = 10.0
 PARTICIPANT_TALLY_INTERVAL = 1.0
 #: Snapshot fields that phones do not show; a change in these alone is not sent to them.
 _PHONE_IGNORES = ("version", "participants", "answers", "results")
+
+
+class ScreenRenderer(Protocol):
+    """Renders the screens that snapshots carry (poll.web.screens); the hub stays
+    free of templates."""
+
+    def snapshot_fields(self, view: dict[str, Any], audience: Audience) -> dict[str, Any]: ...
+
+    def stage(self, view: dict[str, Any], mine: list[dict[str, Any]]) -> str: ...
+
+
+def stage_key(view: dict[str, Any]) -> str:
+    """What a phone's stage depends on besides its own answers (the item itself
+    never changes within a room: a room keeps its own copy of the script)."""
+    return f"{view['item']['id']}|{view['status']}|{int(bool(view['room']['ended']))}"
 
 
 def encode(message: dict[str, Any]) -> str:
@@ -164,6 +179,9 @@ class RoomChannel:
             "console": set(),
         }
         self.latest: dict[Audience, str] = {}
+        # The newest participant view, for rendering each phone's own stage.
+        self.phone_view: dict[str, Any] | None = None
+        self._last_stage: str | None = None
         self.dirty = asyncio.Event()
         self.dirty.set()
         self.presence_dirty = True
@@ -250,8 +268,10 @@ class RoomChannel:
                 self.latest.pop(audience, None)
                 continue
             view = self.room.view(data, audience)
-            text = encode({"type": "snapshot", **view})
+            text = encode({"type": "snapshot", **view, **self.hub.screen_fields(view, audience)})
             self.latest[audience] = text  # a joining or syncing socket gets the newest
+            if audience == "participant":
+                self.phone_view = view
             if audience == "participant" and not self._phones_need(view):
                 continue
             for outbox in list(outboxes):
@@ -259,13 +279,24 @@ class RoomChannel:
         question = data.state.current_question
         aggregate = data.aggregates.get(question) if question is not None else None
         respondents = aggregate.respondents if aggregate is not None else 0
-        changed = question != self._last_question or respondents < self._last_respondents
+        stage = (
+            stage_key(self.phone_view) if self.outboxes["participant"] and self.phone_view else None
+        )
+        # A phone's stage shows its own answers: when the screen changes under them
+        # (another question, a reset, voting opened or closed, the end), each phone
+        # gets its answers again with its stage rendered for them.
+        changed = (
+            question != self._last_question
+            or respondents < self._last_respondents
+            or stage != self._last_stage
+        )
         self._last_question, self._last_respondents = question, respondents
-        if changed and question is not None and self.outboxes["participant"]:
+        self._last_stage = stage
+        if changed and question is not None and self.phone_view is not None and stage:
             # Let every writer send the new item first (they were woken before us):
             # queued behind it, "mine" would double the time to reach the last phone.
             await asyncio.sleep(0)
-            await self._send_mine(question, respondents, data.state.version)
+            await self._send_mine(question, respondents, data.state.version, self.phone_view)
 
     def _phones_need(self, view: dict[str, Any]) -> bool:
         """Whether this participant snapshot changes what a phone shows.
@@ -297,7 +328,9 @@ class RoomChannel:
         self._phone_timer = None
         self.dirty.set()
 
-    async def _send_mine(self, question: str, respondents: int, version: int) -> None:
+    async def _send_mine(
+        self, question: str, respondents: int, version: int, view: dict[str, Any]
+    ) -> None:
         """Each local participant's answers to the (new) current question, read at once."""
         found: dict[str, list[dict[str, Any]]] = {}
         if respondents:
@@ -305,10 +338,15 @@ class RoomChannel:
             async for response in self.hub.rooms.store.responses(self.room.id):
                 if response.question_id == question and response.participant in wanted:
                     found.setdefault(response.participant, []).append(response.answer.to_json())
-        empty = encode(mine_message(question, [], version))
+        hub = self.hub
+        empty = encode(mine_message(question, [], version, **hub.stage_fields(view, [])))
         for outbox in list(self.outboxes["participant"]):
             answers = found.get(outbox.participant or "")
-            outbox.put(encode(mine_message(question, answers, version)) if answers else empty)
+            if answers:
+                fields = hub.stage_fields(view, answers)
+                outbox.put(encode(mine_message(question, answers, version, **fields)))
+            else:
+                outbox.put(empty)
 
     async def report_presence(self, process_id: str, force: bool = False) -> None:
         now = time.monotonic()
@@ -325,19 +363,45 @@ class RoomChannel:
         await settle(self._tasks, CLOSE_TIMEOUT, f"closing room {self.room.id}")
 
 
-def mine_message(question_id: str, answers: list[dict[str, Any]], version: int) -> dict[str, Any]:
-    return {"type": "mine", "version": version, "question_id": question_id, "answers": answers}
+def mine_message(
+    question_id: str, answers: list[dict[str, Any]], version: int, **fields: Any
+) -> dict[str, Any]:
+    """A participant's own answers; `fields` add the stage rendered for them."""
+    return {
+        "type": "mine",
+        "version": version,
+        "question_id": question_id,
+        "answers": answers,
+        **fields,
+    }
 
 
 class Hub:
     """One per process: the rooms with local sockets and their channels."""
 
-    def __init__(self, rooms: Rooms, *, process_id: str, max_rate: float = 10.0) -> None:
+    def __init__(
+        self,
+        rooms: Rooms,
+        *,
+        process_id: str,
+        max_rate: float = 10.0,
+        screens: ScreenRenderer | None = None,
+    ) -> None:
         self.rooms = rooms
+        self.screens = screens
         self.process_id = process_id
         self.max_rate = max_rate
         self.channels: dict[str, RoomChannel] = {}
         self._presence_task: asyncio.Task[None] | None = None
+
+    def screen_fields(self, view: dict[str, Any], audience: Audience) -> dict[str, Any]:
+        return self.screens.snapshot_fields(view, audience) if self.screens else {}
+
+    def stage_fields(self, view: dict[str, Any], mine: list[dict[str, Any]]) -> dict[str, Any]:
+        """A phone's stage for its answers, and the screen it was drawn for."""
+        if self.screens is None:
+            return {}
+        return {"stage": stage_key(view), "html": self.screens.stage(view, mine)}
 
     async def start(self) -> None:
         self._presence_task = asyncio.create_task(self._presence_loop(), name="poll-presence")
@@ -385,14 +449,20 @@ class Hub:
         cached = channel.latest.get(outbox.audience)
         if cached is None:
             data = await room.load()
-            cached = encode({"type": "snapshot", **room.view(data, outbox.audience)})
+            view = room.view(data, outbox.audience)
+            cached = encode(
+                {"type": "snapshot", **view, **self.screen_fields(view, outbox.audience)}
+            )
             channel.latest[outbox.audience] = cached
+            if outbox.audience == "participant":
+                channel.phone_view = view
         outbox.offer_snapshot(cached)
         if outbox.participant is not None:
             question = room.state.current_question
             if question is not None:
                 mine = await room.mine(outbox.participant)
-                outbox.put(encode(mine_message(question, mine, room.state.version)))
+                fields = self.stage_fields(channel.phone_view, mine) if channel.phone_view else {}
+                outbox.put(encode(mine_message(question, mine, room.state.version, **fields)))
 
     def leave(self, room_id: str, outbox: Outbox) -> None:
         outbox.stop()

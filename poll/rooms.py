@@ -27,9 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from poll.questions import Aggregate, Answer, AnswerRefused, Item, Question, Slide
-from poll.questions.choice import Choice
-from poll.questions.open import Open
+from poll.questions import Aggregate, Answer, AnswerRefused, Item, Question
+from poll.questions import Audience as Audience
 from poll.script import Script, Session, session_from_spec
 from poll.store.base import (
     QuestionStatus,
@@ -41,7 +40,6 @@ from poll.store.base import (
     Vote,
 )
 
-Audience = Literal["participant", "projector", "console"]
 AUDIENCES: tuple[Audience, ...] = ("participant", "projector", "console")
 
 CODE_DIGITS = 7
@@ -403,6 +401,7 @@ class Room:
                     "index": index,
                     "id": it.id,
                     "type": it.type_name,
+                    "label": it.label,
                     "title": it.title,
                     "status": state.questions.get(it.id) if it.is_question else None,
                     "shown": it.id in state.shown,
@@ -416,48 +415,14 @@ class Room:
 def _results_for(
     audience: Audience, question: Question, aggregate: Aggregate, shown: bool
 ) -> dict[str, Any] | None:
-    tally = question.tally(aggregate)
-    if audience == "console":
-        return tally
-    visible = shown or (audience == "projector" and question.results == "live")
-    if not visible:
-        return None
-    if audience == "participant":
-        # Participants see counts once shown, never other people's texts.
-        tally.pop("texts", None)
-        tally.pop("other_texts", None)
-        return tally
-    for key in ("texts", "other_texts"):
-        if key in tally:
-            tally[key] = [entry for entry in tally[key] if not entry["hidden"]]
-    if "texts" in tally:
-        tally["count"] = len(tally["texts"])
-    return tally
+    """The results an audience sees now: the console always; the projector while
+    live or once shown; phones once shown. What is in them is the type's choice."""
+    visible = (
+        audience == "console" or shown or (audience == "projector" and question.results == "live")
+    )
+    return question.results_for(aggregate, audience) if visible else None
 
 
 def item_view(item: Item) -> dict[str, Any]:
     """What clients need to show an item (no answers, no results)."""
-    view: dict[str, Any] = {"id": item.id, "type": item.type_name, "title": item.title}
-    if isinstance(item, Slide):
-        view["body_html"] = item.body_html
-        return view
-    assert isinstance(item, Question)
-    view.update(
-        prompt=item.prompt,
-        results=item.results,
-        allow_change=item.allow_change,
-        max_entries=item.max_entries,
-        answer_mode=item.answer_mode,
-        options=[{"id": key, "label": label} for key, label in item.answer_options()],
-    )
-    if isinstance(item, Choice):
-        view.update(
-            multiple=item.multiple,
-            max_choices=item.max_choices,
-            choice_limit=item.choice_limit,
-            other=item.other,
-            other_label=item.other_label,
-        )
-    elif isinstance(item, Open):
-        view.update(max_length=item.max_length, max_answers=item.max_answers)
-    return view
+    return item.client_view()

@@ -8,7 +8,7 @@ export function bindKeys(getSnapshot, act, toggleJoin) {
     if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
     const snap = getSnapshot();
     if (!snap || snap.room.ended) return;
-    const question = snap.item.type !== "slide";
+    const question = snap.item.question;
     switch (event.key) {
       case "ArrowRight":
       case "PageDown":

@@ -15,23 +15,6 @@ export function t(message, params = {}) {
   return text;
 }
 
-// h("p", {class: "x"}, "text", child) → element. Text is always set as text, never as HTML.
-export function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (value === true) node.setAttribute(key, "");
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
 // Random ids work on plain-HTTP LAN addresses too, where crypto.randomUUID is unavailable.
 export function randomId() {
   const bytes = new Uint8Array(12);
@@ -154,23 +137,4 @@ export function connectionNotice(element) {
       }
     }
   };
-}
-
-export function barList(results, big = false) {
-  return h(
-    "ul",
-    { class: big ? "bars big" : "bars" },
-    results.options.map((option) => {
-      const percent = Math.round(option.percent);
-      return h(
-        "li",
-        { class: "bar-row" },
-        h("span", { class: "bar-label", text: option.label }),
-        h("span", { class: "bar-track", "aria-hidden": "true" }, h("span", { class: `bar-fill w${percent}` })),
-        big
-          ? h("span", { class: "bar-value" }, `${option.count} `, h("small", { text: `(${percent}%)` }))
-          : h("span", { class: "bar-value", text: `${option.count} · ${percent}%` }),
-      );
-    }),
-  );
 }

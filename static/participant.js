@@ -1,20 +1,29 @@
 // The participant's phone: follows the room live, sends votes, shows "saved" only on the server's ack.
-import { Live, barList, connectionNotice, h, randomId, readJSON, t } from "./live.js";
+// What it shows is rendered by the server from the same templates as the page without
+// JavaScript (snapshot.html, results_html, and the stage drawn for her own answers in
+// "mine" and "ack"); this script only swaps those in, keeps what she is typing, and sends.
+import { Live, connectionNotice, randomId, readJSON, t } from "./live.js";
 
 const main = document.getElementById("main");
 const stage = document.getElementById("stage");
+const resultsBox = document.getElementById("results");
 const statusLine = document.getElementById("vote-status");
 const code = main.dataset.code;
 const TOO_MANY = "Too many wrong codes from this network. Wait a minute, then try again.";
 
 let snap = readJSON("poll-snapshot");
 const mine = {}; // question id → the participant's stored answers (from the server only)
-if (snap.item && snap.mine) mine[snap.item.id] = snap.mine;
+const drawn = {}; // question id → {stage, html}: her stage as the server drew it for her answers
+if (snap.item && snap.mine) {
+  mine[snap.item.id] = snap.mine;
+  drawn[snap.item.id] = { stage: snap.stage, html: stage.innerHTML };
+}
 const drafts = {}; // question id → what she has ticked or typed but not yet sent
 let pending = null; // {submission_id, question_id, answer} until acked or refused
 let retryTimer = null;
 let lastHeard = Date.now(); // the last message over the websocket
-let lastKey = "";
+let shown = [stage.innerHTML, resultsBox.innerHTML, false];
+let syncAsked = "";
 
 const live = new Live(`/ws/participant/${code}`, {
   onMessage: (message) => { lastHeard = Date.now(); receive(message); },
@@ -40,10 +49,13 @@ setInterval(async () => {
     if (!response.ok) return;
     const message = await response.json();
     if (message.type !== "snapshot") return;
-    receive(message);
-    if (message.item && message.item.type !== "slide") {
-      receive({ type: "mine", question_id: message.item.id, answers: message.mine || [] });
+    if (message.item && message.item.question) {
+      receive({
+        type: "mine", question_id: message.item.id, answers: message.mine || [],
+        stage: message.stage, html: message.mine_html,
+      });
     }
+    receive(message);
   } catch {
     // Offline: the next tick tries again.
   }
@@ -52,6 +64,11 @@ setInterval(async () => {
 function setStatus(kind, text) {
   statusLine.className = `vote-status ${kind}`;
   statusLine.textContent = text;
+}
+
+function remember(questionId, answers, message) {
+  mine[questionId] = answers;
+  if (message.html !== undefined) drawn[questionId] = { stage: message.stage, html: message.html };
 }
 
 function receive(message) {
@@ -64,14 +81,14 @@ function receive(message) {
       break;
     }
     case "mine":
-      mine[message.question_id] = message.answers;
+      remember(message.question_id, message.answers, message);
       render();
       break;
     case "ack":
       if (pending && message.submission_id === pending.submission_id) {
         pending = null;
         clearTimeout(retryTimer);
-        mine[message.question_id] = message.mine;
+        remember(message.question_id, message.mine, message);
         delete drafts[message.question_id];
         setStatus("saved", t("Your answer is saved."));
         render(true);
@@ -124,11 +141,9 @@ async function postVote(vote) {
   const body = new URLSearchParams({
     token: main.dataset.token, question_id: vote.question_id, submission_id: vote.submission_id,
   });
-  const answer = vote.answer;
-  if ("choice" in answer) body.append("choice", answer.choice);
-  for (const choice of answer.choices || []) body.append("choices", choice);
-  if (answer.other) body.append("other", answer.other);
-  if ("text" in answer) body.append("text", answer.text);
+  for (const [name, value] of Object.entries(vote.answer)) {
+    for (const one of Array.isArray(value) ? value : [value]) body.append(name, one);
+  }
   let reply;
   try {
     const response = await fetch(`/r/${code}`, {
@@ -149,185 +164,107 @@ function vote(questionId, answer) {
   render(true);
 }
 
-// What decides what the phone shows; votes by others do not change it (unless results are shown).
-function renderKey() {
-  return JSON.stringify([
-    snap.item.id, snap.status, snap.room.ended, snap.results_shown ? snap.results : null,
-    mine[snap.item.id] || [], !!pending,
-  ]);
+// The answer in a form, in the shape the vote message carries: its fields by name,
+// those the type lists in data-lists as arrays. The type's template names its fields
+// as its answer's keys, so this needs to know no type.
+function answerOf(form, submitter) {
+  const lists = (form.dataset.lists || "").split(" ").filter(Boolean);
+  const answer = {};
+  for (const name of lists) answer[name] = [];
+  const add = (name, value) => {
+    if (lists.includes(name)) answer[name].push(value);
+    else answer[name] = value;
+  };
+  for (const field of form.elements) {
+    if (!field.name || field.disabled || ["hidden", "submit", "button"].includes(field.type)) continue;
+    if (field.tagName === "BUTTON") continue;
+    if ((field.type === "checkbox" || field.type === "radio") && !field.checked) continue;
+    add(field.name, field.value);
+  }
+  if (submitter && submitter.name) add(submitter.name, submitter.value);
+  return answer;
+}
+
+// Ticks and texts she has not sent yet, kept across redraws of the same question.
+function draftOf(form) {
+  const draft = {};
+  for (const field of form.elements) {
+    if (!field.name || ["hidden", "submit", "button"].includes(field.type) || field.tagName === "BUTTON") continue;
+    draft[field.name] = draft[field.name] || [];
+    if (field.type === "checkbox" || field.type === "radio") {
+      if (field.checked) draft[field.name].push(field.value);
+    } else {
+      draft[field.name].push(field.value);
+    }
+  }
+  return draft;
+}
+
+function applyDraft(form, draft) {
+  for (const field of form.elements) {
+    if (!field.name || !(field.name in draft)) continue;
+    if (field.type === "checkbox" || field.type === "radio") field.checked = draft[field.name].includes(field.value);
+    else if (!["hidden", "submit", "button"].includes(field.type) && field.tagName !== "BUTTON") field.value = draft[field.name][0] ?? "";
+  }
+}
+
+// The stage to show: hers as drawn for her answers on this screen; the room's
+// (drawn for no answers) when she has none; otherwise the one shown until hers
+// arrives (the server sends it after every change of screen).
+function stageHtml() {
+  const id = snap.item.id;
+  const hers = drawn[id];
+  if (hers && hers.stage === snap.stage) return hers.html;
+  if (!snap.item.question || !(mine[id] || []).length) return snap.html;
+  if (syncAsked !== snap.stage && live.send({ type: "sync" })) syncAsked = snap.stage;
+  return shown[0];
 }
 
 function render(force = false) {
-  const key = renderKey();
-  if (!force && key === lastKey) return;
-  lastKey = key;
-  const focusedName = document.activeElement && document.activeElement.name;
-  stage.replaceChildren(...view());
+  if (snap.html === undefined) return; // the page's own first render is still current
+  const html = stageHtml();
+  const results = snap.results_html || "";
+  const next = [html, results, pending !== null];
+  if (!force && next.every((part, i) => part === shown[i])) return;
+  shown = next;
+  const focusedName = document.activeElement && stage.contains(document.activeElement) ? document.activeElement.name : null;
+  stage.innerHTML = html; // rendered by the server from its autoescaped templates
+  resultsBox.innerHTML = results;
   document.title = `${snap.room.title} · poll`;
+  const form = stage.querySelector("form.vote");
+  if (form) prepare(form);
   if (focusedName) {
     const again = stage.querySelector(`[name="${focusedName}"]`);
     if (again && again.type !== "submit") again.focus();
   }
 }
 
-function view() {
-  const item = snap.item;
-  if (snap.room.ended) return [h("h1", { text: t("This session has ended. Thank you for taking part!") })];
-  if (item.type === "slide") {
-    return [
-      h("p", { class: "waiting", text: t("Waiting for the next question…") }),
-      h("h1", { class: "slide-title", text: item.title }),
-    ];
+function prepare(form) {
+  const id = form.dataset.question;
+  if (drafts[id]) applyDraft(form, drafts[id]);
+  if (pending) for (const button of form.querySelectorAll("button")) button.disabled = true;
+  if (form.dataset.script) {
+    import(form.dataset.script).then((type) => type.enhance(form)).catch(() => {});
   }
-  const answers = mine[item.id] || [];
-  const nodes = [h("h1", { class: "prompt", text: item.prompt })];
-  if (snap.status === "pending") nodes.push(h("p", { class: "notice", text: t("Voting has not started yet.") }));
-  if (snap.status === "closed") nodes.push(h("p", { class: "notice", text: t("Voting is closed.") }));
-  // "append": each answer is one more entry, so nothing locks.
-  const locked = answers.length > 0 && !item.allow_change && item.answer_mode === "replace";
-  if (snap.status === "open" && !locked) nodes.push(form(item, answers));
-  else if (answers.length) nodes.push(...mineList(item, answers));
-  if (snap.results && snap.results.kind === "bars") {
-    nodes.push(h("h2", { class: "results-title", text: t("Results") }), barList(snap.results));
-  }
-  return nodes;
 }
 
-function labelOf(item, key) {
-  const option = (item.options || []).find((o) => o.id === key);
-  return option ? option.label : key === "_other" ? null : key;
-}
+stage.addEventListener("input", (event) => {
+  const form = event.target.closest("form.vote");
+  if (!form) return;
+  drafts[form.dataset.question] = draftOf(form);
+  // "Saved" would now speak of an answer she has since changed: say it again on the next ack.
+  if (!pending && statusLine.classList.contains("saved")) setStatus("", "");
+});
 
-function mineList(item, answers) {
-  const entries = [];
-  for (const answer of answers) {
-    for (const key of answer.keys) {
-      const label = labelOf(item, key);
-      if (label) entries.push(label);
-    }
-    if (answer.text) entries.push(answer.text);
-  }
-  return [
-    h("h2", { class: "mine-title", text: entries.length === 1 ? t("Your answer") : t("Your answers") }),
-    h("ul", { class: "mine" }, entries.map((text) => h("li", { text }))),
-  ];
-}
+stage.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.classList.contains("vote")) return;
+  event.preventDefault();
+  if (pending) return;
+  vote(form.dataset.question, answerOf(form, event.submitter));
+});
 
-function form(item, answers) {
-  const chosen = new Set(answers.flatMap((a) => a.keys));
-  const busy = pending !== null;
-  const node = h("form", { class: "vote", method: "post", action: `/r/${code}`, "data-question": item.id });
-  const simple = item.type === "yesno" || (item.type === "choice" && !item.multiple && !item.other);
-  if (simple) {
-    node.append(
-      h(
-        "div",
-        { class: "buttons", role: "group", "aria-label": item.prompt },
-        item.options.map((option) =>
-          h("button", {
-            type: "submit", value: option.id, class: `answer big${chosen.has(option.id) ? " chosen" : ""}`,
-            "aria-pressed": chosen.has(option.id) ? "true" : "false", disabled: busy, text: option.label,
-          }),
-        ),
-      ),
-    );
-    node.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const value = event.submitter ? event.submitter.value : null;
-      if (!value || pending) return;
-      vote(item.id, item.type === "yesno" ? { choice: value } : { choices: [value] });
-    });
-    return node;
-  }
-  if (item.type === "choice") {
-    const draft = drafts[item.id] || {
-      choices: new Set(chosen),
-      other: (answers.find((a) => a.text) || {}).text || "",
-    };
-    const kind = item.multiple ? "checkbox" : "radio";
-    const legend = item.multiple
-      ? item.max_choices ? t("Choose at most {limit} answers.", { limit: item.max_choices }) : t("Choose one or more answers.")
-      : t("Choose one answer.");
-    const rows = item.options.map((o) => ({ id: o.id, label: o.label }));
-    if (item.other) rows.push({ id: "_other", label: item.other_label });
-    const fieldset = h("fieldset", {}, h("legend", { text: legend }),
-      rows.map((row) => h("label", { class: "option" },
-        h("input", { type: kind, name: "choices", value: row.id, checked: draft.choices.has(row.id) }),
-        " ", h("span", { text: row.label }))));
-    if (item.other) {
-      fieldset.append(
-        h("label", { class: "other-label", for: "other", text: t("Your other answer") }),
-        h("input", { id: "other", name: "other", maxlength: 200, autocomplete: "off", value: draft.other }),
-      );
-    }
-    node.append(fieldset, h("button", {
-      type: "submit", class: "primary big", disabled: busy,
-      text: answers.length ? t("Change answer") : t("Send answer"),
-    }));
-    node.addEventListener("input", () => {
-      const choices = new Set([...node.querySelectorAll("input[name=choices]:checked")].map((i) => i.value));
-      const otherInput = node.querySelector("input[name=other]");
-      const other = otherInput ? otherInput.value : "";
-      // Typing an "other" text ticks its box: that is what people mean.
-      if (other.trim() && !choices.has("_other")) {
-        const box = node.querySelector("input[value=_other]");
-        if (box) { box.checked = true; choices.add("_other"); }
-        if (!item.multiple) choices.forEach((c) => { if (c !== "_other") choices.delete(c); });
-      }
-      drafts[item.id] = { choices, other };
-    });
-    node.addEventListener("submit", (event) => {
-      event.preventDefault();
-      if (pending) return;
-      const choices = [...node.querySelectorAll("input[name=choices]:checked")].map((i) => i.value);
-      const otherInput = node.querySelector("input[name=other]");
-      vote(item.id, { choices, other: otherInput ? otherInput.value : "" });
-    });
-    return node;
-  }
-  // Open text: one answer, which sending again changes; or several, sent one after another.
-  const single = item.answer_mode === "replace";
-  const left = single ? 1 : item.max_answers - answers.length;
-  if (answers.length && !single) node.append(...mineList(item, answers));
-  if (left <= 0) {
-    node.append(h("p", { class: "notice", text: t("You have sent the most answers this question takes.") }));
-    return node;
-  }
-  const saved = single && answers.length ? answers[0].text || "" : "";
-  const draft = drafts[item.id] || { text: saved };
-  const area = h("textarea", {
-    id: "answer-text", name: "text", rows: 4, maxlength: item.max_length, required: true,
-    "aria-describedby": "answer-help",
-  });
-  area.value = draft.text;
-  const help = h("p", { id: "answer-help", class: "hint" });
-  const updateHelp = () => {
-    let text = t("{count} of {limit} characters.", { count: area.value.length, limit: item.max_length });
-    if (item.max_answers > 1) {
-      text += ` ${left === 1 ? t("You can send one more answer.") : t("You can send {count} more answers.", { count: left })}`;
-    }
-    help.textContent = text;
-  };
-  updateHelp();
-  area.addEventListener("input", () => {
-    drafts[item.id] = { text: area.value };
-    updateHelp();
-    // "Saved" would now speak of text she has since changed: say it again on the next ack.
-    if (!pending && statusLine.classList.contains("saved")) setStatus("", "");
-  });
-  node.append(
-    h("label", { for: "answer-text", text: t("Write your answer") }), area, help,
-    h("button", {
-      type: "submit", class: "primary big", disabled: busy,
-      text: single && answers.length ? t("Change answer") : t("Send"),
-    }),
-  );
-  node.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (pending || !area.value.trim()) return;
-    vote(item.id, { text: area.value });
-  });
-  return node;
+{
+  const form = stage.querySelector("form.vote");
+  if (form) prepare(form);
 }
-
-render(true);

@@ -1,5 +1,5 @@
 // The projector: the current item, live charts, the join screen; obeys the facilitator's keys.
-import { Live, barList, connectionNotice, h, randomId, readJSON, t } from "./live.js";
+import { Live, connectionNotice, randomId, readJSON, t } from "./live.js";
 import { bindKeys } from "./keys.js";
 
 const main = document.getElementById("main");
@@ -48,47 +48,15 @@ if ("BroadcastChannel" in window) {
 bindKeys(() => snap, act, toggleJoin);
 main.focus();
 
-let lastKey = "";
+// The screen is rendered by the server (from the same template as the first page
+// load) once per change, and arrives with the snapshot.
+let lastHtml = null;
 function render() {
   join.classList.toggle("off", !joinVisible());
-  const key = JSON.stringify([snap.item.id, snap.status, snap.results, snap.answers, snap.room.ended]);
-  footerCount.textContent = snap.item.type === "slide" ? "" : (snap.answers === 1 ? t("1 person answered") : t("{count} people answered", { count: snap.answers }));
-  if (key === lastKey) return;
-  lastKey = key;
-  screen.replaceChildren(...view());
-}
-
-function view() {
-  const item = snap.item;
-  if (snap.room.ended) return [h("h2", { class: "title", text: t("This session has ended. Thank you for taking part!") })];
-  if (item.type === "slide") {
-    const body = h("div", { class: "slide-body" });
-    body.innerHTML = item.body_html; // safe HTML: rendered by the server from a Markdown subset
-    return [h("h2", { class: "title", text: item.title }), body];
-  }
-  const nodes = [h("h2", { class: "title prompt", text: item.prompt })];
-  if (snap.status === "pending") nodes.push(h("p", { class: "state", text: t("Voting has not started yet.") }));
-  if (snap.status === "closed") nodes.push(h("p", { class: "state", text: t("Voting is closed.") }));
-  const results = snap.results;
-  if (!results) {
-    nodes.push(
-      h("p", { class: "hidden-results", text: t("Results are hidden until the facilitator shows them.") }),
-      h("p", { class: "answer-count", text: snap.answers === 1 ? t("1 answer") : t("{count} answers", { count: snap.answers }) }),
-    );
-  } else if (results.kind === "bars") {
-    nodes.push(barList(results, true));
-    if (results.other_texts && results.other_texts.length) {
-      nodes.push(
-        h("h3", { class: "other-title", text: `${item.other_label}:` }),
-        h("ul", { class: "cards small" }, results.other_texts.map((e) => h("li", { text: e.text }))),
-      );
-    }
-  } else if (results.texts.length) {
-    nodes.push(h("ul", { class: "cards" }, [...results.texts].reverse().map((e) => h("li", { text: e.text }))));
-  } else {
-    nodes.push(h("p", { class: "state", text: t("No answers yet.") }));
-  }
-  return nodes;
+  footerCount.textContent = !snap.item.question ? "" : (snap.answers === 1 ? t("1 person answered") : t("{count} people answered", { count: snap.answers }));
+  if (snap.html === undefined || snap.html === lastHtml) return;
+  lastHtml = snap.html;
+  screen.innerHTML = snap.html; // autoescaped by the server's templates
 }
 
 render();

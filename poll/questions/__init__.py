@@ -1,13 +1,26 @@
 """Item types of a session script, found by their `type:` name.
 
-Adding a type means adding one module with an `Item` or `Question` subclass
-and listing it in `_TYPES` below.
+Adding a type means adding one module here with an `Item` or `Question`
+subclass and listing it in `_TYPES` below, a template file
+`templates/questions/<type>.html` with its screens, optionally a script
+`static/questions/<type>.js`, and its labels in the catalogues (see
+docs/architecture.md). A type that lacks a part fails at start-up, here for
+the Python side and in `poll.web.screens` for its templates and scripts.
 """
 
 from __future__ import annotations
 
+import inspect
+
 from poll.answers import Aggregate, Answer, TextEntry
-from poll.questions.base import OTHER_KEY, AnswerRefused, Item, Question
+from poll.questions.base import (
+    OTHER_KEY,
+    AnswerRefused,
+    Audience,
+    FormFields,
+    Item,
+    Question,
+)
 from poll.questions.choice import Choice, Option
 from poll.questions.open import Open
 from poll.questions.slide import Slide
@@ -15,7 +28,40 @@ from poll.questions.yesno import YesNo
 
 _TYPES: tuple[type[Item], ...] = (Slide, YesNo, Open, Choice)
 
-REGISTRY: dict[str, type[Item]] = {cls.type_name: cls for cls in _TYPES}
+
+#: What every type declares as class attributes, and of what kind.
+_DECLARED: dict[str, type] = {"type_name": str, "keys": frozenset, "label": str}
+
+
+class TypeRegistrationError(RuntimeError):
+    """An item type is missing part of what every type must declare."""
+
+
+def build_registry(types: tuple[type[Item], ...]) -> dict[str, type[Item]]:
+    """The types by `type:` name, after checking each declares all it must."""
+    registry: dict[str, type[Item]] = {}
+    for cls in types:
+        where = f"{cls.__module__}.{cls.__qualname__}"
+        for attribute, kind in _DECLARED.items():
+            if not isinstance(getattr(cls, attribute, None), kind):
+                raise TypeRegistrationError(
+                    f"item type {where} does not declare {attribute!r}: "
+                    "every type names itself, its script keys and its console label"
+                )
+        if inspect.isabstract(cls):
+            missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+            raise TypeRegistrationError(f"item type {where} does not implement {missing}")
+        if cls.type_name in registry:
+            other = registry[cls.type_name]
+            raise TypeRegistrationError(
+                f"item types {other.__module__}.{other.__qualname__} and {where} "
+                f"both call themselves {cls.type_name!r}"
+            )
+        registry[cls.type_name] = cls
+    return registry
+
+
+REGISTRY: dict[str, type[Item]] = build_registry(_TYPES)
 
 
 def item_type(name: str) -> type[Item] | None:
@@ -28,13 +74,17 @@ __all__ = [
     "Aggregate",
     "Answer",
     "AnswerRefused",
+    "Audience",
     "Choice",
+    "FormFields",
     "Item",
     "Open",
     "Option",
     "Question",
     "Slide",
     "TextEntry",
+    "TypeRegistrationError",
     "YesNo",
+    "build_registry",
     "item_type",
 ]

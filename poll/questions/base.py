@@ -16,7 +16,7 @@ Stores know nothing about types: they keep `Answer` values and count their keys.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
@@ -56,14 +56,30 @@ def percentage(count: int, total: int) -> float:
     return round(100.0 * count / total, 1) if total else 0.0
 
 
+#: Who looks at a snapshot: a phone, the projector, or the facilitator's console.
+Audience = Literal["participant", "projector", "console"]
+
+#: A form's fields as the web layer reads them: each name with all its values.
+FormFields = Mapping[str, Sequence[str]]
+
+
 @dataclass(frozen=True)
 class Item(ABC):
-    """One step of a session: a content slide or a question."""
+    """One step of a session: a content slide or a question.
+
+    A type owns its whole life: its YAML (`parse`, `to_spec`), what clients
+    need to show it (`client_view`), and, for questions, the rest below. Its
+    screens live in `templates/questions/<type_name>.html` (macros, checked at
+    start-up by the web layer), its optional phone enhancement in
+    `static/questions/<type_name>.js`, its labels in the catalogues.
+    """
 
     #: The `type:` value in the script that selects this class.
     type_name: ClassVar[str]
     #: Keys this type accepts besides `type`.
     keys: ClassVar[frozenset[str]]
+    #: What the console calls this type (a catalogue message id).
+    label: ClassVar[str]
     is_question: ClassVar[bool] = False
 
     id: str
@@ -78,10 +94,26 @@ class Item(ABC):
     def to_spec(self) -> dict[str, Any]:
         """Plain data that `parse` reads back into an equal item (kept with each room)."""
 
+    def client_view(self) -> dict[str, Any]:
+        """What every client needs to show the item (no answers, no results)."""
+        return {
+            "id": self.id,
+            "type": self.type_name,
+            "title": self.title,
+            "question": self.is_question,
+        }
+
 
 @dataclass(frozen=True)
 class Question(Item):
-    """An item participants answer."""
+    """An item participants answer.
+
+    Besides `Item`'s part, a question type reads an answer from a websocket
+    message (`validate`) and from a no-JavaScript form (`answer_from_form`),
+    turns the store's counters into results for each audience
+    (`results_for`: built from what that audience may see, never by deleting
+    what it may not), and writes its CSV cells.
+    """
 
     is_question: ClassVar[bool] = True
     #: Keys every question accepts.
@@ -109,16 +141,43 @@ class Question(Item):
         """The fixed answers a participant picks from, as (id, label); none for free text."""
         return []
 
+    def client_view(self) -> dict[str, Any]:
+        return super().client_view() | {
+            "prompt": self.prompt,
+            "results": self.results,
+            "allow_change": self.allow_change,
+            "max_entries": self.max_entries,
+            "answer_mode": self.answer_mode,
+            "options": [{"id": key, "label": label} for key, label in self.answer_options()],
+        }
+
     @abstractmethod
     def validate(self, raw: object) -> Answer:
-        """Check a participant's raw answer (decoded JSON or form data).
+        """Check a participant's raw answer (the decoded JSON of a vote message).
 
         Raises `AnswerRefused` with a reason a participant can act on.
         """
 
     @abstractmethod
+    def answer_from_form(self, fields: FormFields) -> object:
+        """The raw answer in a posted form (no JavaScript), in the shape `validate` reads."""
+
+    @abstractmethod
+    def results_for(self, aggregate: Aggregate, audience: Audience) -> dict[str, Any]:
+        """The results one audience may see, as JSON-ready data.
+
+        Built from an allow-list per audience: phones never get other people's
+        texts; the projector gets only texts the facilitator has not hidden;
+        the console gets everything, hidden texts marked.
+        """
+
     def tally(self, aggregate: Aggregate) -> dict[str, Any]:
-        """The results as JSON-ready data for projector, console and export."""
+        """The full results (the console's view), for export and reports."""
+        return self.results_for(aggregate, "console")
+
+    @abstractmethod
+    def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
+        """Summary CSV rows: (option or what was counted, count, percent of respondents)."""
 
     @abstractmethod
     def csv_values(self, answer: Answer) -> list[str]:
@@ -132,6 +191,38 @@ class Question(Item):
             "results": self.results,
             "allow_change": self.allow_change,
         }
+
+
+def first(fields: FormFields, name: str) -> str:
+    """A form field's first value, or "" when it was not sent."""
+    values = fields.get(name) or ()
+    return str(values[0]) if values else ""
+
+
+def bars(rows: Sequence[tuple[str, str]], aggregate: Aggregate) -> list[dict[str, Any]]:
+    """One bar per (id, label): its count and its share of the respondents."""
+    total = aggregate.respondents
+    return [
+        {
+            "id": key,
+            "label": label,
+            "count": aggregate.counts.get(key, 0),
+            "percent": percentage(aggregate.counts.get(key, 0), total),
+        }
+        for key, label in rows
+    ]
+
+
+def texts_for(aggregate: Aggregate, audience: Audience) -> list[dict[str, Any]]:
+    """Free texts as an audience may see them: none for phones, the visible ones
+    for the projector, all of them (hidden ones marked) for the console."""
+    if audience == "participant":
+        return []
+    return [
+        {"ref": entry.ref, "text": entry.text, "hidden": entry.hidden}
+        for entry in aggregate.texts
+        if audience == "console" or not entry.hidden
+    ]
 
 
 def read_common(spec: SpecReader) -> tuple[str | None, ResultsMode, bool]:

@@ -8,13 +8,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
+from poll.i18n import N_, translate
 from poll.questions.base import (
     OTHER_KEY,
     AnswerRefused,
+    Audience,
+    FormFields,
     Question,
+    bars,
     expect_mapping,
-    percentage,
+    first,
     read_common,
+    texts_for,
 )
 from poll.text import clean_text
 
@@ -22,7 +27,6 @@ if TYPE_CHECKING:
     from poll.script import SpecReader
 
 OTHER_MAX_LENGTH = 200
-OTHER_LABELS = {"nl": "Anders, namelijk", "en": "Other"}
 
 
 def slugify(label: str) -> str:
@@ -46,6 +50,7 @@ class Choice(Question):
         "max_choices",
         "other",
     }
+    label: ClassVar[str] = N_("Choice")
 
     options: tuple[Option, ...] = ()
     multiple: bool = False
@@ -83,7 +88,7 @@ class Choice(Question):
             multiple=multiple,
             max_choices=max_choices,
             other=other,
-            other_label=OTHER_LABELS.get(spec.language, OTHER_LABELS["en"]),
+            other_label=translate(spec.language, N_("Other")),
         )
 
     @staticmethod
@@ -200,30 +205,44 @@ class Choice(Question):
             raise AnswerRefused("Choose at most {limit} answers.", limit=self.choice_limit)
         return Answer(keys=tuple(keys), text=other_text)
 
-    def tally(self, aggregate: Aggregate) -> dict[str, Any]:
-        total = aggregate.respondents
+    def client_view(self) -> dict[str, Any]:
+        return super().client_view() | {
+            "multiple": self.multiple,
+            "max_choices": self.max_choices,
+            "choice_limit": self.choice_limit,
+            "other": self.other,
+            "other_label": self.other_label,
+            "other_key": OTHER_KEY,
+            "other_max_length": OTHER_MAX_LENGTH,
+        }
+
+    def answer_from_form(self, fields: FormFields) -> object:
+        return {
+            "choices": [str(c) for c in fields.get("choices") or ()],
+            "other": first(fields, "other"),
+        }
+
+    def _rows(self) -> list[tuple[str, str]]:
         rows = [(o.id, o.label) for o in self.options]
         if self.other:
             rows.append((OTHER_KEY, self.other_label))
-        result: dict[str, Any] = {
+        return rows
+
+    def results_for(self, aggregate: Aggregate, audience: Audience) -> dict[str, Any]:
+        results: dict[str, Any] = {
             "kind": "bars",
-            "respondents": total,
+            "respondents": aggregate.respondents,
             "multiple": self.multiple,
-            "options": [
-                {
-                    "id": key,
-                    "label": label,
-                    "count": aggregate.counts.get(key, 0),
-                    "percent": percentage(aggregate.counts.get(key, 0), total),
-                }
-                for key, label in rows
-            ],
+            "options": bars(self._rows(), aggregate),
         }
-        if self.other:
-            result["other_texts"] = [
-                {"ref": e.ref, "text": e.text, "hidden": e.hidden} for e in aggregate.texts
-            ]
-        return result
+        if self.other and audience != "participant":  # phones never get others' texts
+            results["other_texts"] = texts_for(aggregate, audience)
+        return results
+
+    def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
+        return [
+            (bar["label"], bar["count"], bar["percent"]) for bar in bars(self._rows(), aggregate)
+        ]
 
     def csv_values(self, answer: Answer) -> list[str]:
         labels = {o.id: o.label for o in self.options}

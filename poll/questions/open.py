@@ -6,12 +6,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
+from poll.i18n import N_
 from poll.questions.base import (
     AnswerMode,
     AnswerRefused,
+    Audience,
+    FormFields,
     Question,
     expect_mapping,
+    first,
     read_common,
+    texts_for,
 )
 from poll.text import clean_text
 
@@ -23,6 +28,7 @@ if TYPE_CHECKING:
 class Open(Question):
     type_name: ClassVar[str] = "open"
     keys: ClassVar[frozenset[str]] = Question.common_keys | {"max_length", "max_answers"}
+    label: ClassVar[str] = N_("Open question")
 
     max_length: int = 280
     max_answers: int = 1
@@ -71,16 +77,29 @@ class Open(Question):
             )
         return Answer(text=text)
 
-    def tally(self, aggregate: Aggregate) -> dict[str, Any]:
-        return {
+    def client_view(self) -> dict[str, Any]:
+        return super().client_view() | {
+            "max_length": self.max_length,
+            "max_answers": self.max_answers,
+        }
+
+    def answer_from_form(self, fields: FormFields) -> object:
+        return {"text": first(fields, "text")}
+
+    def results_for(self, aggregate: Aggregate, audience: Audience) -> dict[str, Any]:
+        results: dict[str, Any] = {
             "kind": "texts",
             "respondents": aggregate.respondents,
             "count": len(aggregate.texts),
-            "texts": [
-                {"ref": entry.ref, "text": entry.text, "hidden": entry.hidden}
-                for entry in aggregate.texts
-            ],
         }
+        if audience != "participant":  # phones never get other people's texts
+            texts = texts_for(aggregate, audience)
+            results |= {"texts": texts, "count": len(texts)}
+        return results
+
+    def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
+        share = 100.0 if aggregate.respondents else 0.0
+        return [("(text answers)", len(aggregate.texts), share)]
 
     def csv_values(self, answer: Answer) -> list[str]:
         return [answer.text or ""]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from markdown_it import MarkdownIt
 
+from poll.i18n import N_
 from poll.questions.base import Item
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def render_markdown(text: str) -> str:
 class Slide(Item):
     type_name: ClassVar[str] = "slide"
     keys: ClassVar[frozenset[str]] = frozenset({"id", "title", "body"})
+    label: ClassVar[str] = N_("Slide")
 
     body: str = ""
 
@@ -55,6 +57,9 @@ class Slide(Item):
     @property
     def body_html(self) -> str:
         return render_markdown(self.body)
+
+    def client_view(self) -> dict[str, Any]:
+        return super().client_view() | {"body_html": self.body_html}
 
     def to_spec(self) -> dict[str, Any]:
         return {"type": self.type_name, "id": self.id, "title": self.title, "body": self.body}

@@ -6,25 +6,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
+from poll.i18n import N_, translate
 from poll.questions.base import (
     AnswerRefused,
+    Audience,
+    FormFields,
     Question,
+    bars,
     expect_mapping,
-    percentage,
+    first,
     read_common,
 )
 
 if TYPE_CHECKING:
     from poll.script import SpecReader
 
-#: The answers' labels in each session language; ids stay `yes` and `no`.
-LABELS = {"nl": ("Ja", "Nee"), "en": ("Yes", "No")}
-
 
 @dataclass(frozen=True)
 class YesNo(Question):
     type_name: ClassVar[str] = "yesno"
     keys: ClassVar[frozenset[str]] = Question.common_keys
+    label: ClassVar[str] = N_("Yes/no")
 
     yes_label: str = "Yes"
     no_label: str = "No"
@@ -34,7 +36,8 @@ class YesNo(Question):
         prompt, results, allow_change = read_common(spec)
         if prompt is None:
             return None
-        yes, no = LABELS.get(spec.language, LABELS["en"])
+        # The answers' ids stay `yes` and `no`; their labels follow the session's language.
+        yes, no = translate(spec.language, N_("Yes")), translate(spec.language, N_("No"))
         return cls(
             id=item_id,
             title=prompt,
@@ -56,21 +59,23 @@ class YesNo(Question):
             raise AnswerRefused("Choose yes or no.")
         return Answer(keys=(str(choice),))
 
-    def tally(self, aggregate: Aggregate) -> dict[str, Any]:
-        total = aggregate.respondents
+    def answer_from_form(self, fields: FormFields) -> object:
+        # The phone's two buttons are named "choice", as in the websocket message.
+        return {"choice": first(fields, "choice") or None}
+
+    def results_for(self, aggregate: Aggregate, audience: Audience) -> dict[str, Any]:
+        # Counts only: every audience may see all of it.
         return {
             "kind": "bars",
-            "respondents": total,
-            "options": [
-                {
-                    "id": key,
-                    "label": label,
-                    "count": aggregate.counts.get(key, 0),
-                    "percent": percentage(aggregate.counts.get(key, 0), total),
-                }
-                for key, label in self.answer_options()
-            ],
+            "respondents": aggregate.respondents,
+            "options": bars(self.answer_options(), aggregate),
         }
+
+    def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
+        return [
+            (bar["label"], bar["count"], bar["percent"])
+            for bar in bars(self.answer_options(), aggregate)
+        ]
 
     def csv_values(self, answer: Answer) -> list[str]:
         labels = dict(self.answer_options())

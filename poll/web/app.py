@@ -35,6 +35,7 @@ from poll.web.errors import exception_handlers
 from poll.web.forms import BodyLimit
 from poll.web.guard import facilitator
 from poll.web.resources import resource_dir
+from poll.web.screens import check_types
 from poll.web.script_watch import ScriptWatch
 from poll.web.settings import Settings
 from poll.web.state import PollState, poll_state
@@ -127,6 +128,8 @@ def create_app(
     the lifespan, on the server's own event loop.
     """
     settings = settings or Settings.from_env()
+    # A type without its template, macros or labels stops the server here, not a phone later.
+    check_types()
     token = load_or_create_token(settings.data_dir, settings.token)
     secure = bool(settings.public_url and settings.public_url.startswith("https://"))
     state = PollState(
@@ -141,7 +144,7 @@ def create_app(
         store = store_factory() if store_factory is not None else open_store(settings.store)
         await store.open()
         rooms = Rooms(store, state.watch.current)
-        hub = Hub(rooms, process_id=state.process_id)
+        hub = Hub(rooms, process_id=state.process_id, screens=state.screens)
         await hub.start()
         state._store, state._rooms, state._hub = store, rooms, hub
         try:

@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from poll.questions import REGISTRY
 from poll.web.i18n import Lang, as_lang, js_strings, translations
 from poll.web.resources import resource_dir
 
@@ -33,16 +34,27 @@ def static_url(name: str) -> str:
 
 
 @cache
+def type_scripts() -> dict[str, str]:
+    """Each item type's phone enhancement, `static/questions/<type>.js`, where one exists."""
+    root = resource_dir("static") / "questions"
+    return {
+        name: static_url(f"questions/{name}.js")
+        for name in REGISTRY
+        if (root / f"{name}.js").is_file()
+    }
+
+
+@cache
 def environment(lang: Lang, templates: Path | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates or resource_dir("templates"))),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(static=static_url, lang=lang)
+    env.globals.update(static=static_url, lang=lang, type_scripts=type_scripts())
     return env
 
 

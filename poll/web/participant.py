@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from poll.live import stage_key
+from poll.questions import Question
 from poll.rooms import NotCurrent, Room, RoomError, UnknownRoom, normalize_code
 from poll.web.forms import closes_form
 from poll.web.i18n import N_, negotiate, translate
@@ -116,8 +118,19 @@ async def room_page(request: Request) -> Response:
         participant = secrets.token_urlsafe(16)
     snapshot = await room.snapshot("participant", participant)
     if not new_id and "application/json" in request.headers.get("accept", ""):
-        # The phone's script follows the room this way while its websocket is down.
-        return JSONResponse({"type": "snapshot", **snapshot})
+        # The phone's script follows the room this way while its websocket is down:
+        # the snapshot with its screens, and the stage drawn for this phone's answers.
+        mine = snapshot.pop("mine", [])
+        fields = state.screens.snapshot_fields(snapshot, "participant")
+        return JSONResponse(
+            {
+                "type": "snapshot",
+                **snapshot,
+                **fields,
+                "mine": mine,
+                "mine_html": state.screens.stage(snapshot, mine),
+            }
+        )
     lang = room.session.language
     flash = state.auth.read_flash(request)
     message = None
@@ -126,6 +139,7 @@ async def room_page(request: Request) -> Response:
             "kind": str(flash.get("kind", "info")),
             "text": translate(lang, str(flash.get("message", "")), _params(flash)),
         }
+    snapshot["stage"] = stage_key(snapshot)
     waiting = _waiting(snapshot)
     response = render(
         request,
@@ -157,22 +171,14 @@ def _waiting(snapshot: dict[str, Any]) -> bool:
         return False
     if snapshot["status"] != "open":
         return True
-    item = snapshot["item"]
     mine = snapshot.get("mine") or []
-    if item["type"] == "open":
-        return len(mine) >= int(item.get("max_answers", 1))
-    return bool(mine)
+    return len(mine) >= int(snapshot["item"].get("max_entries", 1))
 
 
-def raw_answer(item_type: str, form: FormData) -> dict[str, Any]:
+def raw_answer(question: Question, form: FormData) -> object:
     """A form's fields in the shape `Question.validate` expects (as the websocket sends)."""
-    if item_type == "yesno":
-        return {"choice": form.get("choice")}
-    if item_type == "choice":
-        choices = [str(value) for value in form.getlist("choices")]
-        other = str(form.get("other") or "")
-        return {"choices": choices, "other": other}
-    return {"text": str(form.get("text") or "")}
+    fields = {name: [str(value) for value in form.getlist(name)] for name in form}
+    return question.answer_from_form(fields)
 
 
 def _refused_json(reason: str, message: str, *, retry: bool, status_code: int) -> JSONResponse:
@@ -201,7 +207,7 @@ async def vote_json(request: Request) -> Response:
             return _refused_json("not_sent", message, retry=False, status_code=403)
         question_id = str(form.get("question_id") or "")
         question = room.session.questions.get(question_id)
-        answer = raw_answer(question.type_name, form) if question is not None else {}
+        answer = raw_answer(question, form) if question is not None else {}
         submission_id = str(form.get("submission_id") or "")
         reply = await vote_reply(state, room, participant, question_id, submission_id, answer, lang)
     finally:
@@ -233,9 +239,7 @@ async def vote(request: Request) -> Response:
     try:
         if question is None:
             raise NotCurrent()
-        await room.vote(
-            participant, question_id, submission_id, raw_answer(question.type_name, form)
-        )
+        await room.vote(participant, question_id, submission_id, raw_answer(question, form))
     except RoomError as exc:
         state.auth.set_flash(
             back,

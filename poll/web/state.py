@@ -10,6 +10,7 @@ from poll.live import Hub
 from poll.rooms import Rooms
 from poll.store.base import Store
 from poll.web.auth import Auth
+from poll.web.screens import Screens
 from poll.web.script_watch import ScriptWatch
 from poll.web.settings import Settings
 from poll.web.throttle import FailedLookups
@@ -27,6 +28,8 @@ class PollState:
     process_id: str
     #: Failed join-code lookups per client address (memory only, see throttle.py).
     lookups: FailedLookups = field(default_factory=FailedLookups)
+    #: Renders the live screens of phones and projector (one cache per process).
+    screens: Screens = field(default_factory=Screens)
     _store: Store | None = field(default=None, repr=False)
     _rooms: Rooms | None = field(default=None, repr=False)
     _hub: Hub | None = field(default=None, repr=False)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from poll.rooms import Room, RoomError, StoreUnavailable
+from poll.live import stage_key
+from poll.rooms import Room, RoomData, RoomError, StoreUnavailable
 from poll.store.base import StoreError
 from poll.web.i18n import translate
 from poll.web.state import PollState
@@ -50,11 +51,27 @@ async def vote_reply(
         answers = await state.store.answers_of(room.id, participant)
         mine = answers.get(receipt.question_id, [])
     state.hub.poke(room.id)
+    mine_json = [a.to_json() for a in mine]
     return {
         "type": "ack",
         "submission_id": submission_id,
         "question_id": receipt.question_id,
         "status": receipt.status,
         "version": receipt.version,
-        "mine": [a.to_json() for a in mine],
+        "mine": mine_json,
+        **stage_for(state, room, receipt.question_id, mine_json),
     }
+
+
+def stage_for(
+    state: PollState, room: Room, question_id: str, answers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The phone's stage drawn for its answers, while the question is on screen.
+
+    From the room's state as last read (pure, no store call); when that has
+    already moved on, the phone gets its stage with the next snapshot instead.
+    """
+    if room.state.current_question != question_id:
+        return {}
+    view = room.view(RoomData(room.state, {}, 0), "participant")
+    return {"stage": stage_key(view), "html": state.screens.stage(view, answers)}

@@ -15,8 +15,9 @@ from babel.messages.extract import extract_from_dir
 from poll.web.i18n import JS_MESSAGES
 
 ROOT = Path(__file__).resolve().parents[2]
-# Messages whose ids are built from data (statuses, item types) in templates.
-DYNAMIC = ("pending", "open", "closed", "Slide", "Yes/no", "Choice", "Open question")
+# Messages whose ids are built from data in templates: a question's status.
+# (Item types' console labels are `N_(...)` in their modules, found below.)
+DYNAMIC = ("pending", "open", "closed")
 
 
 def template_msgids() -> set[str]:

@@ -79,14 +79,19 @@ def test_a_script_whose_websocket_is_down_posts_the_vote_and_gets_the_ack(world:
         form = {"token": token, "question_id": "herkennen", "submission_id": "fallback-1"}
         first = phone.post(f"/r/{code}", data={**form, "choice": "no"}, headers=json_reply)
         assert first.status_code == 200
-        assert first.json() == {
+        ack = first.json()
+        # The phone's stage comes drawn for its answer: "Nee" is the chosen button.
+        stage, html = ack.pop("stage"), ack.pop("html")
+        assert ack == {
             "type": "ack",
             "submission_id": "fallback-1",
             "question_id": "herkennen",
             "status": "saved",
-            "version": first.json()["version"],
+            "version": ack["version"],
             "mine": [{"keys": ["no"], "text": None}],
         }
+        assert stage.startswith("herkennen|open|")
+        assert 'value="no" class="answer big chosen" aria-pressed="true">Nee<' in html
         # The retry of the same submission (its first reply was lost) counts once.
         again = phone.post(f"/r/{code}", data={**form, "choice": "no"}, headers=json_reply)
         assert again.json()["status"] == "duplicate"
