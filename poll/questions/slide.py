@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from poll.questions.base import Item
 
 if TYPE_CHECKING:
-    from poll.script import SpecReader
+    from poll.spec import SpecReader
 
 #: Link targets a slide may use; anything else (javascript:, data:, …) stays text.
 SAFE_SCHEMES = ("http://", "https://", "mailto:")

@@ -15,7 +15,7 @@ from poll.questions.base import (
 )
 
 if TYPE_CHECKING:
-    from poll.script import SpecReader
+    from poll.spec import SpecReader
 
 #: The answers' labels in each session language; ids stay `yes` and `no`.
 LABELS = {"nl": ("Ja", "Nee"), "en": ("Yes", "No")}
