@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from poll.script import Script, ScriptError, load_script
-from poll.web.settings import DEFAULT_STORE, ENV, Settings, SettingsError
+from poll.settings import DEFAULT_STORE, ENV, Settings, SettingsError
 
 if TYPE_CHECKING:
     from poll.store.base import Store
@@ -144,7 +144,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if unusable:
         return _fail(unusable)
 
-    from poll.web.auth import TokenError, load_or_create_token
+    from poll.token import TokenError, load_or_create_token
     from poll.web.network import is_local_host, lan_address
 
     try:
