@@ -45,7 +45,7 @@ log = logging.getLogger("poll.web")
 
 async def healthz(request: Request) -> JSONResponse:
     state = poll_state(request)
-    store = await state.store.health()
+    store = await state.rooms.health()
     ok = bool(store.get("ok"))
     return JSONResponse(
         {

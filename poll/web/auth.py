@@ -128,13 +128,3 @@ class Auth:
             samesite="lax",
             secure=self.secure_cookies or conn.url.scheme in ("https", "wss"),
         )
-
-
-def pseudonym(room_id: str, participant: str) -> str:
-    """A short stable name for a participant within one room, for CSV files.
-
-    Hashed with the room id so that the same phone cannot be followed from
-    one run to the next, and the cookie id itself never leaves the server.
-    """
-    digest = hashlib.sha256(f"{room_id}:{participant}".encode()).hexdigest()
-    return f"p-{digest[:8]}"
