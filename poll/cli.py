@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from poll.script import Script, ScriptError, load_script
-from poll.web.settings import DEFAULT_STORE, ENV, Settings, SettingsError
+from poll.settings import DEFAULT_STORE, ENV, Settings, SettingsError
 
 if TYPE_CHECKING:
     from poll.store.base import Store
@@ -144,7 +144,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if unusable:
         return _fail(unusable)
 
-    from poll.web.auth import TokenError, load_or_create_token
+    from poll.token import TokenError, load_or_create_token
     from poll.web.network import is_local_host, lan_address
 
     try:
@@ -206,9 +206,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
+    from poll.export import write_csv
     from poll.rooms import Rooms, normalize_code
     from poll.store.base import StoreError, open_store
-    from poll.web.export import write_csv
 
     try:
         store = open_store(args.store)
@@ -233,7 +233,7 @@ async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
         sep = ";" if args.sep in (";", "semicolon") else args.sep
         if len(sep) != 1:
             return _fail("--sep must be one character, like ';' or ','")
-        await write_csv(room, store, out, summary=args.summary, sep=sep)
+        await write_csv(room, out, summary=args.summary, sep=sep)
         out.flush()
         return 0
     finally:

@@ -28,8 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from poll.cancel import raise_if_cancelling, settle
-from poll.rooms import Audience, Room, Rooms
-from poll.store.base import StoreError
+from poll.rooms import Audience, Room, Rooms, StoreError
 
 log = logging.getLogger("poll.live")
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -32,13 +32,18 @@ from poll.questions import Audience as Audience
 from poll.script import Script, Session, session_from_spec
 from poll.store.base import (
     QuestionStatus,
+    Response,
     RoomNotFound,
     RoomPatch,
-    RoomState,
     Store,
-    StoreError,
     Vote,
 )
+
+# Named here for the layers above, which talk to rooms and never to the store:
+# a room's state as the store keeps it, and the failure of a store read that
+# reaches them as it is (a vote's failure becomes `StoreUnavailable` instead).
+from poll.store.base import RoomState as RoomState
+from poll.store.base import StoreError as StoreError
 
 AUDIENCES: tuple[Audience, ...] = ("participant", "projector", "console")
 
@@ -198,6 +203,10 @@ class Rooms:
     def forget(self, room_id: str) -> None:
         """Drop a cached session copy (after a purge)."""
         self._sessions.pop(room_id, None)
+
+    async def health(self) -> dict[str, Any]:
+        """The store's own report for /healthz; `ok` is false when it cannot serve."""
+        return await self.store.health()
 
 
 class Room:
@@ -410,6 +419,20 @@ class Room:
                 for index, it in enumerate(self.session.items)
             ]
         return snapshot
+
+    # Results ---------------------------------------------------------------
+
+    async def aggregates(self) -> Mapping[str, Aggregate]:
+        """The stored counters of every question, by question id (tallies, summary CSV)."""
+        return await self.store.aggregates(self.id)
+
+    async def answers_of(self, participant: str) -> Mapping[str, list[Answer]]:
+        """One participant's stored answers, by question id."""
+        return await self.store.answers_of(self.id, participant)
+
+    def responses(self) -> AsyncIterator[Response]:
+        """Every stored answer of the run, one by one (the responses CSV)."""
+        return self.store.responses(self.id)
 
 
 def _results_for(

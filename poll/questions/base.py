@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 from poll.answers import Aggregate, Answer
 
 if TYPE_CHECKING:
-    from poll.script import SpecReader
+    from poll.spec import SpecReader
 
 #: How results of a question reach the projector: as they grow, or after a reveal.
 ResultsMode = Literal["live", "hidden"]

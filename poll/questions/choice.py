@@ -24,7 +24,7 @@ from poll.questions.base import (
 from poll.text import clean_text
 
 if TYPE_CHECKING:
-    from poll.script import SpecReader
+    from poll.spec import SpecReader
 
 OTHER_MAX_LENGTH = 200
 

@@ -21,7 +21,7 @@ from poll.questions.base import (
 from poll.text import clean_text
 
 if TYPE_CHECKING:
-    from poll.script import SpecReader
+    from poll.spec import SpecReader
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from poll.i18n import N_
 from poll.questions.base import Item
 
 if TYPE_CHECKING:
-    from poll.script import SpecReader
+    from poll.spec import SpecReader
 
 #: Link targets a slide may use; anything else (javascript:, data:, …) stays text.
 SAFE_SCHEMES = ("http://", "https://", "mailto:")

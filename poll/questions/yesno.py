@@ -19,7 +19,7 @@ from poll.questions.base import (
 )
 
 if TYPE_CHECKING:
-    from poll.script import SpecReader
+    from poll.spec import SpecReader
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from poll.live import Hub
 from poll.rooms import Rooms
+from poll.settings import Settings
 from poll.store.base import Store, open_store
+from poll.token import load_or_create_token
 from poll.web import console, live_ws, participant, projector
-from poll.web.auth import Auth, load_or_create_token
+from poll.web.auth import Auth
 from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
 from poll.web.forms import BodyLimit
@@ -37,7 +39,6 @@ from poll.web.guard import facilitator
 from poll.web.resources import resource_dir
 from poll.web.screens import check_types
 from poll.web.script_watch import ScriptWatch
-from poll.web.settings import Settings
 from poll.web.state import PollState, poll_state
 
 log = logging.getLogger("poll.web")
@@ -45,7 +46,7 @@ log = logging.getLogger("poll.web")
 
 async def healthz(request: Request) -> JSONResponse:
     state = poll_state(request)
-    store = await state.store.health()
+    store = await state.rooms.health()
     ok = bool(store.get("ok"))
     return JSONResponse(
         {

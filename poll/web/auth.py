@@ -1,10 +1,11 @@
 """Who may do what: the facilitator's secret token and cookies, CSRF tokens, participant ids.
 
 The facilitator proves herself once with the token from `poll serve`'s console
-link (or by typing it); from then on a signed, HttpOnly cookie says so. The
-cookie is SameSite=Lax, not Strict: with Strict, following the console link
-from a chat or e-mail would arrive without the cookie. Console forms carry a
-CSRF token bound to the cookie's nonce, so another site cannot post them.
+link (or by typing it; `poll.token` keeps the token file); from then on a
+signed, HttpOnly cookie says so. The cookie is SameSite=Lax, not Strict: with
+Strict, following the console link from a chat or e-mail would arrive without
+the cookie. Console forms carry a CSRF token bound to the cookie's nonce, so
+another site cannot post them.
 
 Participants get an anonymous random id in a signed cookie: no name, IP
 address or user agent is kept anywhere.
@@ -14,60 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
-from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-TOKEN_FILE = "facilitator-token"
 CONSOLE_COOKIE = "poll_console"
 PARTICIPANT_COOKIE = "poll_pid"
 FLASH_COOKIE = "poll_flash"
 CONSOLE_MAX_AGE = 7 * 24 * 3600
 PARTICIPANT_MAX_AGE = 30 * 24 * 3600
-
-
-class TokenError(Exception):
-    """The token file cannot be read or written; the message says where and why."""
-
-
-def load_or_create_token(data_dir: Path, given: str | None = None) -> str:
-    """The facilitator token: `given` (POLL_FACILITATOR_TOKEN), else the one kept in
-    `data_dir`, else a new one written there readable by its owner only (0600)."""
-    if given:
-        return given
-    path = data_dir / TOKEN_FILE
-    try:
-        return _read_token(path)
-    except FileNotFoundError:
-        pass
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_urlsafe(24)
-        # O_EXCL: when several workers start at once, exactly one writes the file.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_token(path)
-    except OSError as exc:
-        raise TokenError(f"cannot create {path}: {exc.strerror}; check --data-dir") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(token + "\n")
-    return token
-
-
-def _read_token(path: Path) -> str:
-    try:
-        token = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise TokenError(f"cannot read {path}: {exc.strerror}") from None
-    if not token:
-        raise TokenError(f"{path} is empty: delete it to get a new token")
-    return token
 
 
 class Auth:
@@ -170,13 +128,3 @@ class Auth:
             samesite="lax",
             secure=self.secure_cookies or conn.url.scheme in ("https", "wss"),
         )
-
-
-def pseudonym(room_id: str, participant: str) -> str:
-    """A short stable name for a participant within one room, for CSV files.
-
-    Hashed with the room id so that the same phone cannot be followed from
-    one run to the next, and the cookie id itself never leaves the server.
-    """
-    digest = hashlib.sha256(f"{room_id}:{participant}".encode()).hexdigest()
-    return f"p-{digest[:8]}"

@@ -14,8 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from poll.rooms import Room, RoomError, UnknownRoom, display_code
-from poll.store.base import RoomState
+from poll.rooms import Room, RoomError, RoomState, UnknownRoom, display_code
 from poll.web.actions import ACTIONS, perform
 from poll.web.export import csv_response
 from poll.web.forms import closes_form
@@ -182,7 +181,7 @@ async def export_csv(request: Request) -> Response:
         raise HTTPException(404)
     summary = kind == "summary"
     sep = ";" if request.query_params.get("sep") in (";", "semicolon") else ","
-    return await csv_response(poll_state(request).store, room, summary=summary, sep=sep)
+    return await csv_response(room, summary=summary, sep=sep)
 
 
 def routes() -> list[BaseRoute]:

@@ -18,8 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from poll.cancel import raise_if_cancelling, settle
 from poll.live import CLOSE_TIMEOUT, Outbox, encode
-from poll.rooms import Audience, Room, RoomError, UnknownRoom
-from poll.store.base import StoreError
+from poll.rooms import Audience, Room, RoomError, StoreError, UnknownRoom
 from poll.web.actions import ACTIONS, perform
 from poll.web.i18n import negotiate, translate
 from poll.web.network import origin_allowed

@@ -8,11 +8,11 @@ from starlette.requests import HTTPConnection
 
 from poll.live import Hub
 from poll.rooms import Rooms
+from poll.settings import Settings
 from poll.store.base import Store
 from poll.web.auth import Auth
 from poll.web.screens import Screens
 from poll.web.script_watch import ScriptWatch
-from poll.web.settings import Settings
 from poll.web.throttle import FailedLookups
 
 

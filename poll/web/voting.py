@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from poll.live import stage_key
-from poll.rooms import Room, RoomData, RoomError, StoreUnavailable
-from poll.store.base import StoreError
+from poll.rooms import Room, RoomData, RoomError, StoreError, StoreUnavailable
 from poll.web.i18n import translate
 from poll.web.state import PollState
 
@@ -48,7 +47,7 @@ async def vote_reply(
         # A store read per vote would double the store's work in a burst.
         mine = list(receipt.mine)
     else:
-        answers = await state.store.answers_of(room.id, participant)
+        answers = await room.answers_of(participant)
         mine = answers.get(receipt.question_id, [])
     state.hub.poke(room.id)
     mine_json = [a.to_json() for a in mine]

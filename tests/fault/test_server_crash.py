@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from poll.web.auth import pseudonym
+from poll.export import pseudonym
 from tests.fault.conftest import (
     END_INDEX,
     OPEN_INDEX,

@@ -27,7 +27,8 @@ from poll.questions.base import (
     read_common,
 )
 from poll.rooms import Rooms
-from poll.script import ScriptError, SpecReader, parse_script
+from poll.script import ScriptError, parse_script
+from poll.spec import SpecReader
 from poll.store.base import Store
 from poll.web import pages
 from poll.web.screens import Screens, check_types

@@ -165,9 +165,9 @@ def own_app(tmp_path: Any, public_url: str | None = None) -> Any:
     """An app of its own on SQLite, for tests that wrap or configure it differently."""
     import shutil
 
+    from poll.settings import Settings
     from poll.store.sqlite import SqliteStore
     from poll.web.app import create_app
-    from poll.web.settings import Settings
     from tests.web.conftest import ROOT
 
     shutil.copy(ROOT / "sessions.yaml", tmp_path / "sessions.yaml")

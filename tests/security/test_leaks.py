@@ -199,6 +199,6 @@ def test_csv_exports_neutralise_formulas(world: World) -> None:
 
 @pytest.mark.parametrize("cell", [*FORMULAS, "=", "\t", "\r", "-", "@"])
 def test_neutralise_every_formula_start(cell: str) -> None:
-    from poll.web.export import neutralise
+    from poll.export import neutralise
 
     assert neutralise(cell).startswith("'")

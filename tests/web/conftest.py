@@ -18,11 +18,11 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from poll.settings import Settings
 from poll.store.base import Store
 from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore
 from poll.web.app import create_app
-from poll.web.settings import Settings
 from tests.conftest import delete_keys, redis_url, require_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]

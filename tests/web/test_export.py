@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from poll.web.export import neutralise
+from poll.export import neutralise
 from tests.web.conftest import World
 
 

@@ -1,0 +1,156 @@
+"""A run's results as CSV: one row per answer value, or a summary per option.
+
+Written for spreadsheets: UTF-8 with a byte-order mark (Excel needs it to
+read UTF-8), `;` on request (Dutch Excel expects it, with decimal commas),
+RFC 4180 quoting by the csv module, and cells that a spreadsheet would run as
+a formula (= + - @, tab, CR) neutralised with a leading apostrophe.
+
+The same bytes reach the console's download (`poll.web.export` streams them)
+and `poll export` (which writes them to a file), so this module reads the run
+through its `Room` and knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+from poll.answers import Aggregate
+from poll.questions import Question
+from poll.rooms import Room
+
+BOM = "\ufeff"
+RESPONSE_HEADER = [
+    "room_code",
+    "session_id",
+    "question_id",
+    "question",
+    "question_type",
+    "participant",
+    "answer",
+    "answered_at",
+    "hidden",
+]
+SUMMARY_HEADER = [
+    "room_code",
+    "session_id",
+    "question_id",
+    "question",
+    "question_type",
+    "option",
+    "count",
+    "percent_of_respondents",
+    "respondents",
+]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Rows written per chunk of the streamed download.
+BATCH = 500
+
+
+def neutralise(cell: object) -> str:
+    """A cell as text that no spreadsheet will run as a formula."""
+    text = "" if cell is None else str(cell)
+    if isinstance(cell, str) and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def pseudonym(room_id: str, participant: str) -> str:
+    """A short stable name for a participant within one room, for CSV files.
+
+    Hashed with the room id so that the same phone cannot be followed from
+    one run to the next, and the cookie id itself never leaves the server.
+    """
+    digest = hashlib.sha256(f"{room_id}:{participant}".encode()).hexdigest()
+    return f"p-{digest[:8]}"
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+async def response_rows(room: Room) -> AsyncIterator[list[object]]:
+    questions = room.session.questions
+    code, session_id = room.state.code, room.session.id
+    async for response in room.responses():
+        question: Question | None = questions.get(response.question_id)
+        if question is None:  # not possible with a room's own copy, but never lose data
+            values = list(response.answer.keys) or [response.answer.text or ""]
+            prompt, kind = response.question_id, ""
+        else:
+            values = question.csv_values(response.answer)
+            prompt, kind = question.prompt, question.type_name
+        for value in values:
+            yield [
+                code,
+                session_id,
+                response.question_id,
+                prompt,
+                kind,
+                pseudonym(room.id, response.participant),
+                value,
+                iso_utc(response.answered_at),
+                "yes" if response.hidden else "no",
+            ]
+
+
+async def summary_rows(room: Room, decimal: str = ".") -> list[list[object]]:
+    aggregates = await room.aggregates()
+    code, session_id = room.state.code, room.session.id
+    rows: list[list[object]] = []
+    for question in room.session.questions.values():
+        # A question nobody answered tallies as zeros, like any other; what a row
+        # counts (an option, the texts) is the question type's choice.
+        aggregate = aggregates.get(question.id, Aggregate())
+        base = [code, session_id, question.id, question.prompt, question.type_name]
+        for label, count, share in question.summary(aggregate):
+            percent = f"{share:.1f}".replace(".", decimal)
+            rows.append([*base, label, count, percent, aggregate.respondents])
+    return rows
+
+
+async def _aiter(rows: Iterable[list[object]]) -> AsyncIterator[list[object]]:
+    for row in rows:
+        yield row
+
+
+async def csv_chunks(
+    header: list[str], rows: AsyncIterator[list[object]], sep: str = ","
+) -> AsyncIterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=sep, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow(header)
+    count = 0
+    async for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+        count += 1
+        if count % BATCH == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+async def export_chunks(room: Room, *, summary: bool, sep: str = ",") -> AsyncIterator[bytes]:
+    if summary:
+        decimal = "," if sep == ";" else "."
+        rows = _aiter(await summary_rows(room, decimal))
+        return csv_chunks(SUMMARY_HEADER, rows, sep)
+    return csv_chunks(RESPONSE_HEADER, response_rows(room), sep)
+
+
+def filename(room: Room, *, summary: bool) -> str:
+    day = room.state.created_at.astimezone(UTC).strftime("%Y-%m-%d")
+    kind = "summary" if summary else "responses"
+    return f"poll-{room.session.id}-{room.state.code}-{day}-{kind}.csv"
+
+
+async def write_csv(room: Room, out: BinaryIO, *, summary: bool, sep: str) -> None:
+    """Write the whole CSV to `out` (`poll export`)."""
+    async for chunk in await export_chunks(room, summary=summary, sep=sep):
+        out.write(chunk)
