@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from poll import protocol
 from poll.cancel import raise_if_cancelling, settle
 from poll.rooms import Audience, Room, Rooms
 from poll.store.base import StoreError
@@ -47,10 +47,6 @@ PRESENCE_REFRESH = 10.0
 PARTICIPANT_TALLY_INTERVAL = 1.0
 #: Snapshot fields that phones do not show; a change in these alone is not sent to them.
 _PHONE_IGNORES = ("version", "participants", "answers", "results")
-
-
-def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
 class Outbox:
@@ -123,7 +119,7 @@ class Outbox:
             pass
         finally:
             self.closed = True
-            await self.shut(1013, "too slow; reconnect")
+            await self.shut(protocol.CLOSE_TOO_SLOW, "too slow; reconnect")
 
     async def shut(self, code: int, reason: str, *, cut: bool = False) -> None:
         """Close politely if the peer takes it soon; cut a stuck connection either way.
@@ -250,7 +246,7 @@ class RoomChannel:
                 self.latest.pop(audience, None)
                 continue
             view = self.room.view(data, audience)
-            text = encode({"type": "snapshot", **view})
+            text = protocol.encode(protocol.snapshot(view))
             self.latest[audience] = text  # a joining or syncing socket gets the newest
             if audience == "participant" and not self._phones_need(view):
                 continue
@@ -305,10 +301,12 @@ class RoomChannel:
             async for response in self.hub.rooms.store.responses(self.room.id):
                 if response.question_id == question and response.participant in wanted:
                     found.setdefault(response.participant, []).append(response.answer.to_json())
-        empty = encode(mine_message(question, [], version))
+        empty = protocol.encode(protocol.mine(question, [], version))
         for outbox in list(self.outboxes["participant"]):
             answers = found.get(outbox.participant or "")
-            outbox.put(encode(mine_message(question, answers, version)) if answers else empty)
+            outbox.put(
+                protocol.encode(protocol.mine(question, answers, version)) if answers else empty
+            )
 
     async def report_presence(self, process_id: str, force: bool = False) -> None:
         now = time.monotonic()
@@ -323,10 +321,6 @@ class RoomChannel:
         if self._phone_timer is not None:
             self._phone_timer.cancel()
         await settle(self._tasks, CLOSE_TIMEOUT, f"closing room {self.room.id}")
-
-
-def mine_message(question_id: str, answers: list[dict[str, Any]], version: int) -> dict[str, Any]:
-    return {"type": "mine", "version": version, "question_id": question_id, "answers": answers}
 
 
 class Hub:
@@ -385,14 +379,14 @@ class Hub:
         cached = channel.latest.get(outbox.audience)
         if cached is None:
             data = await room.load()
-            cached = encode({"type": "snapshot", **room.view(data, outbox.audience)})
+            cached = protocol.encode(protocol.snapshot(room.view(data, outbox.audience)))
             channel.latest[outbox.audience] = cached
         outbox.offer_snapshot(cached)
         if outbox.participant is not None:
             question = room.state.current_question
             if question is not None:
                 mine = await room.mine(outbox.participant)
-                outbox.put(encode(mine_message(question, mine, room.state.version)))
+                outbox.put(protocol.encode(protocol.mine(question, mine, room.state.version)))
 
     def leave(self, room_id: str, outbox: Outbox) -> None:
         outbox.stop()

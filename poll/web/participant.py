@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from poll import protocol
 from poll.rooms import NotCurrent, Room, RoomError, UnknownRoom, normalize_code
 from poll.web.forms import closes_form
 from poll.web.i18n import N_, negotiate, translate
@@ -117,7 +118,7 @@ async def room_page(request: Request) -> Response:
     snapshot = await room.snapshot("participant", participant)
     if not new_id and "application/json" in request.headers.get("accept", ""):
         # The phone's script follows the room this way while its websocket is down.
-        return JSONResponse({"type": "snapshot", **snapshot})
+        return JSONResponse(protocol.snapshot(snapshot))
     lang = room.session.language
     flash = state.auth.read_flash(request)
     message = None
@@ -176,8 +177,7 @@ def raw_answer(item_type: str, form: FormData) -> dict[str, Any]:
 
 
 def _refused_json(reason: str, message: str, *, retry: bool, status_code: int) -> JSONResponse:
-    body = {"type": "refused", "reason": reason, "retry": retry, "message": message}
-    return JSONResponse(body, status_code=status_code)
+    return JSONResponse(protocol.refused(reason, message, retry=retry), status_code=status_code)
 
 
 async def vote_json(request: Request) -> Response:
@@ -187,10 +187,10 @@ async def vote_json(request: Request) -> Response:
     lang = negotiate(request.headers.get("accept-language"))
     if isinstance(room, _Blocked):
         message = translate(lang, TOO_MANY_ATTEMPTS)
-        return _refused_json("too_many_attempts", message, retry=True, status_code=429)
+        return _refused_json(protocol.TOO_MANY_ATTEMPTS, message, retry=True, status_code=429)
     if room is None:
         message = translate(lang, UnknownRoom.message, {"code": typed})
-        return _refused_json("unknown_room", message, retry=False, status_code=404)
+        return _refused_json(UnknownRoom.reason, message, retry=False, status_code=404)
     lang = room.session.language
     state = poll_state(request)
     participant = state.auth.participant(request)
@@ -198,7 +198,7 @@ async def vote_json(request: Request) -> Response:
     try:
         if participant is None or not state.auth.vote_token_ok(participant, form.get("token")):
             message = translate(lang, N_("Your answer was not sent. Please try again."))
-            return _refused_json("not_sent", message, retry=False, status_code=403)
+            return _refused_json(protocol.NOT_SENT, message, retry=False, status_code=403)
         question_id = str(form.get("question_id") or "")
         question = room.session.questions.get(question_id)
         answer = raw_answer(question.type_name, form) if question is not None else {}

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from poll import protocol
 from poll.rooms import Room, RoomError, StoreUnavailable
 from poll.store.base import StoreError
 from poll.web.i18n import translate
 from poll.web.state import PollState
-
-
-def reason_of(error: RoomError) -> str:
-    """`VotingClosed` → `voting_closed`: the protocol's machine-readable reason."""
-    name = type(error).__name__
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
 async def vote_reply(
@@ -35,14 +30,13 @@ async def vote_reply(
         receipt = await room.vote(participant, question_id, submission_id, answer)
     except (RoomError, StoreError) as exc:
         error = exc if isinstance(exc, RoomError) else StoreUnavailable()
-        return {
-            "type": "refused",
-            "submission_id": submission_id,
-            "question_id": question_id,
-            "reason": reason_of(error),
-            "retry": error.retry,
-            "message": translate(lang, error.message, error.params),
-        }
+        return protocol.refused(
+            error.reason,
+            translate(lang, error.message, error.params),
+            retry=error.retry,
+            submission_id=submission_id,
+            question_id=question_id,
+        )
     if receipt.mine is not None:
         # A store read per vote would double the store's work in a burst.
         mine = list(receipt.mine)
@@ -50,11 +44,10 @@ async def vote_reply(
         answers = await state.store.answers_of(room.id, participant)
         mine = answers.get(receipt.question_id, [])
     state.hub.poke(room.id)
-    return {
-        "type": "ack",
-        "submission_id": submission_id,
-        "question_id": receipt.question_id,
-        "status": receipt.status,
-        "version": receipt.version,
-        "mine": [a.to_json() for a in mine],
-    }
+    return protocol.ack(
+        submission_id,
+        receipt.question_id,
+        receipt.status,
+        receipt.version,
+        [a.to_json() for a in mine],
+    )
