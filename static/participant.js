@@ -1,5 +1,8 @@
 // The participant's phone: follows the room live, sends votes, shows "saved" only on the server's ack.
 import { Live, barList, connectionNotice, h, randomId, readJSON, t } from "./live.js";
+import {
+  ACK, CLOSE_TOO_MANY_ATTEMPTS, CLOSE_UNKNOWN_ROOM, ERROR, MINE, REFUSED, SNAPSHOT, UNKNOWN_ROOM, VOTE,
+} from "./protocol.js";
 
 const main = document.getElementById("main");
 const stage = document.getElementById("stage");
@@ -21,9 +24,9 @@ const live = new Live(`/ws/participant/${code}`, {
   onStatus: (status, detail) => {
     notice(status);
     if (status === "online" && pending) send(); // retry with the same submission id
-    if (status === "reconnecting" && detail === 4429) setStatus("error", t(TOO_MANY));
+    if (status === "reconnecting" && detail === CLOSE_TOO_MANY_ATTEMPTS) setStatus("error", t(TOO_MANY));
     if (status === "gone") {
-      setStatus("error", detail === 4404 ? t("This session has ended. Thank you for taking part!") : t("Something went wrong."));
+      setStatus("error", detail === CLOSE_UNKNOWN_ROOM ? t("This session has ended. Thank you for taking part!") : t("Something went wrong."));
     }
   },
 });
@@ -39,10 +42,10 @@ setInterval(async () => {
     });
     if (!response.ok) return;
     const message = await response.json();
-    if (message.type !== "snapshot") return;
+    if (message.type !== SNAPSHOT) return;
     receive(message);
     if (message.item && message.item.type !== "slide") {
-      receive({ type: "mine", question_id: message.item.id, answers: message.mine || [] });
+      receive({ type: MINE, question_id: message.item.id, answers: message.mine || [] });
     }
   } catch {
     // Offline: the next tick tries again.
@@ -56,18 +59,18 @@ function setStatus(kind, text) {
 
 function receive(message) {
   switch (message.type) {
-    case "snapshot": {
+    case SNAPSHOT: {
       const before = snap.item ? snap.item.id : null;
       snap = message;
       if (message.item.id !== before && !pending) setStatus("", "");
       render();
       break;
     }
-    case "mine":
+    case MINE:
       mine[message.question_id] = message.answers;
       render();
       break;
-    case "ack":
+    case ACK:
       if (pending && message.submission_id === pending.submission_id) {
         pending = null;
         clearTimeout(retryTimer);
@@ -77,7 +80,7 @@ function receive(message) {
         render(true);
       }
       break;
-    case "refused":
+    case REFUSED:
       if (pending && message.submission_id === pending.submission_id) {
         if (message.retry) {
           setStatus("pending", t("Not saved yet, trying again…"));
@@ -90,8 +93,8 @@ function receive(message) {
         }
       }
       break;
-    case "error":
-      if (message.reason === "unknown_room") setStatus("error", message.message);
+    case ERROR:
+      if (message.reason === UNKNOWN_ROOM) setStatus("error", message.message);
       break;
     default:
       break;
@@ -109,7 +112,7 @@ function scheduleRetry(delay) {
 
 function send() {
   if (!pending) return;
-  const sent = live.send({ type: "vote", ...pending });
+  const sent = live.send({ type: VOTE, ...pending });
   if (!sent) {
     // The websocket is down (or a proxy never lets it up): post the vote instead.
     live.reconnectNow();
