@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from poll import protocol
 from poll.cancel import raise_if_cancelling, settle
 from poll.rooms import Audience, Room, Rooms, StoreError
 
@@ -55,16 +55,6 @@ class ScreenRenderer(Protocol):
     def snapshot_fields(self, view: dict[str, Any], audience: Audience) -> dict[str, Any]: ...
 
     def stage(self, view: dict[str, Any], mine: list[dict[str, Any]]) -> str: ...
-
-
-def stage_key(view: dict[str, Any]) -> str:
-    """What a phone's stage depends on besides its own answers (the item itself
-    never changes within a room: a room keeps its own copy of the script)."""
-    return f"{view['item']['id']}|{view['status']}|{int(bool(view['room']['ended']))}"
-
-
-def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
 class Outbox:
@@ -137,7 +127,7 @@ class Outbox:
             pass
         finally:
             self.closed = True
-            await self.shut(1013, "too slow; reconnect")
+            await self.shut(protocol.CLOSE_TOO_SLOW, "too slow; reconnect")
 
     async def shut(self, code: int, reason: str, *, cut: bool = False) -> None:
         """Close politely if the peer takes it soon; cut a stuck connection either way.
@@ -267,7 +257,9 @@ class RoomChannel:
                 self.latest.pop(audience, None)
                 continue
             view = self.room.view(data, audience)
-            text = encode({"type": "snapshot", **view, **self.hub.screen_fields(view, audience)})
+            text = protocol.encode(
+                protocol.snapshot(view, **self.hub.screen_fields(view, audience))
+            )
             self.latest[audience] = text  # a joining or syncing socket gets the newest
             if audience == "participant":
                 self.phone_view = view
@@ -279,7 +271,9 @@ class RoomChannel:
         aggregate = data.aggregates.get(question) if question is not None else None
         respondents = aggregate.respondents if aggregate is not None else 0
         stage = (
-            stage_key(self.phone_view) if self.outboxes["participant"] and self.phone_view else None
+            protocol.stage_key(self.phone_view)
+            if self.outboxes["participant"] and self.phone_view
+            else None
         )
         # A phone's stage shows its own answers: when the screen changes under them
         # (another question, a reset, voting opened or closed, the end), each phone
@@ -338,12 +332,12 @@ class RoomChannel:
                 if response.question_id == question and response.participant in wanted:
                     found.setdefault(response.participant, []).append(response.answer.to_json())
         hub = self.hub
-        empty = encode(mine_message(question, [], version, **hub.stage_fields(view, [])))
+        empty = protocol.encode(protocol.mine(question, [], version, **hub.stage_fields(view, [])))
         for outbox in list(self.outboxes["participant"]):
             answers = found.get(outbox.participant or "")
             if answers:
                 fields = hub.stage_fields(view, answers)
-                outbox.put(encode(mine_message(question, answers, version, **fields)))
+                outbox.put(protocol.encode(protocol.mine(question, answers, version, **fields)))
             else:
                 outbox.put(empty)
 
@@ -360,19 +354,6 @@ class RoomChannel:
         if self._phone_timer is not None:
             self._phone_timer.cancel()
         await settle(self._tasks, CLOSE_TIMEOUT, f"closing room {self.room.id}")
-
-
-def mine_message(
-    question_id: str, answers: list[dict[str, Any]], version: int, **fields: Any
-) -> dict[str, Any]:
-    """A participant's own answers; `fields` add the stage rendered for them."""
-    return {
-        "type": "mine",
-        "version": version,
-        "question_id": question_id,
-        "answers": answers,
-        **fields,
-    }
 
 
 class Hub:
@@ -400,7 +381,7 @@ class Hub:
         """A phone's stage for its answers, and the screen it was drawn for."""
         if self.screens is None:
             return {}
-        return {"stage": stage_key(view), "html": self.screens.stage(view, mine)}
+        return {"stage": protocol.stage_key(view), "html": self.screens.stage(view, mine)}
 
     async def start(self) -> None:
         self._presence_task = asyncio.create_task(self._presence_loop(), name="poll-presence")
@@ -449,8 +430,8 @@ class Hub:
         if cached is None:
             data = await room.load()
             view = room.view(data, outbox.audience)
-            cached = encode(
-                {"type": "snapshot", **view, **self.screen_fields(view, outbox.audience)}
+            cached = protocol.encode(
+                protocol.snapshot(view, **self.screen_fields(view, outbox.audience))
             )
             channel.latest[outbox.audience] = cached
             if outbox.audience == "participant":
@@ -461,7 +442,9 @@ class Hub:
             if question is not None:
                 mine = await room.mine(outbox.participant)
                 fields = self.stage_fields(channel.phone_view, mine) if channel.phone_view else {}
-                outbox.put(encode(mine_message(question, mine, room.state.version, **fields)))
+                outbox.put(
+                    protocol.encode(protocol.mine(question, mine, room.state.version, **fields))
+                )
 
     def leave(self, room_id: str, outbox: Outbox) -> None:
         outbox.stop()

@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from poll import protocol
 from poll.questions import Aggregate, Answer, AnswerRefused, Item, Question
 from poll.questions import Audience as Audience
 from poll.script import Script, Session, session_from_spec
@@ -57,10 +58,13 @@ class RoomError(Exception):
 
     `message` is English with `{name}` placeholders and doubles as the msgid
     of the translation catalogues; `params` fill it in. `retry` says whether
-    sending the same thing again later may succeed.
+    sending the same thing again later may succeed. `reason` is the protocol's
+    machine-readable name for the refusal (one of poll.protocol's reasons): every
+    subclass sets its own.
     """
 
     message: ClassVar[str] = "Something went wrong."
+    reason: ClassVar[str]
     retry: ClassVar[bool] = False
 
     def __init__(self, message: str | None = None, **params: object) -> None:
@@ -72,42 +76,52 @@ class RoomError(Exception):
 
 class UnknownRoom(RoomError):
     message = "There is no session with code {code}. Check the code on the screen."
+    reason = protocol.UNKNOWN_ROOM
 
 
 class UnknownSession(RoomError):
     message = "There is no session {session} in the script."
+    reason = protocol.UNKNOWN_SESSION
 
 
 class RoomEnded(RoomError):
     message = "This session has ended. Thank you for taking part!"
+    reason = protocol.ROOM_ENDED
 
 
 class NotCurrent(RoomError):
     message = "This question is no longer open; the screen has moved on."
+    reason = protocol.NOT_CURRENT
 
 
 class VotingClosed(RoomError):
     message = "Voting for this question is closed."
+    reason = protocol.VOTING_CLOSED
 
 
 class NotYetOpen(VotingClosed):
     message = "Voting for this question has not started yet."
+    reason = protocol.NOT_YET_OPEN
 
 
 class ChangeNotAllowed(RoomError):
     message = "You have already answered; this question does not allow changes."
+    reason = protocol.CHANGE_NOT_ALLOWED
 
 
 class TooManyAnswers(RoomError):
     message = "You have sent {limit} answers, the most this question takes."
+    reason = protocol.TOO_MANY_ANSWERS
 
 
 class InvalidAnswer(RoomError):
     message = "This answer is not in a form poll understands."
+    reason = protocol.INVALID_ANSWER
 
 
 class StoreUnavailable(RoomError):
     message = "Your answer was not saved. Trying again…"
+    reason = protocol.STORE_UNAVAILABLE
     retry = True
 
 

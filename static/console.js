@@ -1,6 +1,7 @@
 // The console: forms go over the websocket; the live panel is redrawn by the server after each change.
 import { Live, connectionNotice, randomId, t } from "./live.js";
 import { bindKeys } from "./keys.js";
+import { ACTION, DONE, ERROR, SNAPSHOT } from "./protocol.js";
 
 const main = document.getElementById("main");
 const panel = document.getElementById("panel");
@@ -15,15 +16,15 @@ let again = false;
 
 const live = new Live(`/ws/console/${roomId}`, {
   onMessage: (message) => {
-    if (message.type === "snapshot") {
+    if (message.type === SNAPSHOT) {
       snap = message;
       // Presence changes do not bump the version: compare both.
       const key = `${message.version}/${message.participants}`;
       if (key !== shownVersion) refresh(key);
-    } else if (message.type === "error") {
+    } else if (message.type === ERROR) {
       statusLine.className = "console-status error";
       statusLine.textContent = message.message;
-    } else if (message.type === "done") {
+    } else if (message.type === DONE) {
       statusLine.className = "console-status";
       statusLine.textContent = "";
     }
@@ -35,7 +36,7 @@ const live = new Live(`/ws/console/${roomId}`, {
 const notice = connectionNotice(statusLine);
 
 function act(action, fields = {}) {
-  if (!live.send({ type: "action", action, request_id: randomId(), ...fields })) return false;
+  if (!live.send({ type: ACTION, action, request_id: randomId(), ...fields })) return false;
   return true;
 }
 

@@ -1,5 +1,6 @@
 // Shared by every page: the live websocket with reconnect, and small DOM helpers.
 // Protocol: docs/protocol.md.
+import { CLOSE_TOO_MANY_ATTEMPTS, FINAL_CLOSE_CODES, PING, PONG } from "./protocol.js";
 
 export function readJSON(id) {
   const node = document.getElementById(id);
@@ -21,9 +22,6 @@ export function randomId() {
   crypto.getRandomValues(bytes);
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
-
-// Close codes after which reconnecting cannot help.
-const FINAL = new Set([4401, 4403, 4404]);
 
 export class Live {
   constructor(path, { onMessage, onStatus }) {
@@ -72,8 +70,8 @@ export class Live {
       } catch {
         return;
       }
-      if (message.type === "ping") {
-        this.send({ type: "pong", t: message.t });
+      if (message.type === PING) {
+        this.send({ type: PONG, t: message.t });
         return;
       }
       this.onMessage(message);
@@ -81,7 +79,7 @@ export class Live {
     socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      if (FINAL.has(event.code)) {
+      if (FINAL_CLOSE_CODES.has(event.code)) {
         this.stopped = true;
         this.onStatus("gone", event.code);
         return;
@@ -89,7 +87,7 @@ export class Live {
       this.onStatus("reconnecting", event.code);
       // Backoff with jitter, so that a restarted server is not hit by every phone at once;
       // after too many wrong codes (4429) the server refuses everything for a minute.
-      const base = event.code === 4429 ? 30000 : Math.min(10000, 500 * 2 ** this.attempt);
+      const base = event.code === CLOSE_TOO_MANY_ATTEMPTS ? 30000 : Math.min(10000, 500 * 2 ** this.attempt);
       const delay = base * (0.6 + Math.random() * 0.8);
       this.attempt += 1;
       clearTimeout(this.timer);

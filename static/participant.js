@@ -3,6 +3,9 @@
 // JavaScript (snapshot.html, results_html, and the stage drawn for her own answers in
 // "mine" and "ack"); this script only swaps those in, keeps what she is typing, and sends.
 import { Live, connectionNotice, randomId, readJSON, t } from "./live.js";
+import {
+  ACK, CLOSE_TOO_MANY_ATTEMPTS, CLOSE_UNKNOWN_ROOM, ERROR, MINE, REFUSED, SNAPSHOT, SYNC, UNKNOWN_ROOM, VOTE,
+} from "./protocol.js";
 
 const main = document.getElementById("main");
 const stage = document.getElementById("stage");
@@ -30,9 +33,9 @@ const live = new Live(`/ws/participant/${code}`, {
   onStatus: (status, detail) => {
     notice(status);
     if (status === "online" && pending) send(); // retry with the same submission id
-    if (status === "reconnecting" && detail === 4429) setStatus("error", t(TOO_MANY));
+    if (status === "reconnecting" && detail === CLOSE_TOO_MANY_ATTEMPTS) setStatus("error", t(TOO_MANY));
     if (status === "gone") {
-      setStatus("error", detail === 4404 ? t("This session has ended. Thank you for taking part!") : t("Something went wrong."));
+      setStatus("error", detail === CLOSE_UNKNOWN_ROOM ? t("This session has ended. Thank you for taking part!") : t("Something went wrong."));
     }
   },
 });
@@ -48,10 +51,10 @@ setInterval(async () => {
     });
     if (!response.ok) return;
     const message = await response.json();
-    if (message.type !== "snapshot") return;
+    if (message.type !== SNAPSHOT) return;
     if (message.item && message.item.question) {
       receive({
-        type: "mine", question_id: message.item.id, answers: message.mine || [],
+        type: MINE, question_id: message.item.id, answers: message.mine || [],
         stage: message.stage, html: message.mine_html,
       });
     }
@@ -73,18 +76,18 @@ function remember(questionId, answers, message) {
 
 function receive(message) {
   switch (message.type) {
-    case "snapshot": {
+    case SNAPSHOT: {
       const before = snap.item ? snap.item.id : null;
       snap = message;
       if (message.item.id !== before && !pending) setStatus("", "");
       render();
       break;
     }
-    case "mine":
+    case MINE:
       remember(message.question_id, message.answers, message);
       render();
       break;
-    case "ack":
+    case ACK:
       if (pending && message.submission_id === pending.submission_id) {
         pending = null;
         clearTimeout(retryTimer);
@@ -94,7 +97,7 @@ function receive(message) {
         render(true);
       }
       break;
-    case "refused":
+    case REFUSED:
       if (pending && message.submission_id === pending.submission_id) {
         if (message.retry) {
           setStatus("pending", t("Not saved yet, trying again…"));
@@ -107,8 +110,8 @@ function receive(message) {
         }
       }
       break;
-    case "error":
-      if (message.reason === "unknown_room") setStatus("error", message.message);
+    case ERROR:
+      if (message.reason === UNKNOWN_ROOM) setStatus("error", message.message);
       break;
     default:
       break;
@@ -126,7 +129,7 @@ function scheduleRetry(delay) {
 
 function send() {
   if (!pending) return;
-  const sent = live.send({ type: "vote", ...pending });
+  const sent = live.send({ type: VOTE, ...pending });
   if (!sent) {
     // The websocket is down (or a proxy never lets it up): post the vote instead.
     live.reconnectNow();
@@ -216,7 +219,7 @@ function stageHtml() {
   const hers = drawn[id];
   if (hers && hers.stage === snap.stage) return hers.html;
   if (!snap.item.question || !(mine[id] || []).length) return snap.html;
-  if (syncAsked !== snap.stage && live.send({ type: "sync" })) syncAsked = snap.stage;
+  if (syncAsked !== snap.stage && live.send({ type: SYNC })) syncAsked = snap.stage;
   return shown[0];
 }
 

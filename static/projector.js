@@ -1,6 +1,7 @@
 // The projector: the current item, live charts, the join screen; obeys the facilitator's keys.
 import { Live, connectionNotice, randomId, readJSON, t } from "./live.js";
 import { bindKeys } from "./keys.js";
+import { ACTION, SNAPSHOT } from "./protocol.js";
 
 const main = document.getElementById("main");
 const screen = document.getElementById("screen");
@@ -14,7 +15,7 @@ let lastIndex = snap.index;
 
 const live = new Live(`/ws/projector/${roomId}`, {
   onMessage: (message) => {
-    if (message.type === "snapshot") {
+    if (message.type === SNAPSHOT) {
       snap = message;
       if (snap.index !== lastIndex) joinForced = null; // moving on ends a manual join screen
       lastIndex = snap.index;
@@ -25,7 +26,7 @@ const live = new Live(`/ws/projector/${roomId}`, {
 });
 
 function act(action, extra = {}) {
-  live.send({ type: "action", action, request_id: randomId(), ...extra });
+  live.send({ type: ACTION, action, request_id: randomId(), ...extra });
 }
 
 function toggleJoin() {

@@ -44,6 +44,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
             "poll.answers",
             "poll.cancel",
             "poll.i18n",
+            "poll.protocol",
             "poll.settings",
             "poll.spec",
             "poll.text",

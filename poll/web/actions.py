@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from poll import protocol
 from poll.rooms import Room, RoomError
 from poll.web.i18n import N_
 
@@ -24,6 +25,8 @@ ACTIONS = (
 
 class ActionError(RoomError):
     """A console request that cannot be carried out (not a participant's refusal)."""
+
+    reason = protocol.ACTION_ERROR
 
 
 def _question(fields: Mapping[str, Any]) -> str | None:

@@ -1,6 +1,7 @@
 """The live websockets: /ws/participant/CODE, /ws/projector/ROOM, /ws/console/ROOM.
 
-Messages are JSON objects with a "type"; see docs/protocol.md. Each socket gets
+Messages are JSON objects with a "type", built by poll.protocol; see
+docs/protocol.md. Each socket gets
 an `Outbox` in the hub (snapshots, acks), a heartbeat, and a reader loop here
 that turns client messages into calls on the room.
 """
@@ -16,15 +17,16 @@ from typing import Any, NamedTuple
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from poll import protocol
 from poll.cancel import raise_if_cancelling, settle
-from poll.live import CLOSE_TIMEOUT, Outbox, encode
+from poll.live import CLOSE_TIMEOUT, Outbox
 from poll.rooms import Audience, Room, RoomError, StoreError, UnknownRoom
 from poll.web.actions import ACTIONS, perform
 from poll.web.i18n import negotiate, translate
 from poll.web.network import origin_allowed
 from poll.web.state import PollState, poll_state
 from poll.web.throttle import TOO_MANY_ATTEMPTS, client_address
-from poll.web.voting import reason_of, vote_reply
+from poll.web.voting import vote_reply
 
 #: Seconds between the server's pings.
 PING_INTERVAL = 20.0
@@ -43,7 +45,7 @@ class Limits(NamedTuple):
     rate: float
     #: Messages at once (the bucket's size).
     burst: int
-    #: Messages refused for the rate in a row before the socket is closed (1008).
+    #: Messages refused for the rate in a row before the socket is closed (1008, CLOSE_POLICY).
     strikes: int
 
 
@@ -57,13 +59,6 @@ LIMITS: dict[Audience, Limits] = {
     "console": Limits(max_message=MAX_MESSAGE, rate=20.0, burst=60, strikes=100),
 }
 
-# Close codes (4000-4999 are the application's own; see docs/protocol.md).
-CLOSE_POLICY = 1008
-CLOSE_FORBIDDEN = 4403
-CLOSE_TOO_MANY_ATTEMPTS = 4429
-CLOSE_UNKNOWN_ROOM = 4404
-CLOSE_NO_PARTICIPANT = 4401
-
 
 async def _refuse(websocket: WebSocket, code: int) -> None:
     """Refuse the handshake (HTTP 403), before accepting."""
@@ -73,11 +68,11 @@ async def _refuse(websocket: WebSocket, code: int) -> None:
 async def participant_socket(websocket: WebSocket) -> None:
     state = poll_state(websocket)
     if not origin_allowed(websocket, state.settings.public_url):
-        await _refuse(websocket, CLOSE_FORBIDDEN)
+        await _refuse(websocket, protocol.CLOSE_FORBIDDEN)
         return
     participant = state.auth.participant(websocket)
     if participant is None:
-        await _refuse(websocket, CLOSE_NO_PARTICIPANT)
+        await _refuse(websocket, protocol.CLOSE_NO_PARTICIPANT)
         return
     address = client_address(websocket)
     if state.lookups.blocked(address):
@@ -86,9 +81,9 @@ async def participant_socket(websocket: WebSocket) -> None:
         lang = negotiate(websocket.headers.get("accept-language"))
         message = translate(lang, TOO_MANY_ATTEMPTS)
         await websocket.send_text(
-            encode({"type": "error", "reason": "too_many_attempts", "message": message})
+            protocol.encode(protocol.error(protocol.TOO_MANY_ATTEMPTS, message))
         )
-        await websocket.close(CLOSE_TOO_MANY_ATTEMPTS)
+        await websocket.close(protocol.CLOSE_TOO_MANY_ATTEMPTS)
         return
     room = await state.rooms.by_code(str(websocket.path_params["code"]))
     await websocket.accept()
@@ -96,10 +91,8 @@ async def participant_socket(websocket: WebSocket) -> None:
         state.lookups.failed(address)
         lang = negotiate(websocket.headers.get("accept-language"))
         message = translate(lang, UnknownRoom.message, {"code": websocket.path_params["code"]})
-        await websocket.send_text(
-            encode({"type": "error", "reason": "unknown_room", "message": message})
-        )
-        await websocket.close(CLOSE_UNKNOWN_ROOM)
+        await websocket.send_text(protocol.encode(protocol.error(UnknownRoom.reason, message)))
+        await websocket.close(protocol.CLOSE_UNKNOWN_ROOM)
         return
     await _serve(websocket, state, room, "participant", participant, room.session.language)
 
@@ -108,15 +101,15 @@ async def facilitator_socket(websocket: WebSocket) -> None:
     state = poll_state(websocket)
     audience: Audience = "console" if websocket.url.path.startswith("/ws/console") else "projector"
     if not origin_allowed(websocket, state.settings.public_url):
-        await _refuse(websocket, CLOSE_FORBIDDEN)
+        await _refuse(websocket, protocol.CLOSE_FORBIDDEN)
         return
     if state.auth.console_nonce(websocket) is None:
-        await _refuse(websocket, CLOSE_FORBIDDEN)
+        await _refuse(websocket, protocol.CLOSE_FORBIDDEN)
         return
     try:
         room = await state.rooms.get(str(websocket.path_params["room_id"]))
     except UnknownRoom:
-        await _refuse(websocket, CLOSE_UNKNOWN_ROOM)
+        await _refuse(websocket, protocol.CLOSE_UNKNOWN_ROOM)
         return
     await websocket.accept()
     lang = negotiate(websocket.headers.get("accept-language"))
@@ -148,9 +141,9 @@ async def _serve(
             await asyncio.sleep(PING_INTERVAL)
             if time.monotonic() - last_seen > IDLE_TIMEOUT:
                 outbox.stop()
-                await outbox.shut(1001, "no answer to ping", cut=True)
+                await outbox.shut(protocol.CLOSE_GOING_AWAY, "no answer to ping", cut=True)
                 return
-            outbox.put(encode({"type": "ping", "t": round(time.time() * 1000)}))
+            outbox.put(protocol.encode(protocol.ping(round(time.time() * 1000))))
 
     pinger = asyncio.create_task(heartbeat(), name="poll-ws-ping")
     channel = None
@@ -171,20 +164,20 @@ async def _serve(
                     # person: close it (it may reconnect, and start with a full bucket
                     # only after its backoff).
                     outbox.stop()
-                    await websocket.close(CLOSE_POLICY, "too many messages")
+                    await websocket.close(protocol.CLOSE_POLICY, "too many messages")
                     break
                 outbox.put(_too_fast(text))
                 continue
             if text is None:
                 # Binary frames (or a text frame uvicorn could not decode) carry no JSON.
-                outbox.put(_error("send JSON in text frames", reason="bad_message"))
+                outbox.put(_error(protocol.BAD_MESSAGE, "send JSON in text frames"))
                 continue
             await _handle(text, outbox, state, shared, audience, participant, lang, limits)
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client went away; RuntimeError: receive after the socket closed
     except StoreError:
         with contextlib.suppress(Exception):
-            await websocket.close(1011, "store unavailable; reconnect")
+            await websocket.close(protocol.CLOSE_STORE_FAILED, "store unavailable; reconnect")
     finally:
         state.hub.leave(room.id, outbox)
         # Not `await task` under suppress(CancelledError): that would also swallow
@@ -192,8 +185,8 @@ async def _serve(
         await settle([pinger, writer], CLOSE_TIMEOUT, f"closing a {audience} socket")
 
 
-def _error(message: str, **fields: Any) -> str:
-    return encode({"type": "error", "message": message, **fields})
+def _error(reason: str, message: str) -> str:
+    return protocol.encode(protocol.error(reason, message))
 
 
 class Bucket:
@@ -223,18 +216,16 @@ def _too_fast(text: str | None) -> str:
     """The refusal of a message over the rate: a vote gets `refused` with `retry`, so that
     the phone sends it again later with the same submission id; anything else an error."""
     message = _parse(text) if text is not None and len(text) <= 4 * 1024 else None
-    if isinstance(message, dict) and message.get("type") == "vote":
-        return encode(
-            {
-                "type": "refused",
-                "submission_id": str(message.get("submission_id") or ""),
-                "question_id": str(message.get("question_id") or ""),
-                "reason": "rate_limited",
-                "retry": True,
-                "message": "too many messages; slow down",
-            }
+    if isinstance(message, dict) and message.get("type") == protocol.VOTE:
+        refusal = protocol.refused(
+            protocol.RATE_LIMITED,
+            "too many messages; slow down",
+            retry=True,
+            submission_id=str(message.get("submission_id") or ""),
+            question_id=str(message.get("question_id") or ""),
         )
-    return _error("too many messages; slow down", reason="rate_limited")
+        return protocol.encode(refusal)
+    return _error(protocol.RATE_LIMITED, "too many messages; slow down")
 
 
 def _parse(text: str) -> object:
@@ -257,31 +248,31 @@ async def _handle(
     limits: Limits,
 ) -> None:
     if len(text) > limits.max_message:
-        outbox.put(_error(f"message too large (at most {limits.max_message})", reason="too_large"))
+        outbox.put(_error(protocol.TOO_LARGE, f"message too large (at most {limits.max_message})"))
         return
     message = _parse(text)
     if message is None:
-        outbox.put(_error("not JSON", reason="bad_message"))
+        outbox.put(_error(protocol.BAD_MESSAGE, "not JSON"))
         return
     if not isinstance(message, dict):
-        outbox.put(_error("a message is a JSON object with a 'type'", reason="bad_message"))
+        outbox.put(_error(protocol.BAD_MESSAGE, "a message is a JSON object with a 'type'"))
         return
     kind = message.get("type")
-    if kind == "ping":
-        outbox.put(encode({"type": "pong", "t": message.get("t")}))
-    elif kind == "pong":
+    if kind == protocol.PING:
+        outbox.put(protocol.encode(protocol.pong(message.get("t"))))
+    elif kind == protocol.PONG:
         pass
-    elif kind == "sync":
+    elif kind == protocol.SYNC:
         channel = state.hub.channels.get(room.id)
         if channel is not None:
             await state.hub.send_current(channel, outbox)
-    elif kind == "vote" and participant is not None:
+    elif kind == protocol.VOTE and participant is not None:
         await _vote(message, outbox, state, room, participant, lang)
-    elif kind == "action" and audience in ("console", "projector"):
+    elif kind == protocol.ACTION and audience in ("console", "projector"):
         await _action(message, outbox, state, room, lang)
     else:
         shown = kind if isinstance(kind, str) and len(kind) <= 40 else "?"
-        outbox.put(_error(f"unknown message type {shown!r} here", reason="unknown_type"))
+        outbox.put(_error(protocol.UNKNOWN_TYPE, f"unknown message type {shown!r} here"))
 
 
 async def _vote(
@@ -301,7 +292,7 @@ async def _vote(
         message.get("answer"),
         lang,
     )
-    outbox.put(encode(reply))
+    outbox.put(protocol.encode(reply))
 
 
 async def _action(
@@ -310,28 +301,19 @@ async def _action(
     action = str(message.get("action") or "")
     request_id = message.get("request_id")
     if action not in ACTIONS:
+        text = f"unknown action {action[:40]!r}"
         outbox.put(
-            _error(
-                f"unknown action {action[:40]!r}", request_id=request_id, reason="unknown_action"
-            )
+            protocol.encode(protocol.action_error(request_id, protocol.UNKNOWN_ACTION, text))
         )
         return
     try:
         await perform(room, action, message)
     except RoomError as exc:
-        outbox.put(
-            encode(
-                {
-                    "type": "error",
-                    "request_id": request_id,
-                    "reason": reason_of(exc),
-                    "message": translate(lang, exc.message, exc.params),
-                }
-            )
-        )
+        text = translate(lang, exc.message, exc.params)
+        outbox.put(protocol.encode(protocol.action_error(request_id, exc.reason, text)))
         return
     state.hub.poke(room.id)
-    outbox.put(encode({"type": "done", "request_id": request_id, "version": room.state.version}))
+    outbox.put(protocol.encode(protocol.done(request_id, room.state.version)))
 
 
 def routes() -> list[BaseRoute]:

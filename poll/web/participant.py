@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from poll.live import stage_key
+from poll import protocol
 from poll.questions import Question
 from poll.rooms import NotCurrent, Room, RoomError, UnknownRoom, normalize_code
 from poll.web.forms import closes_form
@@ -122,15 +122,9 @@ async def room_page(request: Request) -> Response:
         # the snapshot with its screens, and the stage drawn for this phone's answers.
         mine = snapshot.pop("mine", [])
         fields = state.screens.snapshot_fields(snapshot, "participant")
-        return JSONResponse(
-            {
-                "type": "snapshot",
-                **snapshot,
-                **fields,
-                "mine": mine,
-                "mine_html": state.screens.stage(snapshot, mine),
-            }
-        )
+        reply = protocol.snapshot(snapshot, **fields)
+        reply |= {"mine": mine, "mine_html": state.screens.stage(snapshot, mine)}
+        return JSONResponse(reply)
     lang = room.session.language
     flash = state.auth.read_flash(request)
     message = None
@@ -139,7 +133,7 @@ async def room_page(request: Request) -> Response:
             "kind": str(flash.get("kind", "info")),
             "text": translate(lang, str(flash.get("message", "")), _params(flash)),
         }
-    snapshot["stage"] = stage_key(snapshot)
+    snapshot["stage"] = protocol.stage_key(snapshot)
     waiting = _waiting(snapshot)
     response = render(
         request,
@@ -182,8 +176,7 @@ def raw_answer(question: Question, form: FormData) -> object:
 
 
 def _refused_json(reason: str, message: str, *, retry: bool, status_code: int) -> JSONResponse:
-    body = {"type": "refused", "reason": reason, "retry": retry, "message": message}
-    return JSONResponse(body, status_code=status_code)
+    return JSONResponse(protocol.refused(reason, message, retry=retry), status_code=status_code)
 
 
 async def vote_json(request: Request) -> Response:
@@ -193,10 +186,10 @@ async def vote_json(request: Request) -> Response:
     lang = negotiate(request.headers.get("accept-language"))
     if isinstance(room, _Blocked):
         message = translate(lang, TOO_MANY_ATTEMPTS)
-        return _refused_json("too_many_attempts", message, retry=True, status_code=429)
+        return _refused_json(protocol.TOO_MANY_ATTEMPTS, message, retry=True, status_code=429)
     if room is None:
         message = translate(lang, UnknownRoom.message, {"code": typed})
-        return _refused_json("unknown_room", message, retry=False, status_code=404)
+        return _refused_json(UnknownRoom.reason, message, retry=False, status_code=404)
     lang = room.session.language
     state = poll_state(request)
     participant = state.auth.participant(request)
@@ -204,7 +197,7 @@ async def vote_json(request: Request) -> Response:
     try:
         if participant is None or not state.auth.vote_token_ok(participant, form.get("token")):
             message = translate(lang, N_("Your answer was not sent. Please try again."))
-            return _refused_json("not_sent", message, retry=False, status_code=403)
+            return _refused_json(protocol.NOT_SENT, message, retry=False, status_code=403)
         question_id = str(form.get("question_id") or "")
         question = room.session.questions.get(question_id)
         answer = raw_answer(question, form) if question is not None else {}

@@ -27,7 +27,7 @@ from typing import Any
 from jinja2 import Environment, TemplateNotFound
 
 from poll.i18n import LANGUAGES, as_lang, messages
-from poll.live import stage_key
+from poll.protocol import stage_key
 from poll.questions import REGISTRY, Item, TypeRegistrationError
 from poll.rooms import Audience
 from poll.web.pages import environment

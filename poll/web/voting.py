@@ -9,16 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from poll.live import stage_key
+from poll import protocol
 from poll.rooms import Room, RoomData, RoomError, StoreError, StoreUnavailable
 from poll.web.i18n import translate
 from poll.web.state import PollState
-
-
-def reason_of(error: RoomError) -> str:
-    """`VotingClosed` → `voting_closed`: the protocol's machine-readable reason."""
-    name = type(error).__name__
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
 async def vote_reply(
@@ -35,14 +29,13 @@ async def vote_reply(
         receipt = await room.vote(participant, question_id, submission_id, answer)
     except (RoomError, StoreError) as exc:
         error = exc if isinstance(exc, RoomError) else StoreUnavailable()
-        return {
-            "type": "refused",
-            "submission_id": submission_id,
-            "question_id": question_id,
-            "reason": reason_of(error),
-            "retry": error.retry,
-            "message": translate(lang, error.message, error.params),
-        }
+        return protocol.refused(
+            error.reason,
+            translate(lang, error.message, error.params),
+            retry=error.retry,
+            submission_id=submission_id,
+            question_id=question_id,
+        )
     if receipt.mine is not None:
         # A store read per vote would double the store's work in a burst.
         mine = list(receipt.mine)
@@ -51,15 +44,10 @@ async def vote_reply(
         mine = answers.get(receipt.question_id, [])
     state.hub.poke(room.id)
     mine_json = [a.to_json() for a in mine]
-    return {
-        "type": "ack",
-        "submission_id": submission_id,
-        "question_id": receipt.question_id,
-        "status": receipt.status,
-        "version": receipt.version,
-        "mine": mine_json,
-        **stage_for(state, room, receipt.question_id, mine_json),
-    }
+    stage = stage_for(state, room, receipt.question_id, mine_json)
+    return protocol.ack(
+        submission_id, receipt.question_id, receipt.status, receipt.version, mine_json, **stage
+    )
 
 
 def stage_for(
@@ -73,4 +61,4 @@ def stage_for(
     if room.state.current_question != question_id:
         return {}
     view = room.view(RoomData(room.state, {}, 0), "participant")
-    return {"stage": stage_key(view), "html": state.screens.stage(view, answers)}
+    return {"stage": protocol.stage_key(view), "html": state.screens.stage(view, answers)}
