@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from poll.live import Hub
 from poll.rooms import Rooms
-from poll.store.base import Store, open_store
+from poll.store import Store, open_store
 from poll.web import console, live_ws, participant, projector
 from poll.web.auth import Auth, load_or_create_token
 from poll.web.csp import SecurityHeaders

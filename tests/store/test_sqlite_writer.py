@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from poll.store import RoomNotFound, RoomPatch, StoreError
-from poll.store.sqlite import SqliteStore, _Tx
+from poll.store.sqlite import SqliteStore
+from poll.store.sqlite.batches import Tx
 from tests.store.test_store_contract import ballot, new_room, open_question, tallies
 
 
-def broken(tx: _Tx, room_id: str) -> None:
+def broken(tx: Tx, room_id: str) -> None:
     tx.conn.execute("UPDATE rooms SET code = 'broken' WHERE id = ?", (room_id,))
     raise RuntimeError("bug after a write")
 

@@ -29,7 +29,7 @@ from poll.store import (
     Vote,
     open_store,
 )
-from poll.store._shared import Signals
+from poll.store.fanout import Signals
 from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore
 from tests.conftest import redis_url
