@@ -28,7 +28,7 @@ from poll.store import (
     Vote,
     open_store,
 )
-from poll.store.fanout import Signals
+from poll.store.fanout import Fanout, Signals
 from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore
 from tests.store.conftest import Backend
@@ -500,6 +500,20 @@ async def test_signals_keep_only_the_newest_unread_version() -> None:
 
     assert received == 9
     assert [v async for v in signals] == []  # closed: pending signals are dropped
+
+
+async def test_the_fanout_signals_each_rooms_own_subscribers_from_any_thread() -> None:
+    fanout = Fanout()
+    first, second, other = Signals("room"), Signals("room"), Signals("other")
+
+    assert [fanout.add(signals) for signals in (first, second, other)] == [True, False, True]
+    await asyncio.to_thread(fanout.signal_all, {"room": 4})  # as the SQLite writer's reader
+
+    assert await next_version(first, 4) == 4 and await next_version(second, 4) == 4
+    assert fanout.sent("room") == 4 and fanout.sent("other") is None
+    assert fanout.count() == 3 and sorted(fanout.rooms()) == ["other", "room"]
+    assert [fanout.remove(first), fanout.remove(second)] == [False, True]  # the room's last
+    assert "room" not in fanout and fanout.sent("room") is None
 
 
 async def test_everything_survives_close_and_reopen(backend: Backend) -> None:
