@@ -100,7 +100,7 @@ def _port_free(host: str, port: int) -> str | None:
 
 
 async def _check_store(url: str) -> str | None:
-    from poll.store.base import StoreError, open_store
+    from poll.store import StoreError, open_store
 
     try:
         store = open_store(url)
@@ -208,7 +208,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
     from poll.export import write_csv
     from poll.rooms import Rooms, normalize_code
-    from poll.store.base import StoreError, open_store
+    from poll.store import StoreError, open_store
 
     try:
         store = open_store(args.store)
@@ -241,7 +241,7 @@ async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
 
 
 async def _purge(store_url: str, days: float, yes: bool) -> int:
-    from poll.store.base import StoreError, open_store
+    from poll.store import StoreError, open_store
 
     try:
         store = open_store(store_url)

@@ -68,15 +68,6 @@ CLI_WEB_IMPORTS = frozenset({"poll.web.logs", "poll.web.network"})
 #: inside a function, so that reading the contract loads no driver.
 STORE_DRIVERS = frozenset({"poll.store.redis", "poll.store.sqlite"})
 
-#: Edges that break a rule today and are on their way out, with the change that
-#: removes them. `test_known_breaks_still_exist` fails once one is gone, so that
-#: its line here goes with it.
-KNOWN_BREAKS: dict[tuple[str, str], str] = {
-    # removed by the store split (open_store moves from base.py to poll/store/__init__.py)
-    ("poll.store.base", "poll.store.sqlite"): "removed by the store split",
-    ("poll.store.base", "poll.store.redis"): "removed by the store split",
-}
-
 
 @dataclass(frozen=True)
 class Edge:
@@ -260,10 +251,9 @@ def cycles(edges: Iterable[Edge]) -> list[tuple[list[Edge], set[str]]]:
     return sorted(found, key=lambda item: item[0][0].importer)
 
 
-def problems(graph: Graph, known: Iterable[tuple[str, str]] = ()) -> list[str]:
-    """Every broken rule and every cycle, spelled out; edges in `known` are let pass."""
-    let_pass = set(known)
-    edges = [e for e in graph.edges if (e.importer, e.imported) not in let_pass]
+def problems(graph: Graph) -> list[str]:
+    """Every broken rule and every cycle, spelled out."""
+    edges = list(graph.edges)
     report = [
         f"{module} has no layer; add it to LAYERS in tests/test_imports.py"
         for module in graph.modules
@@ -286,15 +276,8 @@ def problems(graph: Graph, known: Iterable[tuple[str, str]] = ()) -> list[str]:
 
 
 def test_the_import_graph_points_down() -> None:
-    found = problems(scan(ROOT), KNOWN_BREAKS)
+    found = problems(scan(ROOT))
     assert not found, "poll's import graph breaks its layers:\n" + "\n".join(found)
-
-
-def test_known_breaks_still_exist() -> None:
-    pairs = {(edge.importer, edge.imported) for edge in scan(ROOT).edges}
-    gone = [f"{a} → {b} ({why})" for (a, b), why in KNOWN_BREAKS.items() if (a, b) not in pairs]
-    message = "gone, so delete from KNOWN_BREAKS in tests/test_imports.py: "
-    assert not gone, message + "; ".join(gone)
 
 
 # The checker itself, on small made-up packages -----------------------------
@@ -464,7 +447,7 @@ def test_a_broken_rule_is_spelled_out(
     assert expected in found_in(tmp_path, files)
 
 
-def test_known_breaks_are_let_pass_and_nothing_else(tmp_path: Path) -> None:
+def test_a_store_contract_that_loads_its_drivers_is_caught(tmp_path: Path) -> None:
     graph = scan(
         make_package(
             tmp_path,
@@ -476,4 +459,3 @@ def test_known_breaks_are_let_pass_and_nothing_else(tmp_path: Path) -> None:
         )
     )
     assert len(problems(graph)) == 2  # the driver rule and the cycle
-    assert problems(graph, KNOWN_BREAKS) == []

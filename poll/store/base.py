@@ -16,6 +16,8 @@ state again, since a signal carries no data and may be missed.
     ├── SqliteStore   sqlite:///path/poll.db   one process, durable, the default
     └── RedisStore    redis://host:6379/0      many processes and hosts
 
+`poll.store.open_store(url)` picks one by its URL; this module names neither.
+
 Both pass the one contract suite in tests/store/.
 """
 
@@ -277,19 +279,3 @@ class Store(ABC):
 
 #: Seconds after which a process's presence report no longer counts.
 PRESENCE_TTL = 30.0
-
-
-def open_store(url: str) -> Store:
-    """The store for a URL: `sqlite:///path/poll.db` or `redis://host:port/db`."""
-    if url.startswith("sqlite:"):
-        from poll.store.sqlite import SqliteStore
-
-        return SqliteStore.from_url(url)
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from poll.store.redis import RedisStore
-
-        return RedisStore.from_url(url)
-    raise StoreError(
-        f"unknown store URL {url!r}: use sqlite:///PATH/poll.db or redis://HOST:PORT/DB",
-        retry=False,
-    )

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from poll.live import Hub
 from poll.rooms import Rooms
 from poll.settings import Settings
-from poll.store.base import Store, open_store
+from poll.store import Store, open_store
 from poll.token import load_or_create_token
 from poll.web import console, live_ws, participant, projector
 from poll.web.auth import Auth

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from poll.store import Store, StoreError
 from poll.store.redis import RedisStore
@@ -33,10 +35,15 @@ class FakeClock:
 
 @dataclass
 class Backend:
-    """One kind of store; `open_store()` starts another "worker" on the same data."""
+    """One kind of store; `open_store()` starts another "worker" on the same data.
+
+    `leftovers(room_id)` looks behind the store's back for what it still keeps
+    of a room: SQLite tables with its rows, Redis keys and join-code claims.
+    """
 
     kind: str
     make: Callable[..., Store]
+    leftovers: Callable[[str], Awaitable[list[str]]]
     clock: FakeClock = field(default_factory=FakeClock)
     opened: list[Store] = field(default_factory=list)
     prefix: str = ""
@@ -52,7 +59,11 @@ class Backend:
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     if request.param == "sqlite":
         path = tmp_path / "data" / "poll.db"
-        backend = Backend("sqlite", lambda **options: SqliteStore(path, **options))
+        backend = Backend(
+            "sqlite",
+            lambda **options: SqliteStore(path, **options),
+            lambda room_id: asyncio.to_thread(_sqlite_leftovers, path, room_id),
+        )
         yield backend
         for store in backend.opened:
             await store.close()
@@ -76,6 +87,7 @@ async def _redis_backend() -> AsyncIterator[Backend]:
     backend = Backend(
         "redis",
         lambda **options: RedisStore(url, prefix=prefix, client_name=prefix, **options),
+        lambda room_id: _redis_leftovers(url, prefix, room_id),
         prefix=prefix,
     )
     try:
@@ -93,3 +105,38 @@ async def _redis_backend() -> AsyncIterator[Backend]:
 @pytest.fixture
 async def store(backend: Backend) -> Store:
     return backend.opened[0] if backend.opened else await backend.open_store()
+
+
+def _sqlite_leftovers(path: Path, room_id: str) -> list[str]:
+    """Tables holding a row of the room: every table, so that a new one is not forgotten."""
+    db = sqlite3.connect(path)
+    try:
+        listed = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        tables = [name for (name,) in listed]
+        found = []
+        for table in tables:
+            columns = {column[1] for column in db.execute(f"PRAGMA table_info({table})")}
+            column = "id" if table == "rooms" else "room_id" if "room_id" in columns else None
+            if (
+                column
+                and db.execute(
+                    f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", (room_id,)
+                ).fetchone()
+            ):
+                found.append(table)
+        return found
+    finally:
+        db.close()
+
+
+async def _redis_leftovers(url: str, prefix: str, room_id: str) -> list[str]:
+    """Keys named after the room, and join-code claims the room still holds."""
+    admin = Redis.from_url(url, decode_responses=True)
+    try:
+        found = []
+        async for key in admin.scan_iter(match=f"{prefix}:*"):
+            if room_id in key or (":code:" in key and await admin.get(key) == room_id):
+                found.append(key)
+        return found
+    finally:
+        await admin.aclose()

@@ -19,9 +19,10 @@ import pytest
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-import poll.store.redis as redis_store
+import poll.store.redis.listener as listener_module
 from poll.store import StoreError
 from poll.store.redis import RedisStore
+from poll.store.redis.listener import Listener
 from tests.conftest import redis_url
 from tests.store.conftest import Backend
 from tests.store.test_store_contract import ballot, new_room, next_version, open_question
@@ -120,7 +121,7 @@ async def test_a_channel_lost_under_the_reader_is_subscribed_again(
     async with one.subscribe(room.id) as changes:
         # As when redis-py rebuilds the connection while a SUBSCRIBE of ours is in
         # flight and fails: the connection no longer carries the room's channel.
-        pubsub = one._pubsub  # type: ignore[attr-defined]  # the state under test
+        pubsub = one._listener._pubsub  # type: ignore[attr-defined]  # the state under test
         assert pubsub is not None
         await pubsub.unsubscribe(channel)
         await wait_for_subscribers(admin, channel, 0)
@@ -163,7 +164,7 @@ async def test_the_reader_outlives_an_unexpected_error(
     failures = []
 
     async def fails_once(self: PubSub, *args: Any, **kwargs: Any) -> Any:
-        if not failures and self is one._pubsub:  # type: ignore[attr-defined]
+        if not failures and self is one._listener._pubsub:  # type: ignore[attr-defined]
             failures.append(True)
             raise error
         return await real(self, *args, **kwargs)
@@ -181,29 +182,30 @@ async def test_the_reader_outlives_an_unexpected_error(
 async def test_a_stuck_reader_is_replaced(
     redis_backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def check_nothing(self: RedisStore) -> None:
+    async def check_nothing(self: Listener) -> None:
         """Only pub/sub may deliver the signal under test."""
 
-    monkeypatch.setattr(redis_store, "READER_STUCK", 0.5)
-    monkeypatch.setattr(RedisStore, "_verify", check_nothing)
+    monkeypatch.setattr(listener_module, "READER_STUCK", 0.5)
+    monkeypatch.setattr(Listener, "_verify", check_nothing)
     one: Any = await redis_backend.open_store(verify_every=0.1)
     two = await redis_backend.open_store(verify_every=NEVER)
+    reader = one._listener  # the state under test
     room = await new_room(one)
     await open_question(one, room.id)
     real = PubSub.get_message
     stuck: list[PubSub] = []
 
     async def hangs_once(self: PubSub, *args: Any, **kwargs: Any) -> Any:
-        if not stuck and self is one._pubsub:
+        if not stuck and self is reader._pubsub:
             stuck.append(self)
             await asyncio.Event().wait()  # as a read that never returns
         return await real(self, *args, **kwargs)
 
     async with one.subscribe(room.id) as changes:
         monkeypatch.setattr(PubSub, "get_message", hangs_once)
-        first = one._reader
+        first = reader._reader
         async with asyncio.timeout(30):
-            while not stuck or one._reader is first or one._pubsub in (None, *stuck):  # noqa: ASYNC110
+            while not stuck or reader._reader is first or reader._pubsub in (None, *stuck):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         outcome = await two.vote(room.id, ballot("alice", "yes"))
 

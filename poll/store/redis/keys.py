@@ -1,0 +1,133 @@
+"""Where the Redis store keeps what: the key layout, in one place.
+
+Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
+
+    P:rooms                     zset   room id → creation order (global index)
+    P:rooms:seq                 string counter giving that order
+    P:code:CODE                 string room id holding the join code (SET NX)
+    P:room:{R}                  hash   id, code, session_id, created_at, ended_at,
+                                       current, current_question, version, seq, qorder
+    P:room:{R}:spec             string the session copy (JSON)
+    P:room:{R}:status           hash   question id → pending|open|closed
+    P:room:{R}:shown            set    questions whose results are shown
+    P:room:{R}:subs             set    participant\\x1fsubmission id, for idempotency
+    P:room:{R}:resp             hash   ref → {"q","p","k","t","at"} (JSON)
+    P:room:{R}:mine             hash   question\\x1fparticipant → [ref, ...]
+    P:room:{R}:counts           hash   question\\x1fkey → count
+    P:room:{R}:respondents      hash   question → participants with an answer
+    P:room:{R}:texts            zset   refs of responses with text, in answer order
+    P:room:{R}:hidden           set    refs hidden by moderation
+    P:room:{R}:presence         hash   process id → "count:ms"
+    channel P:changed:{R}       the new version, after every change
+    channel P:control           subscribed by every pub/sub reader, so that its
+                                connection is up while no room is watched;
+                                nothing is published on it
+
+Every key of a room carries the hash tag `{R}`, so every room script touches
+one hash slot and the same code runs on Redis Cluster. The only global keys
+are the room index and the join-code claims, and no script touches them
+together with room keys.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+#: Separates the parts of a hash field (question, participant, key).
+SEP = "\x1f"
+
+
+@dataclass(frozen=True)
+class RoomKeys:
+    """Every key of one room; all share the hash slot of `{room_id}`."""
+
+    room: str
+    spec: str
+    status: str
+    shown: str
+    subs: str
+    resp: str
+    mine: str
+    counts: str
+    respondents: str
+    texts: str
+    hidden: str
+    presence: str
+    channel: str
+
+    @classmethod
+    def of(cls, prefix: str, room_id: str) -> RoomKeys:
+        base = f"{prefix}:room:{{{room_id}}}"
+        return cls(
+            room=base,
+            spec=f"{base}:spec",
+            status=f"{base}:status",
+            shown=f"{base}:shown",
+            subs=f"{base}:subs",
+            resp=f"{base}:resp",
+            mine=f"{base}:mine",
+            counts=f"{base}:counts",
+            respondents=f"{base}:respondents",
+            texts=f"{base}:texts",
+            hidden=f"{base}:hidden",
+            presence=f"{base}:presence",
+            channel=f"{prefix}:changed:{{{room_id}}}",
+        )
+
+    def all(self) -> list[str]:
+        """Every key (not the channel): what purging a room deletes."""
+        return [
+            self.room,
+            self.spec,
+            self.status,
+            self.shown,
+            self.subs,
+            self.resp,
+            self.mine,
+            self.counts,
+            self.respondents,
+            self.texts,
+            self.hidden,
+            self.presence,
+        ]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The keys of one installation (one prefix)."""
+
+    prefix: str
+
+    def room(self, room_id: str) -> RoomKeys:
+        return RoomKeys.of(self.prefix, room_id)
+
+    def code(self, code: str) -> str:
+        return f"{self.prefix}:code:{code}"
+
+    @property
+    def index(self) -> str:
+        return f"{self.prefix}:rooms"
+
+    @property
+    def index_seq(self) -> str:
+        return f"{self.index}:seq"
+
+    @property
+    def control(self) -> str:
+        return f"{self.prefix}:control"
+
+    def room_of(self, channel: str) -> str | None:
+        """The room whose change channel this is, if it is one."""
+        head = f"{self.prefix}:changed:{{"
+        if channel.startswith(head) and channel.endswith("}"):
+            return channel[len(head) : -1]
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def vote_keys(prefix: str, room_id: str) -> tuple[tuple[bytes, ...], bytes]:
+    """The vote script's keys as bytes, made once per room: redis-py sends bytes as they are."""
+    k = RoomKeys.of(prefix, room_id)
+    names = (k.room, k.status, k.subs, k.resp, k.mine, k.counts, k.respondents, k.texts, k.hidden)
+    return tuple(name.encode() for name in names), k.channel.encode()

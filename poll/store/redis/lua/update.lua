@@ -1,0 +1,27 @@
+-- KEYS: room status shown; ARGV: patch (JSON) now_ms channel
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found', ''} end
+local p = cjson.decode(ARGV[1])
+for qid, _ in pairs(p['statuses']) do
+  if redis.call('HEXISTS', KEYS[2], qid) == 0 then return {'unknown', qid} end
+end
+for qid, _ in pairs(p['shown']) do
+  if redis.call('HEXISTS', KEYS[2], qid) == 0 then return {'unknown', qid} end
+end
+if p['set_current'] == 1 then
+  redis.call('HSET', KEYS[1], 'current', p['current'])
+  if p['current_question'] == '' then
+    redis.call('HDEL', KEYS[1], 'current_question')
+  else
+    redis.call('HSET', KEYS[1], 'current_question', p['current_question'])
+  end
+end
+for qid, status in pairs(p['statuses']) do redis.call('HSET', KEYS[2], qid, status) end
+for qid, shown in pairs(p['shown']) do
+  if shown == 1 then redis.call('SADD', KEYS[3], qid) else redis.call('SREM', KEYS[3], qid) end
+end
+if p['end'] == 1 and redis.call('HEXISTS', KEYS[1], 'ended_at') == 0 then
+  redis.call('HSET', KEYS[1], 'ended_at', ARGV[2])
+end
+local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('PUBLISH', ARGV[3], version)
+return {'ok', tostring(version)}

@@ -1,0 +1,476 @@
+"""RedisStore: the contract's methods on Redis, for several worker processes and hosts.
+
+Hashes, sets and sorted sets are the truth (their layout: `keys.py`); each
+change is one Lua script (`scripts.py`, `lua/`) that also bumps the room's
+version and publishes it. Votes share pipelines (`pipeline.py`); changes made
+elsewhere reach this process's subscribers through the pub/sub reader
+(`listener.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
+
+from poll.answers import Aggregate, Answer, TextEntry
+from poll.store.base import (
+    PRESENCE_TTL,
+    Response,
+    RoomNotFound,
+    RoomPatch,
+    RoomState,
+    Store,
+    StoreError,
+    Subscription,
+    Vote,
+    VoteOutcome,
+)
+from poll.store.fanout import Signals
+from poll.store.redis.errors import safe_url, store_errors, unreachable
+from poll.store.redis.keys import SEP, Layout, RoomKeys, vote_keys
+from poll.store.redis.listener import CLOSE_WAIT, VERIFY_EVERY, Listener
+from poll.store.redis.pipeline import VotePipeline
+from poll.store.redis.records import pairs, response, room_state, vote_json
+from poll.store.redis.scripts import SCRIPTS
+from poll.store.timestamps import now_ms, to_ms
+
+#: Attempts at a free join code before giving up.
+CODE_ATTEMPTS = 100
+#: Responses fetched per round trip while exporting.
+EXPORT_CHUNK = 500
+
+
+class RedisStore(Store):
+    kind = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "poll",
+        max_connections: int = 64,
+        client_name: str | None = None,
+        presence_ttl: float = PRESENCE_TTL,
+        clock: Callable[[], float] = time.time,
+        verify_every: float = VERIFY_EVERY,
+    ) -> None:
+        self.url = url
+        self.prefix = prefix
+        self._max_connections = max_connections
+        self._client_name = client_name
+        self._presence_ttl = presence_ttl
+        self._clock = clock
+        self._redis: Redis | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+        self._layout = Layout(prefix)
+        self._listener = Listener(url, self._layout, verify_every=verify_every)
+        self._votes = VotePipeline(url, lambda: self._client, lambda: self._scripts["vote"].sha)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> RedisStore:
+        """`redis://host:port/db`, optionally `?prefix=NAME` to keep several
+        installations (or test runs) apart in one database."""
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        prefixes = [value for key, value in query if key == "prefix"]
+        if prefixes:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", prefixes[-1]):
+                raise StoreError(
+                    f"bad prefix {prefixes[-1]!r} in {url!r}: use letters, digits, '.', '_', '-'",
+                    retry=False,
+                )
+            options.setdefault("prefix", prefixes[-1])
+            rest = urlencode([(key, value) for key, value in query if key != "prefix"])
+            url = urlunsplit(parts._replace(query=rest))
+        return cls(url, **options)
+
+    # Lifecycle -------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._redis is not None:
+            return
+        pool = BlockingConnectionPool.from_url(
+            self.url,
+            # A burst of votes waits for a free connection instead of failing
+            # with "Too many connections" (what the plain pool does at its limit).
+            max_connections=self._max_connections,
+            timeout=10,
+            decode_responses=True,
+            socket_connect_timeout=2,
+            socket_keepalive=True,
+            health_check_interval=30,
+            # Names this process's connections in CLIENT LIST (operators, fault tests).
+            client_name=self._client_name,
+            # Few, quick retries: open() must fail fast when Redis is down, and a
+            # retried vote is safe because its submission id makes it idempotent.
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+        )
+        client = Redis(connection_pool=pool)
+        try:
+            await client.ping()
+        except (RedisError, OSError) as error:
+            await client.aclose(close_connection_pool=True)
+            raise self._unreachable(error) from error
+        self._redis = client
+        self._scripts = {name: client.register_script(text) for name, text in SCRIPTS.items()}
+        self._listener.start(client)
+
+    async def close(self) -> None:
+        # Votes already made are sent and answered first: their callers are waiting.
+        await self._votes.drain()
+        client, self._redis = self._redis, None
+        # Closing the connections below ends whatever read still holds a stuck one.
+        stuck = await self._listener.stop()
+        if client is not None:
+            await client.aclose(close_connection_pool=True)
+        if stuck:
+            await asyncio.wait(stuck, timeout=CLOSE_WAIT)
+
+    async def health(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"kind": self.kind, "url": safe_url(self.url)}
+        if self._redis is None:
+            return {**info, "ok": False, "error": "store is not open"}
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(self._redis.ping(), timeout=2)
+        except Exception as error:
+            return {**info, "ok": False, "error": str(self._unreachable(error))}
+        return {
+            **info,
+            "ok": True,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+            "pubsub_connected": self._listener.connected,
+        }
+
+    # Plumbing --------------------------------------------------------------------
+
+    def _unreachable(self, error: BaseException) -> StoreError:
+        return unreachable(self.url, error)
+
+    def _errors(self) -> contextlib.AbstractContextManager[None]:
+        return store_errors(self.url)
+
+    @property
+    def _client(self) -> Redis:
+        if self._redis is None:
+            raise StoreError(f"Redis store {safe_url(self.url)} is not open: call open() first")
+        return self._redis
+
+    async def _run(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        client = self._client
+        with self._errors():
+            return await self._scripts[script](keys=keys, args=args, client=client)
+
+    def _keys(self, room_id: str) -> RoomKeys:
+        return self._layout.room(room_id)
+
+    # Rooms -----------------------------------------------------------------------
+
+    async def create_room(
+        self,
+        *,
+        session_id: str,
+        session_spec: Mapping[str, Any],
+        question_ids: list[str],
+        new_code: Callable[[], str],
+    ) -> RoomState:
+        room_id = uuid.uuid4().hex
+        code = await self._claim_code(room_id, new_code)
+        keys = self._keys(room_id)
+        created = now_ms()
+        client = self._client
+        try:
+            with self._errors():
+                async with client.pipeline(transaction=True) as pipe:
+                    pipe.hset(
+                        keys.room,
+                        mapping={
+                            "id": room_id,
+                            "code": code,
+                            "session_id": session_id,
+                            "created_at": created,
+                            "current": 0,
+                            "version": 0,
+                            "seq": 0,
+                            "qorder": json.dumps(question_ids),
+                        },
+                    )
+                    pipe.set(keys.spec, json.dumps(session_spec))
+                    if question_ids:
+                        pipe.hset(keys.status, mapping=dict.fromkeys(question_ids, "pending"))
+                    await pipe.execute()
+                # A counter, not the clock, orders the index: rooms made in the
+                # same millisecond still list newest first.
+                order = await client.incr(self._layout.index_seq)
+                await client.zadd(self._layout.index, {room_id: order})
+        except BaseException:
+            with contextlib.suppress(StoreError):
+                await self._run("swap_code", [self._layout.code(code)], [room_id, ""])
+            raise
+        return await self.room(room_id)
+
+    async def _claim_code(self, room_id: str, new_code: Callable[[], str]) -> str:
+        client = self._client
+        for _ in range(CODE_ATTEMPTS):
+            code = new_code()
+            key = self._layout.code(code)
+            with self._errors():
+                if await client.set(key, room_id, nx=True):
+                    return code
+                holder = await client.get(key)
+            # A claim left by a process that died between ending a room and
+            # releasing its code must not block the code for ever.
+            if (
+                holder is not None
+                and await self._holder_is_stale(str(holder), code)
+                and await self._run("swap_code", [key], [holder, room_id])
+            ):
+                return code
+        raise StoreError(f"found no free join code in {CODE_ATTEMPTS} attempts: end some rooms")
+
+    async def _holder_is_stale(self, holder: str, code: str) -> bool:
+        with self._errors():
+            ended_at, holder_code = await self._client.hmget(
+                self._keys(holder).room, ["ended_at", "code"]
+            )
+        return ended_at is not None or holder_code != code
+
+    async def room(self, room_id: str) -> RoomState:
+        keys = self._keys(room_id)
+        with self._errors():
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.hgetall(keys.room)
+                pipe.hgetall(keys.status)
+                pipe.smembers(keys.shown)
+                meta, statuses, shown = await pipe.execute()
+        if not meta:
+            raise RoomNotFound(room_id)
+        return room_state(meta, statuses, shown)
+
+    async def room_by_code(self, code: str) -> RoomState | None:
+        with self._errors():
+            room_id = await self._client.get(self._layout.code(code))
+        if room_id is None:
+            return None
+        try:
+            state = await self.room(str(room_id))
+        except RoomNotFound:
+            return None
+        return state if state.code == code and not state.ended else None
+
+    async def rooms(self) -> list[RoomState]:
+        client = self._client
+        with self._errors():
+            ids = [str(room_id) for room_id in await client.zrevrange(self._layout.index, 0, -1)]
+            async with client.pipeline(transaction=False) as pipe:
+                for room_id in ids:
+                    keys = self._keys(room_id)
+                    pipe.hgetall(keys.room)
+                    pipe.hgetall(keys.status)
+                    pipe.smembers(keys.shown)
+                replies = await pipe.execute()
+        states = []
+        for i in range(0, len(replies), 3):
+            meta, statuses, shown = replies[i : i + 3]
+            if meta:  # purged meanwhile
+                states.append(room_state(meta, statuses, shown))
+        return states
+
+    async def session_spec(self, room_id: str) -> dict[str, Any]:
+        with self._errors():
+            raw = await self._client.get(self._keys(room_id).spec)
+        if raw is None:
+            raise RoomNotFound(room_id)
+        spec: dict[str, Any] = json.loads(raw)
+        return spec
+
+    async def update(self, room_id: str, patch: RoomPatch) -> RoomState:
+        keys = self._keys(room_id)
+        data = {
+            "set_current": 0 if patch.current is None else 1,
+            "current": patch.current or 0,
+            "current_question": patch.current_question or "",
+            "statuses": dict(patch.statuses),
+            "shown": {qid: int(shown) for qid, shown in patch.shown.items()},
+            "end": int(patch.end),
+        }
+        status, detail = await self._run(
+            "update",
+            [keys.room, keys.status, keys.shown],
+            [json.dumps(data), now_ms(), keys.channel],
+        )
+        if status == "not_found":
+            raise RoomNotFound(room_id)
+        if status == "unknown":
+            raise StoreError(f"room {room_id!r} has no question {detail!r}", retry=False)
+        state = await self.room(room_id)
+        if state.ended:
+            await self._run("swap_code", [self._layout.code(state.code)], [room_id, ""])
+        return state
+
+    # Votes and results ---------------------------------------------------------------
+
+    async def vote(self, room_id: str, vote: Vote) -> VoteOutcome:
+        keys, channel = vote_keys(self.prefix, room_id)
+        status, version = await self._votes.vote(keys, [vote_json(vote, now_ms()), channel])
+        if status == "not_found":
+            raise RoomNotFound(room_id)
+        return VoteOutcome(status, int(version))
+
+    async def reset_question(self, room_id: str, question_id: str) -> RoomState:
+        k = self._keys(room_id)
+        version = await self._run(
+            "reset",
+            [k.room, k.resp, k.mine, k.counts, k.respondents, k.texts, k.hidden],
+            [question_id, k.channel],
+        )
+        if version == -1:
+            raise RoomNotFound(room_id)
+        return await self.room(room_id)
+
+    async def set_hidden(self, room_id: str, question_id: str, ref: str, hidden: bool) -> bool:
+        k = self._keys(room_id)
+        done = await self._run(
+            "set_hidden", [k.room, k.resp, k.hidden], [ref, question_id, int(hidden), k.channel]
+        )
+        if done == -1:
+            raise RoomNotFound(room_id)
+        return bool(done)
+
+    async def aggregates(self, room_id: str) -> dict[str, Aggregate]:
+        k = self._keys(room_id)
+        reply = await self._run(
+            "aggregates", [k.room, k.respondents, k.counts, k.texts, k.resp, k.hidden], []
+        )
+        if not reply:
+            raise RoomNotFound(room_id)
+        order, respondents, counts, refs, records, hidden = reply
+        totals = {qid: int(n) for qid, n in pairs(respondents) if int(n) > 0}
+        by_question: dict[str, dict[str, int]] = {qid: {} for qid in totals}
+        for field, count in sorted(pairs(counts)):
+            qid, _, key = field.partition(SEP)
+            if qid in by_question:
+                by_question[qid][key] = int(count)
+        hidden_refs = set(hidden)
+        texts: dict[str, list[TextEntry]] = {qid: [] for qid in totals}
+        for ref, raw in zip(refs, records, strict=True):
+            if raw is None:
+                continue
+            record = json.loads(raw)
+            if record["q"] in texts and record["t"] is not None:
+                texts[record["q"]].append(TextEntry(ref, record["t"], ref in hidden_refs))
+        return {
+            qid: Aggregate(
+                respondents=totals[qid], counts=by_question[qid], texts=tuple(texts[qid])
+            )
+            for qid in json.loads(order)
+            if qid in totals
+        }
+
+    async def answers_of(self, room_id: str, participant: str) -> dict[str, list[Answer]]:
+        k = self._keys(room_id)
+        reply = await self._run("answers_of", [k.room, k.mine, k.resp], [participant])
+        if not reply:
+            raise RoomNotFound(room_id)
+        result: dict[str, list[Answer]] = {}
+        for raw in reply[1]:
+            record = json.loads(raw)
+            result.setdefault(record["q"], []).append(Answer(tuple(record["k"]), record["t"]))
+        return result
+
+    async def responses(self, room_id: str) -> AsyncIterator[Response]:
+        k = self._keys(room_id)
+        client = self._client
+        with self._errors():
+            last = await client.hget(k.room, "seq")
+        if last is None:
+            raise RoomNotFound(room_id)
+        for start in range(1, int(last) + 1, EXPORT_CHUNK):
+            refs = [str(ref) for ref in range(start, min(start + EXPORT_CHUNK, int(last) + 1))]
+            with self._errors():
+                async with client.pipeline(transaction=True) as pipe:
+                    pipe.hmget(k.resp, refs)
+                    pipe.smismember(k.hidden, refs)
+                    records, hidden = await pipe.execute()
+            for ref, raw, is_hidden in zip(refs, records, hidden, strict=True):
+                if raw is not None:
+                    yield response(room_id, ref, json.loads(raw), bool(is_hidden))
+
+    # Live ----------------------------------------------------------------------------
+
+    def subscribe(self, room_id: str) -> AbstractAsyncContextManager[Subscription]:
+        return self._subscription(room_id)
+
+    def local_subscriptions(self) -> int:
+        return self._listener.fanout.count()
+
+    @asynccontextmanager
+    async def _subscription(self, room_id: str) -> AsyncIterator[Signals]:
+        self._client  # noqa: B018 - raises StoreError when the store is not open
+        async with self._listener.subscription(room_id) as signals:
+            yield signals
+
+    async def set_presence(self, room_id: str, process_id: str, count: int) -> None:
+        k = self._keys(room_id)
+        done = await self._run(
+            "presence",
+            [k.room, k.presence],
+            [
+                process_id,
+                count,
+                int(self._clock() * 1000),
+                int(self._presence_ttl * 1000),
+                k.channel,
+            ],
+        )
+        if done == -1:
+            raise RoomNotFound(room_id)
+
+    async def presence(self, room_id: str) -> int:
+        with self._errors():
+            entries = await self._client.hgetall(self._keys(room_id).presence)
+        oldest = (self._clock() - self._presence_ttl) * 1000
+        total = 0
+        for value in entries.values():
+            count, _, seen = str(value).partition(":")
+            if int(seen) >= oldest:
+                total += int(count)
+        return total
+
+    # Housekeeping --------------------------------------------------------------------
+
+    async def purge(self, ended_before: datetime) -> list[str]:
+        cutoff = to_ms(ended_before)
+        client = self._client
+        with self._errors():
+            ids = [str(room_id) for room_id in await client.zrange(self._layout.index, 0, -1)]
+            async with client.pipeline(transaction=False) as pipe:
+                for room_id in ids:
+                    pipe.hmget(self._keys(room_id).room, ["ended_at", "code"])
+                replies = await pipe.execute()
+        purged = []
+        for room_id, (ended_at, code) in zip(ids, replies, strict=True):
+            if ended_at is None or int(ended_at) >= cutoff:
+                continue
+            with self._errors():
+                await client.delete(*self._keys(room_id).all())
+                await client.zrem(self._layout.index, room_id)
+            if code is not None:
+                await self._run("swap_code", [self._layout.code(code)], [room_id, ""])
+            purged.append(room_id)
+        return purged

@@ -1,0 +1,153 @@
+"""Queries: the read connection's, and the writer's where it answers with a room's state.
+
+Reads run in a worker thread on their own connection beside the writer (WAL);
+functions here take a connection and raise RoomNotFound for a room that is not
+there.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from poll.answers import Aggregate, Answer, TextEntry
+from poll.store.base import QuestionStatus, Response, RoomNotFound, RoomState
+from poll.store.timestamps import from_ms
+
+#: Responses fetched per read while exporting.
+EXPORT_CHUNK = 500
+
+
+def room_state(conn: sqlite3.Connection, room_id: str) -> RoomState:
+    row = conn.execute(
+        "SELECT id, code, session_id, created_at, ended_at, current, current_question, version"
+        " FROM rooms WHERE id = ?",
+        (room_id,),
+    ).fetchone()
+    if row is None:
+        raise RoomNotFound(room_id)
+    return state_from(conn, row)
+
+
+def state_from(conn: sqlite3.Connection, row: tuple[Any, ...]) -> RoomState:
+    room_id, code, session_id, created_at, ended_at, current, current_question, version = row
+    questions: dict[str, QuestionStatus] = {}
+    shown: set[str] = set()
+    for question_id, status, is_shown in conn.execute(
+        "SELECT question_id, status, shown FROM questions WHERE room_id = ? ORDER BY position",
+        (room_id,),
+    ):
+        questions[question_id] = status
+        if is_shown:
+            shown.add(question_id)
+    return RoomState(
+        id=room_id,
+        code=code,
+        session_id=session_id,
+        created_at=from_ms(created_at),
+        ended_at=None if ended_at is None else from_ms(ended_at),
+        current=current,
+        current_question=current_question,
+        questions=questions,
+        shown=frozenset(shown),
+        version=version,
+    )
+
+
+def room_by_code(conn: sqlite3.Connection, code: str) -> RoomState | None:
+    row = conn.execute(
+        "SELECT id FROM rooms WHERE code = ? AND ended_at IS NULL", (code,)
+    ).fetchone()
+    return None if row is None else room_state(conn, row[0])
+
+
+def every_room(conn: sqlite3.Connection) -> list[RoomState]:
+    rows = conn.execute(
+        "SELECT id, code, session_id, created_at, ended_at, current, current_question,"
+        " version FROM rooms ORDER BY created_at DESC, rowid DESC"
+    ).fetchall()
+    return [state_from(conn, row) for row in rows]
+
+
+def session_spec(conn: sqlite3.Connection, room_id: str) -> dict[str, Any]:
+    row = conn.execute("SELECT session_spec FROM rooms WHERE id = ?", (room_id,)).fetchone()
+    if row is None:
+        raise RoomNotFound(room_id)
+    data: dict[str, Any] = json.loads(row[0])
+    return data
+
+
+def version_of(conn: sqlite3.Connection, room_id: str) -> int:
+    row = conn.execute("SELECT version FROM rooms WHERE id = ?", (room_id,)).fetchone()
+    if row is None:
+        raise RoomNotFound(room_id)
+    return int(row[0])
+
+
+def require_room(conn: sqlite3.Connection, room_id: str) -> None:
+    if conn.execute("SELECT 1 FROM rooms WHERE id = ?", (room_id,)).fetchone() is None:
+        raise RoomNotFound(room_id)
+
+
+def aggregates(conn: sqlite3.Connection, room_id: str) -> dict[str, Aggregate]:
+    require_room(conn, room_id)
+    respondents = dict(
+        conn.execute(
+            "SELECT p.question_id, p.count FROM respondents p JOIN questions q"
+            " ON q.room_id = p.room_id AND q.question_id = p.question_id"
+            " WHERE p.room_id = ? AND p.count > 0 ORDER BY q.position",
+            (room_id,),
+        ).fetchall()
+    )
+    counts: dict[str, dict[str, int]] = {qid: {} for qid in respondents}
+    for question_id, key, count in conn.execute(
+        "SELECT question_id, key, count FROM counters WHERE room_id = ? ORDER BY key", (room_id,)
+    ):
+        if question_id in counts:
+            counts[question_id][key] = count
+    texts: dict[str, list[TextEntry]] = {qid: [] for qid in respondents}
+    for question_id, ref, text, hidden in conn.execute(
+        "SELECT question_id, ref, text, hidden FROM responses"
+        " WHERE room_id = ? AND text IS NOT NULL ORDER BY ref",
+        (room_id,),
+    ):
+        if question_id in texts:
+            texts[question_id].append(TextEntry(str(ref), text, bool(hidden)))
+    return {
+        qid: Aggregate(respondents=total, counts=counts[qid], texts=tuple(texts[qid]))
+        for qid, total in respondents.items()
+    }
+
+
+def responses_after(conn: sqlite3.Connection, room_id: str, after: int) -> list[Response]:
+    rows = conn.execute(
+        "SELECT ref, question_id, participant, keys, text, answered_at, hidden FROM responses"
+        " WHERE room_id = ? AND ref > ? ORDER BY ref LIMIT ?",
+        (room_id, after, EXPORT_CHUNK),
+    ).fetchall()
+    return [
+        Response(
+            room_id=room_id,
+            question_id=question_id,
+            participant=participant,
+            ref=str(ref),
+            answer=Answer(tuple(json.loads(keys)), text),
+            answered_at=from_ms(answered_at),
+            hidden=bool(hidden),
+        )
+        for ref, question_id, participant, keys, text, answered_at, hidden in rows
+    ]
+
+
+def answers_of(conn: sqlite3.Connection, room_id: str, participant: str) -> dict[str, list[Answer]]:
+    require_room(conn, room_id)
+    result: dict[str, list[Answer]] = {}
+    for question_id, keys, text in conn.execute(
+        "SELECT r.question_id, r.keys, r.text FROM questions q JOIN responses r"
+        " ON r.room_id = q.room_id AND r.question_id = q.question_id"
+        " AND r.participant = ? WHERE q.room_id = ? ORDER BY r.ref",
+        (participant, room_id),
+    ):
+        result.setdefault(question_id, []).append(Answer(tuple(json.loads(keys)), text))
+    return result

@@ -1,0 +1,205 @@
+"""The writes: each runs inside the writer process, in the batch's shared transaction.
+
+Each is a module-level function called as `partial(fn, …)(tx)`, so that it
+pickles across the pipe to the writer process. One must raise StoreError
+(RoomNotFound, …) only before it writes: the batch commits what the others did
+(see `batches.Batcher`). Each calls `tx.bump(room)` when it changed a room,
+which bumps the version that subscribers are signalled with.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from poll.store.base import RoomNotFound, RoomPatch, RoomState, StoreError, Vote, VoteOutcome
+from poll.store.sqlite.batches import Tx
+from poll.store.sqlite.reads import require_room, room_state
+from poll.store.sqlite.schema import ROOM_TABLES
+
+#: Attempts at a free join code before giving up.
+CODE_ATTEMPTS = 100
+
+
+def add_counts(
+    conn: sqlite3.Connection, room_id: str, question_id: str, keys: list[str], delta: int
+) -> None:
+    for key in keys:
+        conn.execute(
+            "INSERT INTO counters (room_id, question_id, key, count) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+            (room_id, question_id, key, delta),
+        )
+    if delta < 0:
+        # Keys nobody chose any more disappear, so the counters equal a recount.
+        conn.execute(
+            "DELETE FROM counters WHERE room_id = ? AND question_id = ? AND count <= 0",
+            (room_id, question_id),
+        )
+
+
+def vote(tx: Tx, room_id: str, vote: Vote, answered_at: int) -> VoteOutcome:
+    conn = tx.conn
+    row = conn.execute(
+        "SELECT r.ended_at, r.current_question, r.version, q.status,"
+        " EXISTS (SELECT 1 FROM submissions s WHERE s.room_id = r.id AND s.participant = ?"
+        " AND s.submission_id = ?)"
+        " FROM rooms r LEFT JOIN questions q ON q.room_id = r.id AND q.question_id = ?"
+        " WHERE r.id = ?",
+        (vote.participant, vote.submission_id, vote.question_id, room_id),
+    ).fetchone()
+    if row is None:
+        raise RoomNotFound(room_id)
+    ended_at, current_question, version, status, seen = row
+    if ended_at is not None:
+        return VoteOutcome("room_ended", version)
+    if current_question != vote.question_id:
+        return VoteOutcome("not_current", version)
+    if status != "open":
+        return VoteOutcome("closed", version)
+    if seen:
+        return VoteOutcome("duplicate", version)
+    existing = conn.execute(
+        "SELECT ref, keys FROM responses"
+        " WHERE room_id = ? AND question_id = ? AND participant = ? ORDER BY ref",
+        (room_id, vote.question_id, vote.participant),
+    ).fetchall()
+    if vote.mode == "replace" and existing:
+        if not vote.allow_change:
+            return VoteOutcome("no_change", version)
+        for ref, keys in existing:
+            add_counts(conn, room_id, vote.question_id, json.loads(keys), -1)
+            conn.execute("DELETE FROM responses WHERE ref = ?", (ref,))
+    elif vote.mode == "append" and len(existing) >= vote.max_entries:
+        return VoteOutcome("too_many", version)
+    keys = list(vote.answer.keys)
+    conn.execute(
+        "INSERT INTO responses (room_id, question_id, participant, keys, text, answered_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            room_id,
+            vote.question_id,
+            vote.participant,
+            json.dumps(keys),
+            vote.answer.text,
+            answered_at,
+        ),
+    )
+    add_counts(conn, room_id, vote.question_id, keys, 1)
+    if not existing:
+        conn.execute(
+            "INSERT INTO respondents (room_id, question_id, count) VALUES (?, ?, 1)"
+            " ON CONFLICT DO UPDATE SET count = count + 1",
+            (room_id, vote.question_id),
+        )
+    conn.execute(
+        "INSERT INTO submissions (room_id, participant, submission_id) VALUES (?, ?, ?)",
+        (room_id, vote.participant, vote.submission_id),
+    )
+    return VoteOutcome("saved", tx.bump(room_id))
+
+
+def create_room(
+    tx: Tx,
+    room_id: str,
+    session_id: str,
+    spec: str,
+    question_ids: list[str],
+    codes: tuple[str, ...],
+    created_at: int,
+) -> RoomState:
+    conn = tx.conn
+    for code in codes:
+        try:
+            conn.execute(
+                "INSERT INTO rooms (id, code, session_id, session_spec, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (room_id, code, session_id, spec, created_at),
+            )
+        except sqlite3.IntegrityError:
+            continue  # the code belongs to a room that has not ended
+        break
+    else:
+        raise StoreError(
+            f"found no free join code in {CODE_ATTEMPTS} attempts: end some rooms", retry=True
+        )
+    conn.executemany(
+        "INSERT INTO questions (room_id, question_id, position) VALUES (?, ?, ?)",
+        [(room_id, qid, position) for position, qid in enumerate(question_ids)],
+    )
+    tx.changed[room_id] = 0
+    return room_state(conn, room_id)
+
+
+def update(tx: Tx, room_id: str, patch: RoomPatch, now: int) -> RoomState:
+    conn = tx.conn
+    require_room(conn, room_id)
+    known = {
+        qid
+        for (qid,) in conn.execute(
+            "SELECT question_id FROM questions WHERE room_id = ?", (room_id,)
+        )
+    }
+    unknown = (set(patch.statuses) | set(patch.shown)) - known
+    if unknown:
+        raise StoreError(f"room {room_id!r} has no question {sorted(unknown)[0]!r}", retry=False)
+    if patch.current is not None:
+        conn.execute(
+            "UPDATE rooms SET current = ?, current_question = ? WHERE id = ?",
+            (patch.current, patch.current_question, room_id),
+        )
+    for qid, status in patch.statuses.items():
+        conn.execute(
+            "UPDATE questions SET status = ? WHERE room_id = ? AND question_id = ?",
+            (status, room_id, qid),
+        )
+    for qid, shown in patch.shown.items():
+        conn.execute(
+            "UPDATE questions SET shown = ? WHERE room_id = ? AND question_id = ?",
+            (int(shown), room_id, qid),
+        )
+    if patch.end:
+        conn.execute(
+            "UPDATE rooms SET ended_at = ? WHERE id = ? AND ended_at IS NULL", (now, room_id)
+        )
+    tx.bump(room_id)
+    return room_state(conn, room_id)
+
+
+def reset_question(tx: Tx, room_id: str, question_id: str) -> RoomState:
+    conn = tx.conn
+    require_room(conn, room_id)
+    for table in ("responses", "counters", "respondents"):
+        conn.execute(
+            f"DELETE FROM {table} WHERE room_id = ? AND question_id = ?", (room_id, question_id)
+        )
+    tx.bump(room_id)
+    return room_state(conn, room_id)
+
+
+def set_hidden(tx: Tx, room_id: str, question_id: str, ref: int, hidden: bool) -> bool:
+    conn = tx.conn
+    require_room(conn, room_id)
+    cursor = conn.execute(
+        "UPDATE responses SET hidden = ? WHERE ref = ? AND room_id = ? AND question_id = ?",
+        (int(hidden), ref, room_id, question_id),
+    )
+    if cursor.rowcount == 0:
+        return False
+    tx.bump(room_id)
+    return True
+
+
+def purge(tx: Tx, ended_before: int) -> list[str]:
+    conn = tx.conn
+    ids = [
+        room_id
+        for (room_id,) in conn.execute(
+            "SELECT id FROM rooms WHERE ended_at IS NOT NULL AND ended_at < ?", (ended_before,)
+        )
+    ]
+    for room_id in ids:
+        for table in ROOM_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE room_id = ?", (room_id,))
+        conn.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
+    return ids
