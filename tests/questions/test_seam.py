@@ -5,8 +5,9 @@ and a type missing any part stops the server at start-up, never falls back."""
 
 from __future__ import annotations
 
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -216,3 +217,51 @@ def test_what_phones_see_is_built_from_an_allow_list() -> None:
         projector = repr(question.results_for(aggregate, "projector"))
         assert "secret words" not in phone and "hidden words" not in phone
         assert "hidden words" not in projector
+
+
+def _outside_the_seam() -> list[Path]:
+    seams = {ROOT / "poll" / "questions", ROOT / "templates" / "questions"}
+    seams.add(ROOT / "static" / "questions")
+    files = [
+        *(ROOT / "poll").rglob("*.py"),
+        *(ROOT / "templates").rglob("*.html"),
+        *(ROOT / "static").rglob("*.js"),
+    ]
+    return [f for f in files if not any(seam in f.parents for seam in seams)]
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    return "|".join(re.escape(word) for word in words)
+
+
+# A type's name as a string; "open" is also a question's status, so for that
+# name only a comparison with a `type` counts.
+NAMED = re.compile(r"""["']({})["']""".format(_alternatives(n for n in REGISTRY if n != "open")))
+OPEN_TYPE = re.compile(r"""type\W{0,12}[!=]==?\s*["']open["']|["']open["']\s*[!=]==?\W{0,12}type""")
+# A type's class in Python (elsewhere "Open" and "Choice" are words).
+CLASS = re.compile(rf"\b({_alternatives(c.__name__ for c in REGISTRY.values())})\b")
+
+
+def names_a_type(line: str, python: bool) -> bool:
+    return bool(NAMED.search(line) or OPEN_TYPE.search(line) or (python and CLASS.search(line)))
+
+
+def test_no_code_outside_the_seam_names_a_type() -> None:
+    """Rooms, the web layer, the export and the page scripts ask the type; none
+    of them names one."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in _outside_the_seam()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if names_a_type(line, path.suffix == ".py")
+    ]
+    assert not found, "names a question type outside its seam:\n" + "\n".join(found)
+
+
+def test_the_seam_check_sees_a_type_named() -> None:
+    assert names_a_type('{% if item.type == "slide" %}', python=False)
+    assert names_a_type("if (item.type === 'yesno') {", python=False)
+    assert names_a_type('if item["type"] == "open":', python=True)
+    assert names_a_type("if isinstance(item, Choice):", python=True)
+    assert not names_a_type('{% if snap.status == "open" %}', python=False)
+    assert not names_a_type('<a id="open-projector">Open projector</a>', python=False)
