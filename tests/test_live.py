@@ -12,10 +12,8 @@ import pytest
 from poll import live
 from poll.live import MAX_PENDING, Hub, Outbox
 from poll.rooms import Rooms
-from poll.script import load_script
 from poll.store.sqlite import SqliteStore
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.scripts import DUTCH, ENGLISH, fixture_script
 
 
 async def eventually(condition: Callable[[], bool]) -> None:
@@ -87,13 +85,13 @@ async def test_a_stuck_socket_is_closed_and_does_not_hold_up_others(
 async def rooms(tmp_path: Path) -> AsyncIterator[Rooms]:
     store = SqliteStore(tmp_path / "poll.db")
     await store.open()
-    script = load_script(ROOT / "sessions.yaml")
+    script = fixture_script()
     yield Rooms(store, lambda: script)
     await store.close()
 
 
 async def test_a_burst_of_votes_collapses_into_few_snapshots_ending_exact(rooms: Rooms) -> None:
-    room = await rooms.create("gemengde-wijken")
+    room = await rooms.create(DUTCH)
     await room.go(room.session.index_of("herkennen"))
     hub = Hub(rooms, process_id="test", max_rate=10)
     await hub.start()
@@ -129,7 +127,7 @@ async def test_the_last_socket_leaving_closes_the_room_subscription(
     rooms: Rooms, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(live, "LINGER", 0.05)
-    room = await rooms.create("team-retro")
+    room = await rooms.create(ENGLISH)
     hub = Hub(rooms, process_id="test")
     await hub.start()
     try:
@@ -152,7 +150,7 @@ async def test_the_hub_stops_even_when_a_read_lost_its_cancellation(
     # Python 3.11: a read that times out at the moment its task is cancelled can
     # return as if it had only timed out. The broadcaster then waited for the next
     # change for ever, and server shutdown with it.
-    room = await rooms.create("team-retro")
+    room = await rooms.create(ENGLISH)
     hub = Hub(rooms, process_id="test")
     await hub.start()
     box = Socket().outbox()
