@@ -18,9 +18,9 @@ from poll.rooms import Rooms
 from poll.store.base import Store
 from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore
-from tests.conftest import redis_url, require_or_skip, uvicorn_options
+from tests.conftest import delete_keys, redis_url, uvicorn_options
 from tests.support.scripts import ENGLISH, fixture_script
-from tests.support.servers import TOKEN, PollServer
+from tests.support.servers import TOKEN, PollServer, need_shared_redis
 from tests.web.conftest import World
 
 ADDRESS = "203.0.113.77"
@@ -163,22 +163,14 @@ def test_purge_deletes_ended_runs_and_their_answers_on_sqlite(tmp_path: Path) ->
 
 @pytest.mark.redis
 def test_purge_deletes_ended_runs_and_their_answers_on_redis() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(redis_url(), socket_connect_timeout=1).ping()
-    except Exception as error:
-        require_or_skip(f"Redis is not reachable at {redis_url()}: {error}")
+    need_shared_redis(redis_url())
     prefix = f"pollpurge-{uuid.uuid4().hex[:12]}"
     try:
         old, recent, running = asyncio.run(_purge_on(RedisStore(redis_url(), prefix=prefix)))
         left = everything_in_redis(prefix)
         assert old not in left and recent not in left and running in left  # no key, no index
     finally:
-        client = redis.Redis.from_url(redis_url())
-        keys = list(client.scan_iter(match=f"{prefix}:*"))
-        if keys:
-            client.delete(*keys)
+        delete_keys(redis_url(), prefix)
 
 
 def test_poll_purge_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

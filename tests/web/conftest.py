@@ -27,21 +27,12 @@ from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore
 from poll.web.app import create_app
 from poll.web.settings import Settings
-from tests.conftest import delete_keys, redis_url, require_or_skip
+from tests.conftest import delete_keys, redis_url
 from tests.support.scripts import DUTCH, SCRIPT
+from tests.support.servers import need_shared_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-facilitator-token"
-
-
-def _redis_reachable(url: str) -> str | None:
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except Exception as error:
-        return str(error)
-    return None
 
 
 @dataclass
@@ -143,9 +134,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
             return SqliteStore(tmp_path / "poll.db")
     else:
         url = redis_url()
-        problem = _redis_reachable(url)
-        if problem:
-            require_or_skip(f"Redis is not reachable at {url}: {problem}")
+        need_shared_redis(url)
 
         def factory() -> Store:
             return RedisStore(url, prefix=prefix)
