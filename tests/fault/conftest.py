@@ -1,5 +1,5 @@
 """The fault drills' own pieces: the drill's script and questions, the phones' burst of
-answers, the figures each drill records, and a TCP front as a venue's load balancer.
+answers, and the figures each drill records.
 
 The servers, the private redis-server, the facilitator and the phones come from
 tests/support. Every process a drill starts runs in its own process group and is
@@ -15,16 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import pipe
 from tests.support.facilitator import facilitator_for  # noqa: F401 - the fixture, re-exported
 from tests.support.phones import Phone
-from tests.support.processes import free_port
 from tests.support.servers import reaper  # noqa: F401 - the fixture, re-exported
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,49 +72,3 @@ def record(name: str, figures: dict[str, Any]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(f"\n{name}: {json.dumps(figures)}")
-
-
-class FrontProxy:
-    """A tiny TCP front, as a venue's load balancer: each new connection goes to the
-    first backend that accepts it, so when one process dies its phones land on the next.
-
-    It knows nothing of HTTP or websockets; the phones' browser sees one origin.
-    """
-
-    def __init__(self, backends: list[int]) -> None:
-        self.backends = backends
-        self.port = free_port()
-        self.connections: Counter[int] = Counter()
-        self._server: asyncio.Server | None = None
-        self._pipes: set[asyncio.Task[None]] = set()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, backlog=512)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._pipes):
-            task.cancel()
-        await asyncio.gather(*self._pipes, return_exceptions=True)
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._pipes.add(task)
-        try:
-            for port in self.backends:
-                try:
-                    up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
-                except OSError:
-                    continue  # that backend is down: try the next
-                self.connections[port] += 1
-                await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-                return
-        finally:
-            writer.close()
-            self._pipes.discard(task)

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.fault.conftest import END, OPEN, SESSION, FrontProxy, burst, open_texts, record
+from tests.fault.conftest import END, OPEN, SESSION, burst, open_texts, record
 from tests.support.browser import async_expect as expect
 from tests.support.browser import chromium, phone_page
 from tests.support.facilitator import Facilitator
+from tests.support.fronts import Front
 from tests.support.phones import Tally, Watcher, phones_for
 from tests.support.processes import Reaper
 from tests.support.servers import PollServer, RedisServer, need_redis_server
@@ -32,7 +33,7 @@ async def test_phones_move_to_the_surviving_process(
     need_redis_server()
     redis = RedisServer(tmp_path, reaper)
     await redis.start()
-    front = FrontProxy([])
+    front = Front([])
     first = PollServer(tmp_path, redis.url, reaper=reaper, name="first", public_url=front.url)
     second = PollServer(tmp_path, redis.url, reaper=reaper, name="second", public_url=front.url)
     front.backends = [first.port, second.port]  # everyone lands on `first` while it lives
