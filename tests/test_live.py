@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +14,7 @@ from poll.live import MAX_PENDING, Hub, Outbox
 from poll.rooms import Rooms
 from poll.store.sqlite import SqliteStore
 from tests.support.scripts import DUTCH, ENGLISH, fixture_script
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    """Wait (20 s at most) until `condition` holds; the hub works on its own tasks."""
-    async with asyncio.timeout(20):
-        while not condition():  # noqa: ASYNC110 - the hub runs on its own tasks: poll
-            await asyncio.sleep(0.02)
+from tests.support.waiting import eventually
 
 
 class Socket:
@@ -109,7 +103,10 @@ async def test_a_burst_of_votes_collapses_into_few_snapshots_ending_exact(rooms:
         )
 
         await eventually(
-            lambda: bool(projector.sent) and projector.sent[-1].get("answers") == votes
+            lambda: bool(projector.sent) and projector.sent[-1].get("answers") == votes,
+            "the projector's last snapshot counts every vote",
+            within=20,
+            every=0.02,
         )
         snapshots = [m for m in projector.sent if m["type"] == "snapshot"]
         assert len(snapshots) < votes / 3, "votes must be coalesced, not sent one by one"
@@ -139,7 +136,12 @@ async def test_the_last_socket_leaving_closes_the_room_subscription(
         for box in boxes:
             channel.remove(box)
 
-        await eventually(lambda: room.id not in hub.channels)
+        await eventually(
+            lambda: room.id not in hub.channels,
+            "the hub lets go of the room",
+            within=20,
+            every=0.02,
+        )
     finally:
         await hub.stop()
 
