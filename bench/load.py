@@ -42,7 +42,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -62,6 +61,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench import clients
 from bench.http import request
+
+# Shared with the tests (run from the repository root, so `tests` is importable).
+from tests.support.processes import free_port, serve_command
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION = "gemengde-wijken"
@@ -91,13 +93,6 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
         "p99": round(rank(0.99) * 1000, 1),
         "max": round(ordered[-1] * 1000, 1),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 # The server ----------------------------------------------------------------------------
@@ -200,26 +195,8 @@ def start_poll(store: str, workers: int, log_dir: str) -> Target:
     env = {**os.environ, "POLL_FACILITATOR_TOKEN": token, "PYTHONUNBUFFERED": "1"}
     log = open(Path(log_dir) / f"poll-{port}.log", "wb")  # noqa: SIM115 - closed in stop()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "poll.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--store",
-            store,
-            "--sessions",
-            str(ROOT / "sessions.yaml"),
-            "--data-dir",
-            data_dir,
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
+        # The sample session: the bench reproduces the run it was written for.
+        serve_command(port, store, ROOT / "sessions.yaml", Path(data_dir), workers=workers),
         cwd=data_dir,
         env=env,
         stdout=log,

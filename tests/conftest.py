@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from typing import Any, NoReturn
@@ -37,22 +36,6 @@ def delete_keys(url: str, prefix: str) -> None:
             client.delete(*keys[start : start + 500])
     finally:
         client.close()
-
-
-async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    """Copy bytes one way, for the tests' TCP proxies (a venue's load balancer).
-
-    When one side goes (a killed process resets its sockets) the other is closed
-    too, so the phone notices at once, as behind a real balancer.
-    """
-    try:
-        while data := await source.read(65536):
-            sink.write(data)
-            await sink.drain()
-    except (OSError, asyncio.IncompleteReadError):
-        pass
-    finally:
-        sink.close()
 
 
 def uvicorn_options(monkeypatch: pytest.MonkeyPatch, data: Path, *flags: str) -> dict[str, Any]:

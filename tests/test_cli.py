@@ -75,16 +75,16 @@ def test_export_a_run(tmp_path: Path) -> None:
     import asyncio
 
     from poll.rooms import Rooms
-    from poll.script import load_script
     from poll.store.sqlite import SqliteStore
+    from tests.support.scripts import ENGLISH, fixture_script
 
-    script = load_script(ROOT / "sessions.yaml")
+    script = fixture_script()
 
     async def run() -> str:
         store = SqliteStore(tmp_path / "poll.db")
         await store.open()
         try:
-            room = await Rooms(store, lambda: script).create("team-retro")
+            room = await Rooms(store, lambda: script).create(ENGLISH)
             await room.next()
             await room.vote("anna-id", "on-track", "s1", {"choice": "yes"})
             return room.state.code

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,17 +12,9 @@ import pytest
 from poll import live
 from poll.live import MAX_PENDING, Hub, Outbox
 from poll.rooms import Rooms
-from poll.script import load_script
 from poll.store.sqlite import SqliteStore
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    """Wait (20 s at most) until `condition` holds; the hub works on its own tasks."""
-    async with asyncio.timeout(20):
-        while not condition():  # noqa: ASYNC110 - the hub runs on its own tasks: poll
-            await asyncio.sleep(0.02)
+from tests.support.scripts import DUTCH, ENGLISH, fixture_script
+from tests.support.waiting import eventually
 
 
 class Socket:
@@ -87,13 +79,13 @@ async def test_a_stuck_socket_is_closed_and_does_not_hold_up_others(
 async def rooms(tmp_path: Path) -> AsyncIterator[Rooms]:
     store = SqliteStore(tmp_path / "poll.db")
     await store.open()
-    script = load_script(ROOT / "sessions.yaml")
+    script = fixture_script()
     yield Rooms(store, lambda: script)
     await store.close()
 
 
 async def test_a_burst_of_votes_collapses_into_few_snapshots_ending_exact(rooms: Rooms) -> None:
-    room = await rooms.create("gemengde-wijken")
+    room = await rooms.create(DUTCH)
     await room.go(room.session.index_of("herkennen"))
     hub = Hub(rooms, process_id="test", max_rate=10)
     await hub.start()
@@ -111,7 +103,10 @@ async def test_a_burst_of_votes_collapses_into_few_snapshots_ending_exact(rooms:
         )
 
         await eventually(
-            lambda: bool(projector.sent) and projector.sent[-1].get("answers") == votes
+            lambda: bool(projector.sent) and projector.sent[-1].get("answers") == votes,
+            "the projector's last snapshot counts every vote",
+            within=20,
+            every=0.02,
         )
         snapshots = [m for m in projector.sent if m["type"] == "snapshot"]
         assert len(snapshots) < votes / 3, "votes must be coalesced, not sent one by one"
@@ -129,7 +124,7 @@ async def test_the_last_socket_leaving_closes_the_room_subscription(
     rooms: Rooms, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(live, "LINGER", 0.05)
-    room = await rooms.create("team-retro")
+    room = await rooms.create(ENGLISH)
     hub = Hub(rooms, process_id="test")
     await hub.start()
     try:
@@ -141,7 +136,12 @@ async def test_the_last_socket_leaving_closes_the_room_subscription(
         for box in boxes:
             channel.remove(box)
 
-        await eventually(lambda: room.id not in hub.channels)
+        await eventually(
+            lambda: room.id not in hub.channels,
+            "the hub lets go of the room",
+            within=20,
+            every=0.02,
+        )
     finally:
         await hub.stop()
 
@@ -152,7 +152,7 @@ async def test_the_hub_stops_even_when_a_read_lost_its_cancellation(
     # Python 3.11: a read that times out at the moment its task is cancelled can
     # return as if it had only timed out. The broadcaster then waited for the next
     # change for ever, and server shutdown with it.
-    room = await rooms.create("team-retro")
+    room = await rooms.create(ENGLISH)
     hub = Hub(rooms, process_id="test")
     await hub.start()
     box = Socket().outbox()

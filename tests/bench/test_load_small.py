@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis import Redis
-from redis.exceptions import RedisError
 
-from tests.conftest import redis_url, require_or_skip
+from tests.conftest import redis_url
+from tests.support.servers import need_shared_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONES = 100
@@ -59,21 +58,12 @@ def check(result: dict[str, Any]) -> None:
     assert result["fanout"]["reached"] == PHONES, result["fanout"]
 
 
-def redis_or_skip() -> str:
-    url = redis_url()
-    try:
-        with Redis.from_url(url, socket_connect_timeout=1) as client:
-            client.ping()
-    except (RedisError, OSError) as error:
-        require_or_skip(f"no Redis at {url}: {error}")
-    return url
-
-
 def test_embedded_store_keeps_every_vote(tmp_path: Path) -> None:
     check(run_load(tmp_path))
 
 
 @pytest.mark.redis
 def test_redis_with_two_workers_keeps_every_vote(tmp_path: Path) -> None:
-    url = redis_or_skip()
+    url = redis_url()
+    need_shared_redis(url)
     check(run_load(tmp_path, "--store", url, "--workers", "2"))

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Server
 from tests.browser.test_session import (
     PHONE,
     Console,
@@ -18,15 +17,17 @@ from tests.browser.test_session import (
     start_run,
     vote_button,
 )
+from tests.support.scripts import number_of
+from tests.support.servers import PollServer
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_phone_without_websocket_votes_over_plain_http(
-    browser: Any, server: Server, artifacts: Path
+    browser: Any, server: PollServer, artifacts: Path
 ) -> None:
     page, code = start_run(browser, server)
-    Console(page).go(10)  # "Herkennen jullie deze leervragen?"
+    Console(page).go(number_of("herkennen"))  # "Herkennen jullie deze leervragen?"
 
     phone_context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     # Every websocket is closed before it opens, as by a proxy that does not pass them.

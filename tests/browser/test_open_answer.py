@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Server, start_server, stop_server
 from tests.browser.test_session import LIVE, PHONE, Console, expect, shot, start_run
+from tests.support.scripts import number_of
+from tests.support.servers import PollServer
 
 pytestmark = pytest.mark.browser
 
-SCRIPT = """\
-sessions:
-  one-idea:
-    title: One idea each
-    language: en
-    items:
-      - type: slide
-        title: Welcome
-      - type: open
-        id: idea
-        prompt: Your one idea for the square?
-"""
 
-
-@pytest.fixture
-def one_idea_server(tmp_path: Path) -> Iterator[Server]:
-    script = tmp_path / "sessions.yaml"
-    script.write_text(SCRIPT, encoding="utf-8")
-    running = start_server(tmp_path, f"sqlite:///{tmp_path}/poll.db", sessions=script)
-    yield running
-    stop_server(running)
-
-
-def test_a_phone_changes_its_open_answer(
-    browser: Any, one_idea_server: Server, artifacts: Path
-) -> None:
-    server = one_idea_server
+def test_a_phone_changes_its_open_answer(browser: Any, server: PollServer, artifacts: Path) -> None:
     console, code = start_run(browser, server, "One idea each")
-    Console(console).go(2)
+    Console(console).go(number_of("idea", "one-idea"))
 
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
     phone.goto(f"{server.url}/r/{code}")

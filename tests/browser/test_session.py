@@ -1,4 +1,4 @@
-"""The whole sample session in real Chromium: a facilitator's console, the projector,
+"""A whole session of the tests' script in real Chromium: a facilitator's console, the projector,
 and three phones (one without JavaScript), checking what each screen shows."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import Server
+from tests.support.scripts import number_of
+from tests.support.servers import PollServer
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +72,7 @@ class Console:
 
 
 def start_run(
-    browser: Any, server: Server, session_title: str = "Gemengde wijken"
+    browser: Any, server: PollServer, session_title: str = "Gemengde wijken"
 ) -> tuple[Any, str]:
     """The facilitator signs in and starts a run: her console page and the 7-digit code."""
     page = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US").new_page()
@@ -91,7 +92,7 @@ def saved(page: Any) -> None:
     expect(page.locator("#vote-status")).to_have_text(re.compile("opgeslagen"), timeout=LIVE)
 
 
-def test_whole_session(browser: Any, any_server: Server, artifacts: Path) -> None:
+def test_whole_session(browser: Any, any_server: PollServer, artifacts: Path) -> None:
     server = any_server
     if server.label != "sqlite":  # keep the SQLite run's screenshots at the top level
         artifacts = artifacts / server.label
@@ -155,7 +156,7 @@ def test_whole_session(browser: Any, any_server: Server, artifacts: Path) -> Non
     shot(projector, artifacts, "05-projector-slide")
 
     # Yes/no: opens on arrival; votes show on the projector without reloading.
-    console.go(10)
+    console.go(number_of("herkennen"))
     expect(projector.locator("#screen .title")).to_have_text(
         "Herkennen jullie deze leervragen?", timeout=LIVE
     )

@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Server, start_server, stop_server
-from tests.browser.redis_helpers import redis_available
 from tests.browser.test_session import (
     LIVE,
     PHONE,
@@ -24,32 +22,34 @@ from tests.browser.test_session import (
     vote_button,
 )
 from tests.conftest import delete_keys, redis_url
+from tests.support.scripts import number_of
+from tests.support.servers import PollServer, need_shared_redis
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
 
 
 @pytest.fixture
-def two_servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+def two_servers(tmp_path: Path) -> Iterator[tuple[PollServer, PollServer]]:
     prefix = f"polltest-{uuid.uuid4().hex[:12]}"
     base = redis_url()
-    redis_available(base)
+    need_shared_redis(base)
     store = f"{base}?prefix={prefix}"
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-    first = start_server(tmp_path / "a", store, name="a")
+    first = PollServer(tmp_path / "a", store, name="a").start()
     try:
-        second = start_server(tmp_path / "b", store, name="b")
+        second = PollServer(tmp_path / "b", store, name="b").start()
         try:
             yield first, second
         finally:
-            stop_server(second)
+            second.stop()
     finally:
-        stop_server(first)
+        first.stop()
         delete_keys(base, prefix)
 
 
 def test_phones_and_projector_on_different_processes_see_the_same_room(
-    browser: Any, two_servers: tuple[Server, Server], artifacts: Path
+    browser: Any, two_servers: tuple[PollServer, PollServer], artifacts: Path
 ) -> None:
     a, b = two_servers
     page, digits = start_run(browser, a)
@@ -71,7 +71,7 @@ def test_phones_and_projector_on_different_processes_see_the_same_room(
     # Presence is summed over both processes.
     expect(page.locator("p.meta")).to_contain_text("2 participants connected", timeout=LIVE * 3)
 
-    console.go(10)  # "Herkennen jullie deze leervragen?"
+    console.go(number_of("herkennen"))  # "Herkennen jullie deze leervragen?"
     for phone in phones:
         expect(phone.locator("h1.prompt")).to_have_text(
             re.compile("Herkennen jullie"), timeout=LIVE

@@ -18,16 +18,12 @@ from typing import Any
 import pytest
 import websockets
 
-from tests.fault.conftest import (
-    OPEN_INDEX,
-    Facilitator,
-    PollServer,
-    Reaper,
-    Tally,
-    eventually,
-    phones_for,
-    record,
-)
+from tests.fault.conftest import OPEN, SESSION, record
+from tests.support.facilitator import Facilitator
+from tests.support.phones import Tally, phones_for
+from tests.support.processes import Reaper
+from tests.support.servers import PollServer
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.fault
 
@@ -88,11 +84,11 @@ async def test_two_thousand_phones_vanish_and_leave_nothing_behind(
     tmp_path: Path, reaper: Reaper, facilitator_for: Any
 ) -> None:
     enough_file_descriptors(3 * (SOCKETS + HALF_OPEN) + 1000)
-    server = PollServer(tmp_path, f"sqlite:///{tmp_path}/poll.db", reaper)
-    await server.start()
+    server = PollServer(tmp_path, f"sqlite:///{tmp_path}/poll.db", reaper=reaper)
+    await server.astart()
     facilitator: Facilitator = await facilitator_for(server.url)
-    await facilitator.start_run()
-    await facilitator.go(OPEN_INDEX)
+    await facilitator.start_run(SESSION)
+    await facilitator.go_to(OPEN)
     phones = await phones_for(COOKIES, [server.url], facilitator.code, Tally())
     cookies = [phone.cookie for phone in phones]
 

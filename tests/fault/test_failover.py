@@ -10,26 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.fault.conftest import (
-    END_INDEX,
-    OPEN_INDEX,
-    Facilitator,
-    FrontProxy,
-    PollServer,
-    Reaper,
-    RedisServer,
-    Tally,
-    Watcher,
-    burst,
-    chromium,
-    eventually,
-    expect,
-    need_redis_server,
-    open_texts,
-    phone_page,
-    phones_for,
-    record,
-)
+from tests.fault.conftest import END, OPEN, SESSION, burst, open_texts, record
+from tests.support.browser import async_expect as expect
+from tests.support.browser import chromium, phone_page
+from tests.support.facilitator import Facilitator
+from tests.support.fronts import Front
+from tests.support.phones import Tally, Watcher, phones_for
+from tests.support.processes import Reaper
+from tests.support.servers import PollServer, RedisServer, need_redis_server
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.fault
 
@@ -44,15 +33,15 @@ async def test_phones_move_to_the_surviving_process(
     need_redis_server()
     redis = RedisServer(tmp_path, reaper)
     await redis.start()
-    front = FrontProxy([])
-    first = PollServer(tmp_path, redis.url, reaper, name="first", public_url=front.url)
-    second = PollServer(tmp_path, redis.url, reaper, name="second", public_url=front.url)
+    front = Front([])
+    first = PollServer(tmp_path, redis.url, reaper=reaper, name="first", public_url=front.url)
+    second = PollServer(tmp_path, redis.url, reaper=reaper, name="second", public_url=front.url)
     front.backends = [first.port, second.port]  # everyone lands on `first` while it lives
-    await asyncio.gather(first.start(), second.start(), front.start())
+    await asyncio.gather(first.astart(), second.astart(), front.start())
     try:
         facilitator: Facilitator = await facilitator_for(front.url)
-        await facilitator.start_run()
-        await facilitator.go(OPEN_INDEX)
+        await facilitator.start_run(SESSION)
+        await facilitator.go_to(OPEN)
         # The projector hangs on the second process (the venue's beamer, a wired line).
         projector = Watcher(facilitator.ws_url("projector", second.url), facilitator.cookie)
         projector.start()
@@ -88,11 +77,11 @@ async def test_phones_move_to_the_surviving_process(
                 "Your answer is saved.", timeout=LIVE
             )
             await asyncio.wait_for(voting, 300)
-            await facilitator.go(END_INDEX)
+            await facilitator.go_to(END)
             await expect(dina.locator("#stage .slide-title")).to_have_text(
                 "Thank you", timeout=LIVE
             )
-            await facilitator.go(OPEN_INDEX)
+            await facilitator.go_to(OPEN)
 
         acked = [*tally.acked.values(), "Dina's first idea", "Dina's idea after the failover"]
         await eventually(

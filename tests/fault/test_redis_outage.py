@@ -20,25 +20,14 @@ from typing import Any
 
 import pytest
 
-from tests.fault.conftest import (
-    OPEN,
-    OPEN_INDEX,
-    Facilitator,
-    PollServer,
-    Reaper,
-    RedisServer,
-    Tally,
-    Watcher,
-    burst,
-    chromium,
-    eventually,
-    expect,
-    need_redis_server,
-    open_texts,
-    phone_page,
-    phones_for,
-    record,
-)
+from tests.fault.conftest import OPEN, SESSION, burst, open_texts, record
+from tests.support.browser import async_expect as expect
+from tests.support.browser import chromium, phone_page
+from tests.support.facilitator import Facilitator
+from tests.support.phones import Tally, Watcher, phones_for
+from tests.support.processes import Reaper
+from tests.support.servers import PollServer, RedisServer, need_redis_server
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.fault
 
@@ -65,12 +54,12 @@ async def test_redis_outage_mid_burst_with_two_processes(
     need_redis_server()
     redis = RedisServer(tmp_path, reaper)
     await redis.start()
-    one = PollServer(tmp_path, redis.url, reaper, name="one")
-    two = PollServer(tmp_path, redis.url, reaper, name="two")
-    await asyncio.gather(one.start(), two.start())
+    one = PollServer(tmp_path, redis.url, reaper=reaper, name="one")
+    two = PollServer(tmp_path, redis.url, reaper=reaper, name="two")
+    await asyncio.gather(one.astart(), two.astart())
     facilitator: Facilitator = await facilitator_for(one.url)
-    await facilitator.start_run()
-    await facilitator.go(OPEN_INDEX)
+    await facilitator.start_run(SESSION)
+    await facilitator.go_to(OPEN)
 
     # A projector stays open on each process for the whole drill.
     watchers = [

@@ -17,25 +17,14 @@ from typing import Any
 import pytest
 
 from poll.export import pseudonym
-from tests.fault.conftest import (
-    END_INDEX,
-    OPEN_INDEX,
-    YESNO,
-    YESNO_INDEX,
-    Facilitator,
-    PollServer,
-    Reaper,
-    Tally,
-    burst,
-    chromium,
-    eventually,
-    expect,
-    open_texts,
-    participant_of,
-    phone_page,
-    phones_for,
-    record,
-)
+from tests.fault.conftest import END, OPEN, SESSION, YESNO, burst, open_texts, record
+from tests.support.browser import async_expect as expect
+from tests.support.browser import chromium, phone_page
+from tests.support.facilitator import Facilitator
+from tests.support.phones import Tally, participant_of, phones_for
+from tests.support.processes import Reaper
+from tests.support.servers import PollServer
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.fault
 
@@ -64,10 +53,10 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_vote(
     tmp_path: Path, reaper: Reaper, facilitator_for: Any
 ) -> None:
     db = tmp_path / "poll.db"
-    server = PollServer(tmp_path, f"sqlite:///{db}", reaper)
-    await server.start()
+    server = PollServer(tmp_path, f"sqlite:///{db}", reaper=reaper)
+    await server.astart()
     facilitator: Facilitator = await facilitator_for(server.url)
-    await facilitator.start_run()
+    await facilitator.start_run(SESSION)
 
     async with chromium() as browser:
         # Two people join on their phones and answer the yes/no question.
@@ -78,7 +67,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_vote(
             await expect(page.locator("#stage .slide-title")).to_have_text(
                 "Welcome to the drill", timeout=LIVE
             )
-        await facilitator.go(YESNO_INDEX)
+        await facilitator.go_to(YESNO)
         for page, label in ((anna, "Yes"), (ben, "No")):
             await page.locator("form.vote button", has_text=re.compile(f"^{label}")).click()
             await expect(page.locator("#vote-status")).to_have_text(
@@ -86,7 +75,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_vote(
             )
 
         # The open question: sixty more phones send their ideas as fast as they can.
-        await facilitator.go(OPEN_INDEX)
+        await facilitator.go_to(OPEN)
         await expect(ben.get_by_label("Write your answer")).to_be_visible(timeout=LIVE)
         tally = Tally()
         phones = await phones_for(PHONES, [server.url], facilitator.code, tally)
@@ -106,7 +95,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_vote(
         )
 
         # Started again on the same data: the phones come back without anyone touching them.
-        await server.start()
+        await server.astart()
         await expect(ben.locator("#vote-status")).to_have_text(
             "Your answer is saved.", timeout=LIVE
         )
@@ -114,10 +103,10 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_vote(
         await expect(anna.locator("#connection")).to_be_hidden(timeout=LIVE)
 
         # The facilitator goes back to the yes/no: Anna's phone still shows her answer.
-        await facilitator.go(YESNO_INDEX)
+        await facilitator.go_to(YESNO)
         await expect(anna.locator("button[aria-pressed=true]")).to_have_text("Yes", timeout=LIVE)
         await expect(ben.locator("button[aria-pressed=true]")).to_have_text("No", timeout=LIVE)
-        await facilitator.go(END_INDEX)
+        await facilitator.go_to(END)
         for page in (anna, ben):
             await expect(page.locator("#stage .slide-title")).to_have_text(
                 "Thank you", timeout=LIVE
@@ -134,7 +123,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_vote(
     doubled = [text for text, n in found.items() if n > 1]
     cli_rows = await asyncio.to_thread(export_with_cli, db, facilitator.code)
     # Back on the open question, a projector opened now shows exactly the acked ideas.
-    await facilitator.go(OPEN_INDEX)
+    await facilitator.go_to(OPEN)
     projector = await facilitator.snapshot("projector")
     on_screen = Counter(entry["text"] for entry in projector["results"]["texts"])
 

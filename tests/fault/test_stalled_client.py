@@ -18,18 +18,12 @@ from typing import Any
 import pytest
 import websockets
 
-from tests.fault.conftest import (
-    OPEN_INDEX,
-    Facilitator,
-    PollServer,
-    Reaper,
-    Tally,
-    Watcher,
-    burst,
-    eventually,
-    phones_for,
-    record,
-)
+from tests.fault.conftest import OPEN, SESSION, burst, record
+from tests.support.facilitator import Facilitator
+from tests.support.phones import Tally, Watcher, phones_for
+from tests.support.processes import Reaper
+from tests.support.servers import PollServer
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.fault
 
@@ -76,11 +70,11 @@ def closed_by_server(sock: socket.socket, timeout: float) -> bool:
 async def test_a_stalled_projector_slows_nobody_and_is_dropped(
     tmp_path: Path, reaper: Reaper, facilitator_for: Any
 ) -> None:
-    server = PollServer(tmp_path, f"sqlite:///{tmp_path}/poll.db", reaper)
-    await server.start()
+    server = PollServer(tmp_path, f"sqlite:///{tmp_path}/poll.db", reaper=reaper)
+    await server.astart()
     facilitator: Facilitator = await facilitator_for(server.url)
-    await facilitator.start_run()
-    await facilitator.go(OPEN_INDEX)
+    await facilitator.start_run(SESSION)
+    await facilitator.go_to(OPEN)
 
     screens = [
         Watcher(facilitator.ws_url("projector"), facilitator.cookie, reconnect=False)

@@ -4,11 +4,7 @@ logs; old runs can be deleted with `poll purge` on either store."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
-import subprocess
-import sys
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,12 +15,13 @@ import pytest
 
 from poll.cli import main, purge_runs
 from poll.rooms import Rooms
-from poll.script import load_script
 from poll.store.base import Store
 from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore
-from tests.conftest import redis_url, require_or_skip, uvicorn_options
-from tests.web.conftest import ROOT, World
+from tests.conftest import delete_keys, redis_url, uvicorn_options
+from tests.support.scripts import ENGLISH, fixture_script
+from tests.support.servers import TOKEN, PollServer, need_shared_redis
+from tests.web.conftest import World
 
 ADDRESS = "203.0.113.77"
 BROWSER = "Mozilla/5.0 (PrivacyMarker; Android 14) UA-MARKER-8c1f"
@@ -60,7 +57,7 @@ def everything_in_redis(prefix: str) -> str:
 
 def test_the_store_keeps_no_address_and_no_browser(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index="10")
+    world.go_to(room, "aanvullende-vragen")
     headers = {"user-agent": BROWSER, "x-forwarded-for": ADDRESS, "x-real-ip": ADDRESS}
     with world.as_("phone") as phone:
         page = phone.get(f"/r/{code}", headers=headers).text
@@ -109,31 +106,18 @@ def test_serve_writes_no_access_log_by_default_and_no_addresses_with_one(
 
 
 def test_a_real_server_logs_requests_without_addresses_or_tokens(tmp_path: Path) -> None:
-    from tests.browser.conftest import TOKEN, free_port
-
-    port = free_port()
-    log = tmp_path / "serve.log"
-    env = {**os.environ, "POLL_FACILITATOR_TOKEN": TOKEN}
-    command = [sys.executable, "-m", "poll.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--store", f"sqlite:///{tmp_path}/poll.db",
-               "--sessions", str(ROOT / "sessions.yaml"), "--data-dir", str(tmp_path),
-               "--access-log"]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    # uvicorn's own log level (info), so that its access lines are written at all.
+    server = PollServer(
+        tmp_path, f"sqlite:///{tmp_path}/poll.db", name="serve", log_level=None,
+        extra=("--access-log",),
+    ).start()  # fmt: skip
     try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(f"{url}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        url = server.url
         httpx.get(f"{url}/console?token={TOKEN}", headers={"user-agent": BROWSER})
         httpx.get(f"{url}/r/0000000")
     finally:
-        process.terminate()
-        process.wait(10)
-    text = log.read_text()
+        server.stop()
+    text = server.log.read_text()
     requests = [line for line in text.splitlines() if '"GET ' in line]
     assert any("/console" in line for line in requests), text
     assert not any("127.0.0.1" in line or TOKEN in line or "UA-MARKER" in line
@@ -142,15 +126,15 @@ def test_a_real_server_logs_requests_without_addresses_or_tokens(tmp_path: Path)
 
 async def _runs_for_purge(store: Store) -> tuple[str, str, str]:
     """Three runs: one ended (with answers), one ended but kept, one still running."""
-    script = load_script(ROOT / "sessions.yaml")
+    script = fixture_script()
     rooms = Rooms(store, lambda: script)
-    old = await rooms.create("team-retro")
+    old = await rooms.create(ENGLISH)
     await old.next()
     await old.vote("anna-id", "on-track", "s1", {"choice": "yes"})
     await old.end()
-    recent = await rooms.create("team-retro")
+    recent = await rooms.create(ENGLISH)
     await recent.end()
-    running = await rooms.create("team-retro")
+    running = await rooms.create(ENGLISH)
     return old.id, recent.id, running.id
 
 
@@ -179,22 +163,14 @@ def test_purge_deletes_ended_runs_and_their_answers_on_sqlite(tmp_path: Path) ->
 
 @pytest.mark.redis
 def test_purge_deletes_ended_runs_and_their_answers_on_redis() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(redis_url(), socket_connect_timeout=1).ping()
-    except Exception as error:
-        require_or_skip(f"Redis is not reachable at {redis_url()}: {error}")
+    need_shared_redis(redis_url())
     prefix = f"pollpurge-{uuid.uuid4().hex[:12]}"
     try:
         old, recent, running = asyncio.run(_purge_on(RedisStore(redis_url(), prefix=prefix)))
         left = everything_in_redis(prefix)
         assert old not in left and recent not in left and running in left  # no key, no index
     finally:
-        client = redis.Redis.from_url(redis_url())
-        keys = list(client.scan_iter(match=f"{prefix}:*"))
-        if keys:
-            client.delete(*keys)
+        delete_keys(redis_url(), prefix)
 
 
 def test_poll_purge_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -211,7 +211,7 @@ def test_what_phones_see_is_built_from_an_allow_list() -> None:
         counts={"yes": 1, "_other": 1},
         texts=(TextEntry("r1", "secret words"), TextEntry("r2", "hidden words", hidden=True)),
     )
-    script = parse_script((ROOT / "tests" / "questions" / "every_type.yaml").read_text())
+    script = parse_script((ROOT / "tests" / "fixtures" / "every_type.yaml").read_text())
     for question in script.sessions["every"].questions.values():
         phone = repr(question.results_for(aggregate, "participant"))
         projector = repr(question.results_for(aggregate, "projector"))

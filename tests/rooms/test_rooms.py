@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -22,11 +21,9 @@ from poll.rooms import (
     display_code,
     normalize_code,
 )
-from poll.script import Script, load_script, parse_script
+from poll.script import Script, parse_script
 from poll.store.base import Store
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = load_script(ROOT / "sessions.yaml")
+from tests.support.scripts import DUTCH, ENGLISH, fixture_script
 
 
 def index_of(room: Room, item_id: str) -> int:
@@ -35,10 +32,10 @@ def index_of(room: Room, item_id: str) -> int:
 
 @pytest.fixture
 def rooms(store: Store) -> Rooms:
-    return Rooms(store, lambda: SAMPLE)
+    return Rooms(store, fixture_script)
 
 
-async def at(rooms: Rooms, question_id: str, session: str = "gemengde-wijken") -> Room:
+async def at(rooms: Rooms, question_id: str, session: str = DUTCH) -> Room:
     room = await rooms.create(session)
     await room.go(index_of(room, question_id))
     return room
@@ -53,7 +50,7 @@ def test_codes_are_seven_digits_read_in_two_groups() -> None:
 
 
 async def test_a_new_run_starts_at_the_first_item_with_every_question_pending(rooms: Rooms) -> None:
-    room = await rooms.create("gemengde-wijken")
+    room = await rooms.create(DUTCH)
     assert re.fullmatch(r"\d{7}", room.state.code)
     assert room.state.current == 0 and room.state.current_question is None
     assert set(room.state.questions.values()) == {"pending"}
@@ -67,7 +64,7 @@ async def test_a_new_run_starts_at_the_first_item_with_every_question_pending(ro
 
 
 async def test_moving_to_a_question_opens_it_unless_told_otherwise(rooms: Rooms) -> None:
-    room = await rooms.create("gemengde-wijken")
+    room = await rooms.create(DUTCH)
     herkennen = index_of(room, "herkennen")
     await room.go(herkennen, open_question=False)
     assert room.state.questions["herkennen"] == "pending"
@@ -143,13 +140,13 @@ async def test_refusals_say_what_to_do_in_plain_words(rooms: Rooms) -> None:
 
 
 async def test_without_allow_change_the_first_answer_stands(rooms: Rooms) -> None:
-    room = await at(rooms, "one-change", session="team-retro")
+    room = await at(rooms, "one-change", session=ENGLISH)
     await room.vote("p1", "one-change", "s1", {"text": "Fewer meetings"})
     await room.vote("p1", "one-change", "s2", {"text": "More demos"})
     with pytest.raises(TooManyAnswers, match="2 answers"):
         await room.vote("p1", "one-change", "s3", {"text": "Third"})
 
-    retro = await rooms.create("team-retro")
+    retro = await rooms.create(ENGLISH)
     script = parse_script(
         "sessions:\n  s:\n    title: S\n    items:\n"
         "      - {type: yesno, id: q, prompt: Q, allow_change: false}\n"
@@ -212,7 +209,7 @@ async def test_an_open_question_taking_one_answer_lets_her_change_it(store: Stor
 
 
 async def test_hidden_results_reach_the_projector_only_when_revealed(rooms: Rooms) -> None:
-    room = await at(rooms, "on-track", session="team-retro")
+    room = await at(rooms, "on-track", session=ENGLISH)
     await room.vote("p1", "on-track", "s1", {"choice": "yes"})
     projector = await room.snapshot("projector")
     assert projector["results"] is None and projector["answers"] == 1
@@ -281,22 +278,24 @@ async def test_an_ended_run_refuses_votes_but_stays_readable(rooms: Rooms) -> No
 
 
 async def test_a_run_keeps_its_own_copy_of_the_script(rooms: Rooms) -> None:
-    current: list[Script] = [SAMPLE]
+    current: list[Script] = [fixture_script()]
     live = Rooms(rooms.store, lambda: current[0])
-    room = await live.create("team-retro")
+    room = await live.create(ENGLISH)
     current[0] = parse_script(
-        "sessions:\n  team-retro:\n    title: Renamed\n    items:\n"
+        f"sessions:\n  {ENGLISH}:\n    title: Renamed\n    items:\n"
         "      - {type: slide, title: Only a slide}\n"
     )
     fresh = Rooms(rooms.store, lambda: current[0])  # a new process knows only the new script
     again = await fresh.get(room.id)
     assert again.session.title == "Team retrospective"
-    assert [i.id for i in again.session.items] == ["item-1", "on-track", "best-part", "one-change"]
-    assert (await fresh.create("team-retro")).session.title == "Renamed"
+    assert [i.id for i in again.session.items] == [
+        i.id for i in fixture_script().sessions[ENGLISH].items
+    ]
+    assert (await fresh.create(ENGLISH)).session.title == "Renamed"
 
 
 async def test_snapshots_describe_the_current_item_for_every_audience(rooms: Rooms) -> None:
-    room = await rooms.create("gemengde-wijken")
+    room = await rooms.create(DUTCH)
     slide = await room.snapshot("participant", participant="p1")
     assert slide["item"]["type"] == "slide" and slide["item"]["title"].startswith("Leernetwerk")
     assert "<em>" in slide["item"]["body_html"] and slide["status"] is None

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from poll.store.base import Store
-from tests.browser.conftest import browser  # noqa: F401 - the fixture, re-exported
+from tests.support.browser import browser  # noqa: F401 - the fixture, re-exported
 from tests.web.conftest import World, world  # noqa: F401 - the fixture, re-exported
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ QUESTION_IDS = [
     "met-wie",
     "schaalniveau",
     "manieren",
-    "on-track",  # team-retro: another room's question
+    "on-track",  # the English session: another room's question
     "best-part",
     "one-change",
     "",

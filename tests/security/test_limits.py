@@ -26,7 +26,7 @@ def until(ws: Any, kind: str) -> dict[str, Any]:
 def test_a_phone_message_over_4_kib_is_refused_and_the_socket_stays(world: World) -> None:
     assert live_ws.LIMITS["participant"].max_message == 4096
     room, code = world.start_run()
-    world.act(room, "go", index="10")  # an open question, 280 characters at most
+    world.go_to(room, "aanvullende-vragen")  # an open question, 280 characters at most
     with world.as_("phone") as phone:
         phone.get(f"/r/{code}")
         with phone.websocket_connect(f"/ws/participant/{code}") as ws:
@@ -47,7 +47,7 @@ def test_a_phone_message_over_4_kib_is_refused_and_the_socket_stays(world: World
 
 def test_open_texts_are_limited_in_number(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index="10")  # max_answers: 3
+    world.go_to(room, "aanvullende-vragen")  # max_answers: 3
     with world.as_("phone") as phone:
         for n in range(3):
             vote_by_form(phone, code, "aanvullende-vragen", text=f"vraag {n}")
@@ -64,7 +64,7 @@ def test_a_flooding_phone_is_slowed_then_closed_and_no_honest_vote_is_lost(
     world: World,
 ) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index="9")
+    world.go_to(room, "herkennen")
     limits = live_ws.LIMITS["participant"]
     with world.as_("attacker") as attacker:
         attacker.get(f"/r/{code}")

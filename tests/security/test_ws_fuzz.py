@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from tests.security.conftest import PROFILE, World, count, examples, store_dump
 from tests.security.strategies import actions, frames
+from tests.support.scripts import ENGLISH
 
 pytestmark = pytest.mark.usefixtures("generous_limits")
 
@@ -80,19 +81,19 @@ def drain_first(ws: Any) -> None:
 
 def test_a_phone_sending_anything_changes_nothing_it_was_refused(world: World) -> None:
     room, code = world.start_run()
-    other_room, _other_code = world.start_run("team-retro")
-    world.act(other_room, "go", index="1")
+    other_room, _other_code = world.start_run(ENGLISH)
+    world.go_to(other_room, "on-track")
     rooms = (room, other_room)
     # Stages: a yes/no open; a multi-choice with "other" open; an open question closed.
-    stages = [("9", None), ("15", None), ("10", "close")]
+    stages = [("herkennen", None), ("manieren", None), ("aanvullende-vragen", "close")]
     share = 1.0 / len(stages)
     with world.as_("phone") as phone:
         phone.get(f"/r/{code}")
         with phone.websocket_connect(f"/ws/participant/{code}") as ws:
             drain_first(ws)
-            for index, then in stages:
+            for item, then in stages:
                 with world.as_("facilitator"):
-                    world.act(room, "go", index=index)
+                    world.go_to(room, item)
                     if then:
                         world.act(room, then)
                 drain_first(ws)
@@ -128,11 +129,11 @@ facilitator_frames = st.one_of(
 @pytest.mark.parametrize("view", ["console", "projector"])
 def test_a_console_sending_anything_gets_a_clear_error(world: World, view: str) -> None:
     room, code = world.start_run()
-    other_room, _ = world.start_run("team-retro")
+    other_room, _ = world.start_run(ENGLISH)
     rooms = (room, other_room)
     with world.as_("phone") as phone:  # one answer, so reset and moderate have something
         phone.get(f"/r/{code}")
-    world.act(room, "go", index="10")
+    world.go_to(room, "aanvullende-vragen")
     with world.client.websocket_connect(f"/ws/{view}/{room}") as ws:
         drain_first(ws)
 

@@ -8,11 +8,7 @@ text must be escaped, not merely stopped by the CSP.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +17,9 @@ import pytest
 import yaml
 
 from poll.text import clean_text
-from tests.browser.conftest import TOKEN, free_port
 from tests.security.conftest import count
+from tests.support.facilitator import BlockingFacilitator
+from tests.support.servers import TOKEN, PollServer
 
 pytestmark = pytest.mark.browser
 
@@ -98,50 +95,10 @@ def xss_script() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def start(tmp: Path) -> tuple[str, subprocess.Popen[bytes]]:
+def start(tmp: Path) -> PollServer:
     sessions = tmp / "sessions.yaml"
     sessions.write_text(yaml.safe_dump(xss_script(), allow_unicode=True), encoding="utf-8")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "POLL_FACILITATOR_TOKEN": TOKEN, "POLL_PUBLIC_URL": url}
-    command = [sys.executable, "-m", "poll.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--store", f"sqlite:///{tmp}/poll.db",
-               "--sessions", str(sessions), "--data-dir", str(tmp / "data"),
-               "--log-level", "warning"]  # fmt: skip
-    with (tmp / "server.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return url, process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError((tmp / "server.log").read_text())
-
-
-class Facilitator:
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, follow_redirects=False)
-        self.http.get(f"/console?token={TOKEN}")
-
-    def csrf(self, path: str) -> str:
-        found = re.search(r'name="csrf" value="([^"]+)"', self.http.get(path).text)
-        assert found
-        return found.group(1)
-
-    def start(self) -> tuple[str, str]:
-        response = self.http.post(
-            "/console/rooms", data={"csrf": self.csrf("/console"), "session_id": "xss"}
-        )
-        room = response.headers["location"].rsplit("/", 1)[1]
-        code = re.search(r"/r/(\d{7})", self.http.get(f"/console/room/{room}").text)
-        assert code
-        return room, code.group(1)
-
-    def act(self, room: str, action: str, **fields: str) -> None:
-        data = {"csrf": self.csrf(f"/console/room/{room}"), "action": action, **fields}
-        assert self.http.post(f"/console/room/{room}", data=data).status_code == 303
+    return PollServer(tmp, f"sqlite:///{tmp}/poll.db", sessions=sessions).start()
 
 
 def phone_answers(url: str, code: str, question: str, answers: list[dict[str, str]]) -> None:
@@ -180,11 +137,12 @@ def shows(page: Any, texts: list[str]) -> None:
 
 
 def test_hostile_text_is_shown_literally_and_never_runs(browser: Any, tmp_path: Path) -> None:
-    url, process = start(tmp_path)
+    server = start(tmp_path)
+    url = server.url
     facilitator = None
     try:
-        facilitator = Facilitator(url)
-        room, code = facilitator.start()
+        facilitator = BlockingFacilitator(url)
+        room, code = facilitator.start_run("xss")
         staff = browser.new_context()
         staff.add_init_script(HOOK)
         phone_context = browser.new_context(viewport={"width": 390, "height": 844})
@@ -210,25 +168,25 @@ def test_hostile_text_is_shown_literally_and_never_runs(browser: Any, tmp_path: 
         nothing_ran(pages, dialogs, "slide")
 
         # The choice: prompt and every label literally; then everybody's "other" texts.
-        facilitator.act(room, "go", index="1")
+        facilitator.go_to("c")
         labels = [clean_text(p[:200]) for p in PAYLOADS]
         for page in pages.values():
             shows(page, [" ".join(PAYLOADS[:8])[:500], *labels])
         for payload in PAYLOADS:
             phone_answers(url, code, "c", [{"choices": "_other", "other": payload[:200]}])
             count("XSS payloads tried (other texts)")
-        facilitator.act(room, "show")
+        facilitator.act("show")
         for name in ("console", "projector"):
             shows(pages[name], [p[:200] for p in PAYLOADS])
         nothing_ran(pages, dialogs, "choice")
 
         # The open question: a wall of hostile cards.
-        facilitator.act(room, "go", index="2")
+        facilitator.go_to("o")
         half = len(PAYLOADS) // 2
         phone_answers(url, code, "o", [{"text": p} for p in PAYLOADS[:half]])
         phone_answers(url, code, "o", [{"text": p} for p in PAYLOADS[half:]])
         count("XSS payloads tried (open texts)", len(PAYLOADS))
-        facilitator.act(room, "show")
+        facilitator.act("show")
         for page in pages.values():
             shows(page, [" ".join(PAYLOADS[8:16])[:500]])
         for name in ("console", "projector"):
@@ -245,6 +203,5 @@ def test_hostile_text_is_shown_literally_and_never_runs(browser: Any, tmp_path: 
         phone_context.close()
     finally:
         if facilitator is not None:
-            facilitator.http.close()
-        process.terminate()
-        process.wait(10)
+            facilitator.close()
+        server.stop()

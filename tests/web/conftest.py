@@ -1,5 +1,8 @@
 """An app on each store, a TestClient, and people who take turns at it.
 
+The app runs the tests' own script (tests/fixtures/sessions.yaml, copied so that a
+test may edit it); tests move to an item by its id (`World.go_to`).
+
 The store is built inside the app's lifespan (TestClient runs the app in its
 own event loop). Redis tests use a unique key prefix and delete their keys.
 """
@@ -18,25 +21,18 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from poll.script import load_script
 from poll.settings import Settings
 from poll.store.base import Store
 from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore
 from poll.web.app import create_app
-from tests.conftest import delete_keys, redis_url, require_or_skip
+from tests.conftest import delete_keys, redis_url
+from tests.support.scripts import DUTCH, SCRIPT
+from tests.support.servers import need_shared_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-facilitator-token"
-
-
-def _redis_reachable(url: str) -> str | None:
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except Exception as error:
-        return str(error)
-    return None
 
 
 @dataclass
@@ -46,6 +42,8 @@ class World:
     sessions: Path
     kind: str
     cookies: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The session each run started with `start_run` runs, by room id.
+    runs: dict[str, str] = field(default_factory=dict)
     current: str = "facilitator"
 
     @contextmanager
@@ -70,7 +68,7 @@ class World:
         assert response.status_code == 200
         return csrf_of(response.text)
 
-    def start_run(self, session_id: str = "gemengde-wijken") -> tuple[str, str]:
+    def start_run(self, session_id: str = DUTCH) -> tuple[str, str]:
         csrf = self.sign_in()
         response = self.client.post(
             "/console/rooms",
@@ -79,6 +77,7 @@ class World:
         )
         assert response.status_code == 303
         room_id = response.headers["location"].rsplit("/", 1)[1]
+        self.runs[room_id] = session_id
         page = self.client.get(f"/console/room/{room_id}").text
         code = re.search(r"/r/(\d{7})", page)
         assert code
@@ -92,6 +91,16 @@ class World:
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text
+
+    def go_to(self, room_id: str, item_id: str) -> None:
+        """Move to the item with this id, wherever the run's script puts it.
+
+        The index comes from the script file the run was started from, not from a
+        console socket: opening one would make the room live in the hub, and change
+        what the test goes on to observe.
+        """
+        session = load_script(self.sessions).sessions[self.runs[room_id]]
+        self.act(room_id, "go", index=str(session.index_of(item_id)))
 
 
 def token_of(html: str) -> str:
@@ -110,7 +119,7 @@ def csrf_of(html: str) -> str:
 @pytest.fixture(params=["sqlite", "redis"])
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     sessions = tmp_path / "sessions.yaml"
-    shutil.copy(ROOT / "sessions.yaml", sessions)
+    shutil.copy(SCRIPT, sessions)
     settings = Settings(
         store="unused://",
         sessions=sessions,
@@ -125,9 +134,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
             return SqliteStore(tmp_path / "poll.db")
     else:
         url = redis_url()
-        problem = _redis_reachable(url)
-        if problem:
-            require_or_skip(f"Redis is not reachable at {url}: {problem}")
+        need_shared_redis(url)
 
         def factory() -> Store:
             return RedisStore(url, prefix=prefix)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
+from tests.support.scripts import DUTCH, index_of, item_count
 from tests.web.conftest import TOKEN, World, csrf_of
 
 
@@ -33,7 +34,7 @@ def test_login_form_and_logout(world: World) -> None:
 
 def test_console_forms_need_csrf(world: World) -> None:
     world.sign_in()
-    response = world.client.post("/console/rooms", data={"session_id": "gemengde-wijken"})
+    response = world.client.post("/console/rooms", data={"session_id": DUTCH})
     assert response.status_code == 400
 
 
@@ -47,8 +48,8 @@ def test_console_steps_through_a_run(world: World) -> None:
     room, _code = world.start_run()
     world.act(room, "next")
     page = world.client.get(f"/console/room/{room}").text
-    assert "Item 2 of 17" in page
-    world.act(room, "go", index="9")
+    assert f"Item 2 of {item_count()}" in page
+    world.go_to(room, "herkennen")
     world.act(room, "close", question_id="herkennen")
     page = world.client.get(f"/console/room/{room}").text
     assert "Open voting" in page and "closed" in page
@@ -73,15 +74,16 @@ def test_console_socket_actions(world: World) -> None:
     with world.client.websocket_connect(f"/ws/console/{room}") as ws:
         first = ws.receive_json()
         assert first["type"] == "snapshot" and first["audience"] == "console"
-        assert len(first["items"]) == 17
-        ws.send_json({"type": "action", "action": "go", "index": 9, "request_id": "r1"})
+        assert len(first["items"]) == item_count()
+        herkennen = index_of("herkennen")
+        ws.send_json({"type": "action", "action": "go", "index": herkennen, "request_id": "r1"})
         done = receive(ws, "done")
         assert done["request_id"] == "r1"
         ws.send_json({"type": "action", "action": "fly", "request_id": "r2"})
         assert receive(ws, "error")["request_id"] == "r2"
         for _ in range(20):
             message = ws.receive_json()
-            if message["type"] == "snapshot" and message["index"] == 9:
+            if message["type"] == "snapshot" and message["index"] == herkennen:
                 assert message["status"] == "open"
                 break
         else:

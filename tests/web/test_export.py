@@ -21,7 +21,7 @@ def vote(world: World, code: str, person: str, question: str, **fields: object) 
 
 def test_answers_and_summary_csv(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index="15")  # manieren: multiple choice with "other"
+    world.go_to(room, "manieren")  # multiple choice with "other"
     vote(world, code, "anna", "manieren", choices=["intervisie", "stadslabs"])
     vote(world, code, "bram", "manieren", choices=["_other"], other="=HYPERLINK(1)")
     response = world.client.get(f"/console/room/{room}/results.csv")

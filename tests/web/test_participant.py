@@ -9,8 +9,6 @@ from starlette.websockets import WebSocketDisconnect
 
 from tests.web.conftest import World, token_of
 
-HERKENNEN = "9"  # index of the first question in the sample session
-
 
 def test_code_entry_leads_into_the_room(world: World) -> None:
     _room, code = world.start_run()
@@ -38,7 +36,7 @@ def test_unknown_code_says_what_to_do(world: World) -> None:
 
 def test_vote_without_javascript_post_redirect_get(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index=HERKENNEN)
+    world.go_to(room, "herkennen")
     with world.as_("phone") as phone:
         page = phone.get(f"/r/{code}")
         assert '<noscript><meta http-equiv="refresh"' not in page.text  # a form to fill in
@@ -59,7 +57,7 @@ def test_vote_without_javascript_post_redirect_get(world: World) -> None:
 
 def test_refusal_is_translated(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index=HERKENNEN)
+    world.go_to(room, "herkennen")
     with world.as_("phone") as phone:
         token = token_of(phone.get(f"/r/{code}").text)
     world.act(room, "close", question_id="herkennen")
@@ -72,7 +70,7 @@ def test_refusal_is_translated(world: World) -> None:
 
 def test_a_script_whose_websocket_is_down_posts_the_vote_and_gets_the_ack(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index=HERKENNEN)
+    world.go_to(room, "herkennen")
     json_reply = {"accept": "application/json"}
     with world.as_("phone") as phone:
         token = token_of(phone.get(f"/r/{code}").text)
@@ -115,7 +113,7 @@ def test_a_script_whose_websocket_is_down_posts_the_vote_and_gets_the_ack(world:
 
 def test_a_script_without_websocket_reads_the_snapshot_over_http(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index=HERKENNEN)
+    world.go_to(room, "herkennen")
     with world.as_("phone") as phone:
         # A first visit gets the page (and the participant cookie), never JSON.
         first = phone.get(f"/r/{code}", headers={"accept": "application/json"})
@@ -132,7 +130,7 @@ def test_a_script_without_websocket_reads_the_snapshot_over_http(world: World) -
 
 def test_forged_vote_without_token_is_not_counted(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index=HERKENNEN)
+    world.go_to(room, "herkennen")
     with world.as_("phone") as phone:
         phone.get(f"/r/{code}")
         data = {"question_id": "herkennen", "submission_id": "s1", "choice": "yes"}
@@ -143,7 +141,7 @@ def test_forged_vote_without_token_is_not_counted(world: World) -> None:
 
 def test_websocket_vote_ack_change_and_refusal(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index=HERKENNEN)
+    world.go_to(room, "herkennen")
     with world.as_("phone") as phone:
         phone.get(f"/r/{code}")
         with phone.websocket_connect(f"/ws/participant/{code}") as ws:
@@ -178,7 +176,7 @@ def next_of(ws: object, kind: str) -> dict[str, object]:
 
 def test_results_reach_phones_only_when_shown(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index=HERKENNEN)
+    world.go_to(room, "herkennen")
     with world.as_("phone") as phone:
         phone.get(f"/r/{code}")
         with phone.websocket_connect(f"/ws/participant/{code}") as ws:
@@ -221,7 +219,7 @@ def test_websocket_without_participant_cookie_is_refused(world: World) -> None:
 
 def test_an_oversized_post_is_refused_before_it_is_read(world: World) -> None:
     room, code = world.start_run()
-    world.act(room, "go", index=HERKENNEN)
+    world.go_to(room, "herkennen")
     with world.as_("phone") as phone:
         token = token_of(phone.get(f"/r/{code}").text)
         form = {"token": token, "question_id": "herkennen", "submission_id": "big"}
@@ -243,23 +241,9 @@ def test_an_oversized_post_is_refused_before_it_is_read(world: World) -> None:
     assert "0 answers" in world.client.get(f"/console/room/{room}").text
 
 
-ONE_IDEA = """
-  one-idea:
-    title: One idea each
-    language: en
-    items:
-      - type: open
-        id: idea
-        prompt: Your one idea?
-"""
-
-
 def test_without_javascript_an_open_answer_can_be_changed_while_open(world: World) -> None:
-    world.sessions.write_text(
-        world.sessions.read_text(encoding="utf-8").rstrip("\n") + "\n" + ONE_IDEA, encoding="utf-8"
-    )
     room, code = world.start_run("one-idea")
-    world.act(room, "go", index="0")
+    world.go_to(room, "idea")
     with world.as_("phone") as phone:
         page = phone.get(f"/r/{code}").text
         assert "></textarea>" in page and ">Send</button>" in page
