@@ -3,6 +3,7 @@
 python -m bench load --participants N [...]   live load: join, vote burst, fan-out
 python -m bench table [...]                   every row of docs/performance.md, and the plot
 python -m bench votes [...]                   store throughput (also `python -m bench.votes`)
+python -m bench screens [...]                 CPU of server-rendered screens per snapshot, phone
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def main(argv: list[str]) -> int:
         from bench import votes
 
         return asyncio.run(votes.main(rest))
+    if command == "screens":
+        from bench import screens
+
+        return screens.main(rest)
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2
 

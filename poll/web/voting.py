@@ -55,10 +55,15 @@ def stage_for(
 ) -> dict[str, Any]:
     """The phone's stage drawn for its answers, while the question is on screen.
 
-    From the room's state as last read (pure, no store call); when that has
-    already moved on, the phone gets its stage with the next snapshot instead.
+    Drawn for the screen the phones were last sent (the hub's newest participant
+    view), so that it matches the snapshot the phone shows; without one, from
+    the room's state as last read. Pure: no store call. When the question is no
+    longer on screen the phone gets its stage with the next snapshot instead.
     """
-    if room.state.current_question != question_id:
-        return {}
-    view = room.view(RoomData(room.state, {}, 0), "participant")
+    channel = state.hub.channels.get(room.id)
+    view = channel.phone_view if channel is not None else None
+    if view is None or view["item"]["id"] != question_id:
+        if room.state.current_question != question_id:
+            return {}
+        view = room.view(RoomData(room.state, {}, 0), "participant")
     return {"stage": protocol.stage_key(view), "html": state.screens.stage(view, answers)}
