@@ -175,7 +175,9 @@ class RoomChannel:
         self.dirty.set()
         self.presence_dirty = True
         self.presence_sent_at = 0.0
-        self._last_question: str | None = None
+        # The question the joining phones get their answers to with their first
+        # snapshot: the first broadcast needs to send them again only if it moved.
+        self._last_question: str | None = room.state.current_question
         self._last_respondents = 0
         # What phones were last sent: the part they show, the tally, and when.
         self._phone_screen: dict[str, Any] | None = None
@@ -277,14 +279,15 @@ class RoomChannel:
         )
         # A phone's stage shows its own answers: when the screen changes under them
         # (another question, a reset, voting opened or closed, the end), each phone
-        # gets its answers again with its stage rendered for them.
+        # gets its answers again with its stage rendered for them. (Phones that join
+        # get theirs with their first snapshot: a room without phones has no stage.)
+        restaged = stage is not None and self._last_stage not in (None, stage)
         changed = (
-            question != self._last_question
-            or respondents < self._last_respondents
-            or stage != self._last_stage
+            question != self._last_question or respondents < self._last_respondents or restaged
         )
         self._last_question, self._last_respondents = question, respondents
-        self._last_stage = stage
+        if stage is not None:
+            self._last_stage = stage
         if changed and question is not None and self.phone_view is not None and stage:
             # Let every writer send the new item first (they were woken before us):
             # queued behind it, "mine" would double the time to reach the last phone.
@@ -332,7 +335,8 @@ class RoomChannel:
                 if response.question_id == question and response.participant in wanted:
                     found.setdefault(response.participant, []).append(response.answer.to_json())
         hub = self.hub
-        empty = protocol.encode(protocol.mine(question, [], version, **hub.stage_fields(view, [])))
+        # No answers: the phone shows the snapshot's own stage, drawn for none.
+        empty = protocol.encode(protocol.mine(question, [], version))
         for outbox in list(self.outboxes["participant"]):
             answers = found.get(outbox.participant or "")
             if answers:
@@ -441,7 +445,9 @@ class Hub:
             question = room.state.current_question
             if question is not None:
                 mine = await room.mine(outbox.participant)
-                fields = self.stage_fields(channel.phone_view, mine) if channel.phone_view else {}
+                # No answers: the phone shows the snapshot's own stage, drawn for none.
+                drawn_for = channel.phone_view
+                fields = self.stage_fields(drawn_for, mine) if mine and drawn_for else {}
                 outbox.put(
                     protocol.encode(protocol.mine(question, mine, room.state.version, **fields))
                 )

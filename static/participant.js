@@ -69,9 +69,12 @@ function setStatus(kind, text) {
   statusLine.textContent = text;
 }
 
+// Her answers, and her stage as the server drew it for them. Without answers the
+// server sends no stage: the snapshot's own (drawn for no answer) is hers.
 function remember(questionId, answers, message) {
   mine[questionId] = answers;
   if (message.html !== undefined) drawn[questionId] = { stage: message.stage, html: message.html };
+  else delete drawn[questionId];
 }
 
 function receive(message) {

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from poll import live
 from poll.live import MAX_PENDING, Hub, Outbox
 from poll.rooms import Rooms
 from poll.store.sqlite import SqliteStore
+from poll.web.screens import Screens
 from tests.support.scripts import DUTCH, ENGLISH, fixture_script
 from tests.support.waiting import eventually
 
@@ -178,3 +180,55 @@ async def test_the_hub_stops_even_when_a_read_lost_its_cancellation(
     assert lost, "the cancellation reached the read, and was lost there"
     assert not hub.channels
     assert all(task.done() for task in channel._tasks), "a room task outlived the hub"
+
+
+async def test_each_phone_gets_its_stage_drawn_for_its_answer_again_when_voting_closes(
+    rooms: Rooms,
+) -> None:
+    """The stage shows a phone's own answer: when the screen changes under it, the
+    hub sends every phone its answers with the stage drawn anew; a phone that only
+    joins gets one `mine` with its first snapshot, and nothing more."""
+    room = await rooms.create(DUTCH)
+    await room.go(room.session.index_of("herkennen"))
+    hub = Hub(rooms, process_id="test", screens=Screens())
+    await hub.start()
+    sockets = {name: Socket() for name in ("voted-yes", "voted-no", "silent")}
+    boxes = [s.outbox("participant", participant=name) for name, s in sockets.items()]
+    writers = [asyncio.create_task(box.run()) for box in boxes]
+    try:
+        await room.vote("voted-yes", "herkennen", "s1", {"choice": "yes"})
+        await room.vote("voted-no", "herkennen", "s2", {"choice": "no"})
+        for box in boxes:
+            await hub.join(room, box)
+
+        def mines(name: str) -> list[dict[str, Any]]:
+            return [m for m in sockets[name].sent if m["type"] == "mine"]
+
+        await eventually(
+            lambda: all(mines(name) for name in sockets), "every phone gets its answers"
+        )
+        await asyncio.sleep(0.3)  # a few broadcasts: joining alone sends no second `mine`
+        assert [len(mines(name)) for name in sockets] == [1, 1, 1]
+        first = mines("voted-yes")[0]
+        assert first["stage"] == "herkennen|open|0"
+        assert 'value="yes" class="answer big chosen"' in first["html"]
+
+        await room.close_vote("herkennen")
+        hub.poke(room.id)
+        await eventually(
+            lambda: all(len(mines(name)) == 2 for name in sockets),
+            "closing voting sends every phone its stage anew",
+        )
+        yes, no, silent = (mines(name)[-1] for name in sockets)
+        assert yes["stage"] == no["stage"] == "herkennen|closed|0"
+        assert "<li>Ja</li>" in yes["html"] and "<li>Nee</li>" in no["html"]
+        # Without an answer a phone's stage is the snapshot's own, drawn for none.
+        assert silent["answers"] == [] and "html" not in silent
+        snapshot = next(m for m in reversed(sockets["silent"].sent) if m["type"] == "snapshot")
+        assert snapshot["stage"] == "herkennen|closed|0"
+        assert "<form" not in snapshot["html"] and 'class="mine"' not in snapshot["html"]
+    finally:
+        for box in boxes:
+            box.stop()
+        await asyncio.gather(*writers)
+        await hub.stop()

@@ -140,7 +140,7 @@ async def room_page(request: Request) -> Response:
         "participant/room.html",
         lang,
         snap=snapshot,
-        mine=snapshot.get("mine", []),
+        stage=state.screens.stage(snapshot, snapshot.get("mine", [])),
         flash=message,
         vote_token=state.auth.vote_token(participant),
         submission_id=secrets.token_urlsafe(12),

@@ -83,12 +83,12 @@ class Screens:
         return environment(as_lang(view["room"]["language"]))
 
     def stage(self, view: dict[str, Any], mine: list[dict[str, Any]]) -> str:
-        """A phone's stage for its answers `mine`, without the no-JS form's tokens."""
+        """A phone's stage for its answers `mine` (the page adds the no-JS form's token)."""
         key = (view["room"]["id"], stage_key(view), json.dumps(mine, sort_keys=True))
         html = self._stages.get(key)
         if html is None:
             template = self._env(view).get_template("participant/_stage.html")
-            html = template.render(snap=view, mine=mine, vote_token=None, submission_id=None)
+            html = template.render(snap=view, mine=mine)
             self._stages[key] = html
             if len(self._stages) > STAGE_CACHE:
                 self._stages.popitem(last=False)
