@@ -1,16 +1,18 @@
 """Item types of a session script, found by their `type:` name.
 
-Adding a type means adding one module here with an `Item` or `Question`
-subclass and listing it in `_TYPES` below, a template file
-`templates/questions/<type>.html` with its screens, optionally a script
-`static/questions/<type>.js`, and its labels in the catalogues (see
+Adding a type means adding one module here holding its `Item` or `Question`
+subclass (found by `discover`, like a plugin: nothing here lists it), a
+template file `templates/questions/<type>.html` with its screens, optionally a
+script `static/questions/<type>.js`, and its labels in the catalogues (see
 docs/architecture.md). A type that lacks a part fails at start-up, here for
 the Python side and in `poll.web.screens` for its templates and scripts.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 
 from poll.answers import Aggregate, Answer, TextEntry
 from poll.questions.base import (
@@ -25,9 +27,6 @@ from poll.questions.choice import Choice, Option
 from poll.questions.open import Open
 from poll.questions.slide import Slide
 from poll.questions.yesno import YesNo
-
-_TYPES: tuple[type[Item], ...] = (Slide, YesNo, Open, Choice)
-
 
 #: What every type declares as class attributes, and of what kind.
 _DECLARED: dict[str, type] = {"type_name": str, "keys": frozenset, "label": str}
@@ -61,7 +60,35 @@ def build_registry(types: tuple[type[Item], ...]) -> dict[str, type[Item]]:
     return registry
 
 
-REGISTRY: dict[str, type[Item]] = build_registry(_TYPES)
+#: Modules of this package that hold no item type.
+_NOT_TYPES = frozenset({"base"})
+
+
+def discover() -> tuple[type[Item], ...]:
+    """The item type of each module of this package: one class each, defined there."""
+    found: list[type[Item]] = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name in _NOT_TYPES:
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        own = [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, Item)
+            and value.__module__ == module.__name__
+        ]
+        if len(own) != 1:
+            defined = ", ".join(cls.__name__ for cls in own) or "none"
+            raise TypeRegistrationError(
+                f"poll/questions/{info.name}.py must define one item type "
+                f"(a subclass of Item or Question); it defines {defined}"
+            )
+        found.extend(own)
+    return tuple(found)
+
+
+REGISTRY: dict[str, type[Item]] = build_registry(discover())
 
 
 def item_type(name: str) -> type[Item] | None:

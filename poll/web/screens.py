@@ -43,10 +43,17 @@ def template_name(type_name: str) -> str:
     return f"questions/{type_name}.html"
 
 
+#: The screens the hub renders while a room runs: compiled at start-up, in every
+#: language, so that the first change of a screen waits for no compiler.
+LIVE_TEMPLATES = ("participant/_stage.html", "participant/_results.html", "projector/_screen.html")
+
+
 def check_types(types: Iterable[type[Item]] | None = None) -> None:
-    """Every registered type has its template, with every macro, and its labels."""
+    """Every registered type has its template, with every macro, and its labels;
+    the live screens and every type's template are compiled in every language."""
+    checked = list(types if types is not None else REGISTRY.values())
     env = environment(as_lang("en"))
-    for cls in types if types is not None else REGISTRY.values():
+    for cls in checked:
         name = template_name(cls.type_name)
         try:
             module = env.get_template(name).make_module({"type_scripts": {}})
@@ -67,6 +74,10 @@ def check_types(types: Iterable[type[Item]] | None = None) -> None:
                     f"item type {cls.type_name!r}: its label {cls.label!r} has no text in "
                     f"locale/{lang}/LC_MESSAGES/messages.po"
                 )
+    for lang in LANGUAGES:
+        warm = environment(lang)
+        for name in (*LIVE_TEMPLATES, *(template_name(cls.type_name) for cls in checked)):
+            warm.get_template(name)
 
 
 def _macros(cls: type[Item]) -> tuple[str, ...]:
