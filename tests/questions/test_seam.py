@@ -265,3 +265,30 @@ def test_the_seam_check_sees_a_type_named() -> None:
     assert names_a_type("if isinstance(item, Choice):", python=True)
     assert not names_a_type('{% if snap.status == "open" %}', python=False)
     assert not names_a_type('<a id="open-projector">Open projector</a>', python=False)
+
+
+def test_a_module_of_the_package_without_exactly_one_type_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Types are found, not listed: every module of poll/questions is one type."""
+    import importlib
+    import pkgutil
+    import types
+
+    from poll import questions
+
+    helpers = types.ModuleType("poll.questions.helpers")  # a module with no type in it
+    real_iter, real_import = pkgutil.iter_modules, importlib.import_module
+
+    def iter_modules(path: Any) -> list[pkgutil.ModuleInfo]:
+        return [*real_iter(path), pkgutil.ModuleInfo(None, "helpers", False)]  # type: ignore[arg-type]
+
+    def import_module(name: str) -> Any:
+        return helpers if name == helpers.__name__ else real_import(name)
+
+    monkeypatch.setattr(pkgutil, "iter_modules", iter_modules)
+    monkeypatch.setattr(importlib, "import_module", import_module)
+    with pytest.raises(TypeRegistrationError, match=r"helpers\.py must define one item type"):
+        questions.discover()
+    monkeypatch.undo()
+    assert {cls.type_name for cls in questions.discover()} == set(REGISTRY)
