@@ -1,0 +1,350 @@
+"""A rating scale: one value from min to max, or one per statement (a Likert block).
+
+Each rated statement is stored as one key `<statement-id>=<value>`, so the
+store's counters are the distribution per statement and step; the mean is
+computed from them. Without `statements` there is one implicit statement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from poll.answers import Aggregate, Answer
+from poll.i18n import N_
+from poll.questions.base import (
+    AnswerRefused,
+    Audience,
+    FormFields,
+    Question,
+    expect_mapping,
+    first,
+    percentage,
+    read_common,
+)
+from poll.questions.choice import slugify
+from poll.text import clean_text
+
+if TYPE_CHECKING:
+    from poll.spec import SpecReader
+
+#: More steps than this do not fit in a row of buttons on a phone.
+MAX_STEPS = 11
+#: Bounds for min and max themselves: a scale, not a number field.
+LOWEST, HIGHEST = -100, 100
+MAX_STATEMENTS = 20
+#: The form's radio group of a statement is named `rating-<statement-id>`.
+FIELD_PREFIX = "rating-"
+#: The id of the one statement a scale without `statements` rates.
+IMPLICIT_ID = "answer"
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+@dataclass(frozen=True)
+class Statement:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Scale(Question):
+    type_name: ClassVar[str] = "scale"
+    keys: ClassVar[frozenset[str]] = Question.common_keys | {
+        "min",
+        "max",
+        "labels",
+        "statements",
+    }
+    label: ClassVar[str] = N_("Scale")
+
+    minimum: int = 1
+    maximum: int = 5
+    #: Labels of some steps (usually the two ends), as (value, label) in order.
+    labels: tuple[tuple[int, str], ...] = ()
+    #: The statements rated; empty for a single rating of the prompt itself.
+    statements: tuple[Statement, ...] = ()
+
+    @classmethod
+    def parse(cls, spec: SpecReader, item_id: str) -> Self | None:
+        prompt, results, allow_change = read_common(spec)
+        low = spec.integer("min", default=1, minimum=LOWEST, maximum=HIGHEST)
+        high = spec.integer("max", default=5, minimum=LOWEST, maximum=HIGHEST)
+        if low is None or high is None:
+            cls._read_statements(spec)  # report its problems too
+            return None
+        ok = prompt is not None
+        if low >= high:
+            spec.error("max", f"max ({high}) must be greater than min ({low})")
+            ok = False
+        elif high - low + 1 > MAX_STEPS:
+            spec.error(
+                "max",
+                f"a scale from {low} to {high} has {high - low + 1} steps; "
+                f"at most {MAX_STEPS} fit on a phone",
+            )
+            ok = False
+        # Labels are checked against the range only when the range itself is right.
+        labels = cls._read_labels(spec, low, high) if low < high else None
+        statements = cls._read_statements(spec)
+        if not ok or labels is None or statements is None or prompt is None:
+            return None
+        return cls(
+            id=item_id,
+            title=prompt,
+            results=results,
+            allow_change=allow_change,
+            minimum=low,
+            maximum=high,
+            labels=labels,
+            statements=statements,
+        )
+
+    @staticmethod
+    def _read_labels(spec: SpecReader, low: int, high: int) -> tuple[tuple[int, str], ...] | None:
+        raw = spec.data.get("labels")
+        if raw is None:
+            return ()
+        if not isinstance(raw, Mapping):
+            spec.error(
+                "labels",
+                "labels is a mapping of a step to its label, like {1: Disagree, 5: Agree}",
+            )
+            return None
+        found: dict[int, str] = {}
+        ok = True
+        for key, value in raw.items():
+            where = ("labels", key)
+            try:
+                step = int(str(key))
+            except ValueError:
+                spec.error(where, f"{key!r} is not a step of the scale: write a whole number")
+                ok = False
+                continue
+            if not low <= step <= high:
+                spec.error(where, f"there is no step {step} on a scale from {low} to {high}")
+                ok = False
+                continue
+            if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
+                spec.error(where, "a step's label is a text")
+                ok = False
+                continue
+            text = clean_text(str(value))
+            if not text:
+                spec.error(where, "this label is empty")
+                ok = False
+            elif len(text) > 100:
+                spec.error(where, f"is {len(text)} characters long; at most 100 fit")
+                ok = False
+            else:
+                found[step] = text
+        return tuple(sorted(found.items())) if ok else None
+
+    @staticmethod
+    def _read_statements(spec: SpecReader) -> tuple[Statement, ...] | None:
+        raw = spec.sequence("statements")
+        if raw is None:
+            return None if "statements" in spec.data and spec.data["statements"] is not None else ()
+        if not raw:
+            spec.error("statements", "no statements listed: list at least one, or leave it out")
+            return None
+        if len(raw) > MAX_STATEMENTS:
+            spec.error("statements", f"{len(raw)} statements; at most {MAX_STATEMENTS} fit")
+            return None
+        statements: list[Statement] = []
+        seen_labels: dict[str, int] = {}
+        seen_ids: dict[str, int] = {}
+        ok = True
+        for index, entry in enumerate(raw):
+            where = ("statements", index)
+            statement_id: str | None
+            if isinstance(entry, dict):
+                label = spec.at(where).text("label", required=True, max_length=200)
+                statement_id = spec.at(where).text("id", default=None, max_length=60)
+                unknown = set(entry) - {"id", "label"}
+                if unknown:
+                    spec.error(
+                        where, f"a statement has only 'id' and 'label', not {sorted(unknown)}"
+                    )
+                    ok = False
+                    continue
+                if label is None:
+                    ok = False
+                    continue
+            elif isinstance(entry, str | int | float) and not isinstance(entry, bool):
+                label, statement_id = clean_text(str(entry)), None
+            else:
+                spec.error(where, "a statement is a text, or a mapping with 'label' (and 'id')")
+                ok = False
+                continue
+            if not label:
+                spec.error(where, "this statement is empty")
+                ok = False
+                continue
+            if len(label) > 200:
+                spec.error(where, f"is {len(label)} characters long; at most 200 fit")
+                ok = False
+                continue
+            statement_id = statement_id or slugify(label) or f"statement-{index + 1}"
+            if not ID_PATTERN.fullmatch(statement_id):
+                spec.error(
+                    where, f"statement id {statement_id!r} may hold only a-z, 0-9, '-' and '_'"
+                )
+                ok = False
+                continue
+            if label.casefold() in seen_labels:
+                spec.error(
+                    where,
+                    f"statement {label!r} is listed twice "
+                    f"(also at statements[{seen_labels[label.casefold()]}])",
+                )
+                ok = False
+                continue
+            if statement_id in seen_ids:
+                spec.error(
+                    where,
+                    f"statement id {statement_id!r} is also used by "
+                    f"statements[{seen_ids[statement_id]}]; give one of them an explicit 'id'",
+                )
+                ok = False
+                continue
+            seen_labels[label.casefold()] = index
+            seen_ids[statement_id] = index
+            statements.append(Statement(id=statement_id, label=label))
+        return tuple(statements) if ok else None
+
+    def to_spec(self) -> dict[str, Any]:
+        spec = self.common_spec() | {"min": self.minimum, "max": self.maximum}
+        if self.labels:
+            spec["labels"] = {str(step): text for step, text in self.labels}
+        if self.statements:
+            spec["statements"] = [{"id": s.id, "label": s.label} for s in self.statements]
+        return spec
+
+    @property
+    def rated(self) -> tuple[Statement, ...]:
+        """The statements a participant rates: the listed ones, or the implicit one."""
+        return self.statements or (Statement(id=IMPLICIT_ID, label=self.title),)
+
+    @property
+    def steps(self) -> range:
+        return range(self.minimum, self.maximum + 1)
+
+    def client_view(self) -> dict[str, Any]:
+        step_labels = dict(self.labels)
+        return super().client_view() | {
+            "min": self.minimum,
+            "max": self.maximum,
+            "steps": [{"value": v, "label": step_labels.get(v, "")} for v in self.steps],
+            "block": bool(self.statements),
+            "statements": [
+                {"id": s.id, "label": s.label, "field": FIELD_PREFIX + s.id} for s in self.rated
+            ],
+        }
+
+    def _step(self, value: object) -> int:
+        """A rating as sent: a whole number, or its digits as a form field sends them."""
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,4}", value.strip()):
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or value not in self.steps:
+            raise AnswerRefused(
+                "Choose a value from {low} to {high}.", low=self.minimum, high=self.maximum
+            )
+        return value
+
+    def validate(self, raw: object) -> Answer:
+        data = expect_mapping(raw)
+        # Two shapes: {"ratings": {id: n}} from a load client, and the form's own
+        # fields {"rating-<id>": "n"} as the page script sends them.
+        given: dict[str, object] = {}
+        ratings = data.get("ratings")
+        if ratings is not None:
+            if not isinstance(ratings, Mapping):
+                raise AnswerRefused("This answer is not in a form poll understands.")
+            given.update({str(k): v for k, v in ratings.items()})
+        for name, value in data.items():
+            if isinstance(name, str) and name.startswith(FIELD_PREFIX):
+                given[name.removeprefix(FIELD_PREFIX)] = value
+        known = {s.id for s in self.rated}
+        if any(statement_id not in known for statement_id in given):
+            raise AnswerRefused("That statement is not part of this question.")
+        keys = tuple(
+            f"{s.id}={self._step(given[s.id])}"
+            for s in self.rated
+            if given.get(s.id) not in (None, "")
+        )
+        if not keys:
+            if self.statements:
+                raise AnswerRefused("Rate at least one statement; you may leave the others open.")
+            raise AnswerRefused("Choose a value on the scale first.")
+        return Answer(keys=keys)
+
+    def answer_from_form(self, fields: FormFields) -> object:
+        # The same shape the page script sends: each radio group's value as text.
+        return {
+            FIELD_PREFIX + s.id: first(fields, FIELD_PREFIX + s.id)
+            for s in self.rated
+            if first(fields, FIELD_PREFIX + s.id)
+        }
+
+    def results_for(self, aggregate: Aggregate, audience: Audience) -> dict[str, Any]:
+        # Counts only: every audience may see all of it.
+        step_labels = dict(self.labels)
+        span = self.maximum - self.minimum
+        statements = []
+        for s in self.rated:
+            counts = {v: aggregate.counts.get(f"{s.id}={v}", 0) for v in self.steps}
+            rated = sum(counts.values())
+            mean = round(sum(v * n for v, n in counts.items()) / rated, 1) if rated else None
+            statements.append(
+                {
+                    "id": s.id,
+                    "label": s.label,
+                    "rated": rated,
+                    "mean": mean,
+                    # Where the mean sits between min (0) and max (100), to mark it.
+                    "mean_at": None if mean is None else round(100 * (mean - self.minimum) / span),
+                    "steps": [
+                        {
+                            "value": v,
+                            "label": step_labels.get(v, ""),
+                            "count": n,
+                            "percent": percentage(n, rated),
+                        }
+                        for v, n in counts.items()
+                    ],
+                }
+            )
+        return {
+            "kind": "scale",
+            "respondents": aggregate.respondents,
+            "min": self.minimum,
+            "max": self.maximum,
+            "block": bool(self.statements),
+            "statements": statements,
+        }
+
+    def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
+        # One row per statement and step, percent of those who rated the statement;
+        # the mean is a number, not a count, so it stays in the results views.
+        rows: list[tuple[str, int, float]] = []
+        for statement in self.results_for(aggregate, "console")["statements"]:
+            for step in statement["steps"]:
+                name = (
+                    f"{statement['label']} — {step['value']}"
+                    if self.statements
+                    else str(step["value"])
+                )
+                rows.append((name, step["count"], step["percent"]))
+        return rows
+
+    def csv_values(self, answer: Answer) -> list[str]:
+        labels = {s.id: s.label for s in self.rated}
+        cells = []
+        for key in answer.keys:
+            statement_id, _, value = key.rpartition("=")
+            cells.append(
+                f"{labels.get(statement_id, statement_id)}: {value}" if self.statements else value
+            )
+        return cells
