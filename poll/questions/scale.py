@@ -119,11 +119,20 @@ class Scale(Question):
             try:
                 step = int(str(key))
             except ValueError:
-                spec.error(where, f"{key!r} is not a step of the scale: write a whole number")
+                # Placed on the key, which is what is wrong.
+                spec.report.error(
+                    spec.path + where,
+                    f"{key!r} is not a step of the scale: write a whole number",
+                    key=True,
+                )
                 ok = False
                 continue
             if not low <= step <= high:
-                spec.error(where, f"there is no step {step} on a scale from {low} to {high}")
+                spec.report.error(
+                    spec.path + where,
+                    f"there is no step {step} on a scale from {low} to {high}",
+                    key=True,
+                )
                 ok = False
                 continue
             if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
