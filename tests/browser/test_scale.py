@@ -67,4 +67,10 @@ def test_a_phone_rates_statements_and_the_projector_shows_the_means(
     expect(statements.nth(2).locator(".scale-mean-at")).to_have_class(re.compile(r"\bw88\b"))
     shot(projector, artifacts, "projector-scale")
     assert not serious_violations(projector)
+    # The console shows the same, smaller.
+    expect(console.locator(".scale-results .scale-statement")).to_have_count(3, timeout=LIVE)
+    expect(console.locator(".scale-results .scale-mean").nth(2)).to_contain_text(
+        "4.5", timeout=LIVE
+    )
+    shot(console, artifacts, "console-scale")
     console.context.close()

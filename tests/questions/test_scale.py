@@ -314,6 +314,12 @@ async def test_phone_stage_and_projector_show_the_scale(store: Store) -> None:
     assert 'class="scale-fill h50"' in projector
     assert "Strongly agree" in projector
 
+    # Shown to the phones: the same distribution, with the mean.
+    await room.show_results("block")
+    shown = screens.snapshot_fields(room.view(await room.load(), "participant"), "participant")
+    assert "Mean <strong>3.5</strong>" in shown["results_html"]
+    assert shown["results_html"].count('class="scale-column"') == 15
+
 
 async def test_a_single_rating_has_one_unnamed_row(store: Store) -> None:
     script = parse_script(BLOCK)
