@@ -65,13 +65,14 @@ export function enhance(form) {
   }
 
   // Drag: the item follows the pointer, taking the place of the one it passes.
+  // Moving the item in the page ends a pointer capture, so the window listens.
   function drag(event, li) {
     if (event.button !== 0) return;
     event.preventDefault();
-    const grip = event.currentTarget;
-    grip.setPointerCapture(event.pointerId);
+    const pointer = event.pointerId;
     li.classList.add("dragging");
     const move = (e) => {
+      if (e.pointerId !== pointer) return;
       // Before the first other item whose middle is below the pointer; last otherwise.
       const next = [...list.children].find((other) => {
         if (other === li) return false;
@@ -81,16 +82,17 @@ export function enhance(form) {
       if (next && next !== li.nextElementSibling) next.before(li);
       else if (!next && list.lastElementChild !== li) list.append(li);
     };
-    const end = () => {
-      grip.removeEventListener("pointermove", move);
-      grip.removeEventListener("pointerup", end);
-      grip.removeEventListener("pointercancel", end);
+    const end = (e) => {
+      if (e.pointerId !== pointer) return;
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", end);
+      window.removeEventListener("pointercancel", end);
       li.classList.remove("dragging");
       sync(true, li);
     };
-    grip.addEventListener("pointermove", move);
-    grip.addEventListener("pointerup", end);
-    grip.addEventListener("pointercancel", end);
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", end);
+    window.addEventListener("pointercancel", end);
   }
 
   // The list's order into the selects (place 1 = first item), numbers and buttons
