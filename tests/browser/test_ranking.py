@@ -90,4 +90,17 @@ def test_a_phone_ranks_by_buttons_and_drag(
     expect(projector.locator("#join")).to_be_hidden(timeout=LIVE)
     shot(projector, artifacts, "projector-ranking")
     assert not serious_violations(projector)
+
+    # Without the page script, the same form is one select per place (axe runs as page
+    # script, so only poll's own scripts are blocked, as in the whole-session test).
+    plain = browser.new_context(viewport=PHONE, is_mobile=True)
+    plain.route("**/static/*.js", lambda route: route.abort())
+    plain_phone = plain.new_page()
+    plain_phone.goto(f"{server.url}/r/{code}")
+    expect(plain_phone.get_by_label("Place 3")).to_be_visible()
+    expect(plain_phone.locator(".ranking-list")).to_have_count(0)
+    plain_phone.get_by_label("Place 1").select_option("benches")
+    shot(plain_phone, artifacts, "phone-ranking-nojs")
+    assert not serious_violations(plain_phone)
+    plain.close()
     console.context.close()
