@@ -91,15 +91,35 @@ def test_a_phone_ranks_by_buttons_and_drag(
     shot(projector, artifacts, "projector-ranking")
     assert not serious_violations(projector)
 
+    # A top 2 of four: the options below place 2 are shown as not ranked.
+    Console(console).go(number_of("top-two", "ranking"))
+    expect(phone.locator(".ranking-list li")).to_have_count(4, timeout=LIVE)
+    up = phone.get_by_role("button", name="Move Sports day up")
+    for _ in range(3):
+        up.click()
+    live = phone.locator(".ranking [aria-live=polite]")
+    expect(live).to_have_text("Sports day is now in place 1 of 2.")
+    phone.get_by_role("button", name="Move Music nights down").click()
+    expect(live).to_have_text("Music nights is now not ranked.")
+    assert labels(phone) == ["Sports day", "Market", "Music nights", "Open-air cinema"]
+    expect(phone.locator(".ranking-item.unranked")).to_have_count(2)
+    expect(phone.locator("select[name=rank-2]")).to_have_value("market")
+    shot(phone, artifacts, "phone-ranking-top-two")
+    assert not serious_violations(phone)
+    phone.get_by_role("button", name="Send answer").click()
+    expect(phone.locator("#vote-status")).to_have_text("Your answer is saved.", timeout=LIVE)
+    expect(projector.locator("#screen .bar-label").first).to_have_text("Sports day", timeout=LIVE)
+
     # Without the page script, the same form is one select per place (axe runs as page
     # script, so only poll's own scripts are blocked, as in the whole-session test).
     plain = browser.new_context(viewport=PHONE, is_mobile=True)
     plain.route("**/static/*.js", lambda route: route.abort())
     plain_phone = plain.new_page()
     plain_phone.goto(f"{server.url}/r/{code}")
-    expect(plain_phone.get_by_label("Place 3")).to_be_visible()
+    expect(plain_phone.get_by_label("Place 2")).to_be_visible()
+    expect(plain_phone.locator("select")).to_have_count(2)  # the top 2
     expect(plain_phone.locator(".ranking-list")).to_have_count(0)
-    plain_phone.get_by_label("Place 1").select_option("benches")
+    plain_phone.get_by_label("Place 1").select_option("cinema")
     shot(plain_phone, artifacts, "phone-ranking-nojs")
     assert not serious_violations(plain_phone)
     plain.close()
