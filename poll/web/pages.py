@@ -45,6 +45,18 @@ def type_scripts() -> dict[str, str]:
 
 
 @cache
+def type_styles() -> list[str]:
+    """Each item type's own stylesheet, `static/questions/<type>.css`, where one exists
+    (linked on every page: a page may show any type, and they are small and cached)."""
+    root = resource_dir("static") / "questions"
+    return [
+        static_url(f"questions/{name}.css")
+        for name in sorted(REGISTRY)
+        if (root / f"{name}.css").is_file()
+    ]
+
+
+@cache
 def environment(lang: Lang, templates: Path | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates or resource_dir("templates"))),
@@ -54,7 +66,9 @@ def environment(lang: Lang, templates: Path | None = None) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(static=static_url, lang=lang, type_scripts=type_scripts())
+    env.globals.update(
+        static=static_url, lang=lang, type_scripts=type_scripts(), type_styles=type_styles()
+    )
     return env
 
 
