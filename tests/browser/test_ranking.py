@@ -13,9 +13,9 @@ from tests.browser.test_session import (
     PHONE,
     Console,
     expect,
-    serious_violations,
     shot,
     start_run,
+    violations,
 )
 from tests.support.scripts import number_of
 from tests.support.servers import PollServer
@@ -68,7 +68,7 @@ def test_a_phone_ranks_by_buttons_and_drag(
     assert labels(phone) == ["A playground", "Benches", "More trees"]
     expect(phone.locator("select[name=rank-3]")).to_have_value("more-trees")
     shot(phone, artifacts, "phone-ranking-ordered")
-    assert not serious_violations(phone)
+    assert not violations(phone)
 
     phone.get_by_role("button", name="Send answer").click()
     expect(phone.locator("#vote-status")).to_have_text("Your answer is saved.", timeout=LIVE)
@@ -89,7 +89,7 @@ def test_a_phone_ranks_by_buttons_and_drag(
     projector.keyboard.press("j")  # the first item shows the join screen over it: off
     expect(projector.locator("#join")).to_be_hidden(timeout=LIVE)
     shot(projector, artifacts, "projector-ranking")
-    assert not serious_violations(projector)
+    assert not violations(projector)
 
     # A top 2 of four: the options below place 2 are shown as not ranked.
     Console(console).go(number_of("top-two", "ranking"))
@@ -105,7 +105,7 @@ def test_a_phone_ranks_by_buttons_and_drag(
     expect(phone.locator(".ranking-item.unranked")).to_have_count(2)
     expect(phone.locator("select[name=rank-2]")).to_have_value("market")
     shot(phone, artifacts, "phone-ranking-top-two")
-    assert not serious_violations(phone)
+    assert not violations(phone)
     phone.get_by_role("button", name="Send answer").click()
     expect(phone.locator("#vote-status")).to_have_text("Your answer is saved.", timeout=LIVE)
     expect(projector.locator("#screen .bar-label").first).to_have_text("Sports day", timeout=LIVE)
@@ -121,6 +121,6 @@ def test_a_phone_ranks_by_buttons_and_drag(
     expect(plain_phone.locator(".ranking-list")).to_have_count(0)
     plain_phone.get_by_label("Place 1").select_option("cinema")
     shot(plain_phone, artifacts, "phone-ranking-nojs")
-    assert not serious_violations(plain_phone)
+    assert not violations(plain_phone)
     plain.close()
     console.context.close()

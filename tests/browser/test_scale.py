@@ -14,9 +14,9 @@ from tests.browser.test_session import (
     PHONE,
     Console,
     expect,
-    serious_violations,
     shot,
     start_run,
+    violations,
 )
 from tests.support.scripts import number_of
 from tests.support.servers import PollServer
@@ -57,7 +57,7 @@ def test_a_phone_rates_statements_and_the_projector_shows_the_means(
     expect(light.get_by_role("radio", name=re.compile(r"^4\b"))).to_be_checked()
     expect(phone.get_by_role("button", name="Antwoord wijzigen")).to_be_visible()
     shot(phone, artifacts, "phone-scale")
-    assert not serious_violations(phone)
+    assert not violations(phone)
 
     statements = projector.locator("#screen .scale-statement")
     expect(statements).to_have_count(3, timeout=LIVE)
@@ -66,7 +66,7 @@ def test_a_phone_rates_statements_and_the_projector_shows_the_means(
     expect(statements.nth(1).locator(".scale-mean")).to_contain_text("Beoordelingen: 0")
     expect(statements.nth(2).locator(".scale-mean-at")).to_have_class(re.compile(r"\bw88\b"))
     shot(projector, artifacts, "projector-scale")
-    assert not serious_violations(projector)
+    assert not violations(projector)
     # The console shows the same, smaller.
     expect(console.locator(".scale-results .scale-statement")).to_have_count(3, timeout=LIVE)
     expect(console.locator(".scale-results .scale-mean").nth(2)).to_contain_text(

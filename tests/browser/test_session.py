@@ -39,15 +39,20 @@ def decode_qr(png: Path) -> str:
     return str(results[0].text)
 
 
-def serious_violations(page: Any) -> list[str]:
+def violations(page: Any, impacts: tuple[str, ...] | None = None) -> list[str]:
+    """axe's violations on the page, of the given impacts (all of them by default)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
+        if impacts is None or v["impact"] in impacts
     ]
+
+
+def serious_violations(page: Any) -> list[str]:
+    return violations(page, ("serious", "critical"))
 
 
 class Console:
