@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_, translate
+from poll.questions._labelled import Labelled, read_labelled
 from poll.questions.base import (
     OTHER_KEY,
     AnswerRefused,
@@ -29,16 +28,8 @@ if TYPE_CHECKING:
 OTHER_MAX_LENGTH = 200
 
 
-def slugify(label: str) -> str:
-    """A stable option id from its label: `Uitvoerend prof.` → `uitvoerend-prof`."""
-    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_label.lower()).strip("-")[:60]
-
-
-@dataclass(frozen=True)
-class Option:
-    id: str
-    label: str
+#: An option of the question: its id (the tally key) and its label.
+Option = Labelled
 
 
 @dataclass(frozen=True)
@@ -99,50 +90,9 @@ class Choice(Question):
         if len(raw) < 2:
             spec.error("options", "a choice needs at least two options")
             return None
-        options: list[Option] = []
-        seen_labels: dict[str, int] = {}
-        seen_ids: dict[str, int] = {}
-        ok = True
-        for index, entry in enumerate(raw):
-            where = ("options", index)
-            if isinstance(entry, dict):
-                label = spec.at(where).text("label", required=True, max_length=200)
-                option_id = spec.at(where).text("id", default=None, max_length=60)
-                if label is None:
-                    ok = False
-                    continue
-            elif isinstance(entry, str | int | float) and not isinstance(entry, bool):
-                label, option_id = clean_text(str(entry)), None
-            else:
-                spec.error(where, "an option is a text, or a mapping with 'label' (and 'id')")
-                ok = False
-                continue
-            if not label:
-                spec.error(where, "this option is empty")
-                ok = False
-                continue
-            option_id = option_id or slugify(label) or f"option-{index + 1}"
-            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", option_id) or option_id == OTHER_KEY:
-                spec.error(where, f"option id {option_id!r} may hold only a-z, 0-9, '-' and '_'")
-                ok = False
-                continue
-            if label.casefold() in seen_labels:
-                first = seen_labels[label.casefold()]
-                spec.error(where, f"option {label!r} is listed twice (also at options[{first}])")
-                ok = False
-                continue
-            if option_id in seen_ids:
-                spec.error(
-                    where,
-                    f"option id {option_id!r} is also used by options[{seen_ids[option_id]}]; "
-                    "give one of them an explicit 'id'",
-                )
-                ok = False
-                continue
-            seen_labels[label.casefold()] = index
-            seen_ids[option_id] = index
-            options.append(Option(id=option_id, label=label))
-        return tuple(options) if ok else None
+        return read_labelled(
+            spec, "options", raw, noun="option", article="an", reserved={OTHER_KEY}
+        )
 
     def to_spec(self) -> dict[str, Any]:
         spec = self.common_spec() | {

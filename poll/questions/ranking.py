@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_
+from poll.questions._labelled import read_labelled
 from poll.questions.base import (
+    OTHER_KEY,
     AnswerRefused,
     Audience,
     FormFields,
@@ -24,7 +26,7 @@ from poll.questions.base import (
     percentage,
     read_common,
 )
-from poll.questions.choice import Choice, Option
+from poll.questions.choice import Option
 
 if TYPE_CHECKING:
     from poll.spec import SpecReader
@@ -87,21 +89,25 @@ class Ranking(Question):
 
     @staticmethod
     def _read_options(spec: SpecReader) -> tuple[Option, ...] | None:
-        """Options as a choice reads them (texts or `{id, label}`), 2 to 10 of them."""
-        raw = spec.data.get("options")
-        if isinstance(raw, list) and len(raw) < MIN_OPTIONS:
+        """Options as a choice lists them (texts or `{id, label}`), 2 to 10 of them."""
+        raw = spec.sequence("options", required=True)
+        if raw is None:
+            return None
+        if len(raw) < MIN_OPTIONS:
             spec.error(
                 "options", f"a ranking needs at least {MIN_OPTIONS} options; it has {len(raw)}"
             )
             return None
-        if isinstance(raw, list) and len(raw) > MAX_OPTIONS:
+        if len(raw) > MAX_OPTIONS:
             spec.error(
                 "options",
                 f"a ranking takes at most {MAX_OPTIONS} options; it has {len(raw)}. "
                 "Leave some out, or split the question",
             )
             return None
-        return Choice._read_options(spec)
+        return read_labelled(
+            spec, "options", raw, noun="option", article="an", reserved={OTHER_KEY}
+        )
 
     def to_spec(self) -> dict[str, Any]:
         spec = self.common_spec() | {

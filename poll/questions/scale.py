@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_
+from poll.questions._labelled import Labelled, read_labelled
 from poll.questions.base import (
     AnswerRefused,
     Audience,
@@ -24,7 +25,6 @@ from poll.questions.base import (
     percentage,
     read_common,
 )
-from poll.questions.choice import slugify
 from poll.text import clean_text
 
 if TYPE_CHECKING:
@@ -39,13 +39,10 @@ MAX_STATEMENTS = 20
 FIELD_PREFIX = "rating-"
 #: The id of the one statement a scale without `statements` rates.
 IMPLICIT_ID = "answer"
-ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
-@dataclass(frozen=True)
-class Statement:
-    id: str
-    label: str
+#: A statement rated on the scale: its id (in the tally keys) and its text.
+Statement = Labelled
 
 
 @dataclass(frozen=True)
@@ -161,67 +158,7 @@ class Scale(Question):
         if len(raw) > MAX_STATEMENTS:
             spec.error("statements", f"{len(raw)} statements; at most {MAX_STATEMENTS} fit")
             return None
-        statements: list[Statement] = []
-        seen_labels: dict[str, int] = {}
-        seen_ids: dict[str, int] = {}
-        ok = True
-        for index, entry in enumerate(raw):
-            where = ("statements", index)
-            statement_id: str | None
-            if isinstance(entry, dict):
-                label = spec.at(where).text("label", required=True, max_length=200)
-                statement_id = spec.at(where).text("id", default=None, max_length=60)
-                unknown = set(entry) - {"id", "label"}
-                if unknown:
-                    spec.error(
-                        where, f"a statement has only 'id' and 'label', not {sorted(unknown)}"
-                    )
-                    ok = False
-                    continue
-                if label is None:
-                    ok = False
-                    continue
-            elif isinstance(entry, str | int | float) and not isinstance(entry, bool):
-                label, statement_id = clean_text(str(entry)), None
-            else:
-                spec.error(where, "a statement is a text, or a mapping with 'label' (and 'id')")
-                ok = False
-                continue
-            if not label:
-                spec.error(where, "this statement is empty")
-                ok = False
-                continue
-            if len(label) > 200:
-                spec.error(where, f"is {len(label)} characters long; at most 200 fit")
-                ok = False
-                continue
-            statement_id = statement_id or slugify(label) or f"statement-{index + 1}"
-            if not ID_PATTERN.fullmatch(statement_id):
-                spec.error(
-                    where, f"statement id {statement_id!r} may hold only a-z, 0-9, '-' and '_'"
-                )
-                ok = False
-                continue
-            if label.casefold() in seen_labels:
-                spec.error(
-                    where,
-                    f"statement {label!r} is listed twice "
-                    f"(also at statements[{seen_labels[label.casefold()]}])",
-                )
-                ok = False
-                continue
-            if statement_id in seen_ids:
-                spec.error(
-                    where,
-                    f"statement id {statement_id!r} is also used by "
-                    f"statements[{seen_ids[statement_id]}]; give one of them an explicit 'id'",
-                )
-                ok = False
-                continue
-            seen_labels[label.casefold()] = index
-            seen_ids[statement_id] = index
-            statements.append(Statement(id=statement_id, label=label))
-        return tuple(statements) if ok else None
+        return read_labelled(spec, "statements", raw, noun="statement")
 
     def to_spec(self) -> dict[str, Any]:
         spec = self.common_spec() | {"min": self.minimum, "max": self.maximum}
