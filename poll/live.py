@@ -167,9 +167,12 @@ class RoomChannel:
             "projector": set(),
             "console": set(),
         }
-        self.latest: dict[Audience, str] = {}
-        # The newest participant view, for rendering each phone's own stage.
-        self.phone_view: dict[str, Any] | None = None
+        # The newest view per audience, and its snapshot once encoded: a joining or
+        # syncing socket gets the newest. Encoded (with its screen rendered) only
+        # when sent, so a vote burst that changes nothing on the phones renders
+        # nothing for them.
+        self.views: dict[Audience, dict[str, Any]] = {}
+        self._texts: dict[Audience, str] = {}
         self._last_stage: str | None = None
         self.dirty = asyncio.Event()
         self.dirty.set()
@@ -256,17 +259,13 @@ class RoomChannel:
             if not outboxes:
                 # Not rebuilt now, so no longer current: the next socket of this
                 # audience must not be sent it (it would keep the old state).
-                self.latest.pop(audience, None)
+                self.views.pop(audience, None)
+                self._texts.pop(audience, None)
                 continue
-            view = self.room.view(data, audience)
-            text = protocol.encode(
-                protocol.snapshot(view, **self.hub.screen_fields(view, audience))
-            )
-            self.latest[audience] = text  # a joining or syncing socket gets the newest
-            if audience == "participant":
-                self.phone_view = view
+            view = self.set_view(audience, self.room.view(data, audience))
             if audience == "participant" and not self._phones_need(view):
                 continue
+            text = self.snapshot_text(audience)
             for outbox in list(outboxes):
                 outbox.offer_snapshot(text)
         question = data.state.current_question
@@ -293,6 +292,25 @@ class RoomChannel:
             # queued behind it, "mine" would double the time to reach the last phone.
             await asyncio.sleep(0)
             await self._send_mine(question, respondents, data.state.version, self.phone_view)
+
+    @property
+    def phone_view(self) -> dict[str, Any] | None:
+        """The newest participant view: what each phone's own stage is drawn for."""
+        return self.views.get("participant")
+
+    def set_view(self, audience: Audience, view: dict[str, Any]) -> dict[str, Any]:
+        self.views[audience] = view
+        self._texts.pop(audience, None)
+        return view
+
+    def snapshot_text(self, audience: Audience) -> str:
+        """The newest snapshot for `audience` (which has a view), encoded once."""
+        text = self._texts.get(audience)
+        if text is None:
+            view = self.views[audience]
+            screen = self.hub.screen_fields(view, audience)
+            text = self._texts[audience] = protocol.encode(protocol.snapshot(view, **screen))
+        return text
 
     def _phones_need(self, view: dict[str, Any]) -> bool:
         """Whether this participant snapshot changes what a phone shows.
@@ -430,17 +448,10 @@ class Hub:
 
     async def send_current(self, channel: RoomChannel, outbox: Outbox) -> None:
         room = channel.room
-        cached = channel.latest.get(outbox.audience)
-        if cached is None:
+        if outbox.audience not in channel.views:
             data = await room.load()
-            view = room.view(data, outbox.audience)
-            cached = protocol.encode(
-                protocol.snapshot(view, **self.screen_fields(view, outbox.audience))
-            )
-            channel.latest[outbox.audience] = cached
-            if outbox.audience == "participant":
-                channel.phone_view = view
-        outbox.offer_snapshot(cached)
+            channel.set_view(outbox.audience, room.view(data, outbox.audience))
+        outbox.offer_snapshot(channel.snapshot_text(outbox.audience))
         if outbox.participant is not None:
             question = room.state.current_question
             if question is not None:
