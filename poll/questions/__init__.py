@@ -91,10 +91,6 @@ def discover() -> tuple[type[Item], ...]:
 REGISTRY: dict[str, type[Item]] = build_registry(discover())
 
 
-def item_type(name: str) -> type[Item] | None:
-    return REGISTRY.get(name)
-
-
 __all__ = [
     "OTHER_KEY",
     "REGISTRY",
@@ -113,5 +109,4 @@ __all__ = [
     "TypeRegistrationError",
     "YesNo",
     "build_registry",
-    "item_type",
 ]

@@ -34,26 +34,16 @@ def static_url(name: str) -> str:
 
 
 @cache
-def type_scripts() -> dict[str, str]:
-    """Each item type's phone enhancement, `static/questions/<type>.js`, where one exists."""
+def type_files(suffix: str) -> dict[str, str]:
+    """Each item type's own file `static/questions/<type><suffix>`, where one exists, by
+    type name: its phone enhancement (".js") or its stylesheet (".css", linked on every
+    page: a page may show any type, and they are small and cached)."""
     root = resource_dir("static") / "questions"
     return {
-        name: static_url(f"questions/{name}.js")
-        for name in REGISTRY
-        if (root / f"{name}.js").is_file()
-    }
-
-
-@cache
-def type_styles() -> list[str]:
-    """Each item type's own stylesheet, `static/questions/<type>.css`, where one exists
-    (linked on every page: a page may show any type, and they are small and cached)."""
-    root = resource_dir("static") / "questions"
-    return [
-        static_url(f"questions/{name}.css")
+        name: static_url(f"questions/{name}{suffix}")
         for name in sorted(REGISTRY)
-        if (root / f"{name}.css").is_file()
-    ]
+        if (root / f"{name}{suffix}").is_file()
+    }
 
 
 @cache
@@ -67,7 +57,10 @@ def environment(lang: Lang, templates: Path | None = None) -> Environment:
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
-        static=static_url, lang=lang, type_scripts=type_scripts(), type_styles=type_styles()
+        static=static_url,
+        lang=lang,
+        type_scripts=type_files(".js"),
+        type_styles=list(type_files(".css").values()),
     )
     return env
 
