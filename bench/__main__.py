@@ -1,6 +1,9 @@
 """`python -m bench COMMAND`: the benchmarks of poll.
 
-python -m bench load --participants N [...]   live load: join, vote burst, fan-out
+python -m bench load --participants N [--question TYPE] [...]
+                                              live load: join, vote burst, fan-out, on
+                                              a question of TYPE (default yesno; the
+                                              types: `python -m bench load --help`)
 python -m bench table [...]                   every row of docs/performance.md, and the plot
 python -m bench votes [...]                   store throughput (also `python -m bench.votes`)
 python -m bench screens [...]                 CPU of server-rendered screens per snapshot, phone

@@ -3,7 +3,8 @@
     python -m bench.baseline_server --port 8765
 
 It speaks just enough of docs/protocol.md for the load generator: `GET /r/CODE`
-sets a `poll_pid` cookie; a participant's `vote` is counted in memory, acked,
+sets a `poll_pid` cookie; a participant's `vote` (a yes/no answer, `{"choice":
+…}`: the only one it reads) is counted in memory, acked,
 and marks the room dirty; the projector gets a counter snapshot at most 10
 times a second; the console's `{"type": "action", "action": "next"}` sends a
 snapshot with the next item to every socket at once (encoded once). No store,
@@ -24,7 +25,9 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-ITEMS = ["herkennen", "aanvullende-vragen", "huidige-netwerken"]
+#: The yes/no question of the bench's script (bench/sessions.yaml) and the item after it:
+#: the load generator moves from one to the other.
+ITEMS = ["yesno", "open"]
 
 
 class Room:

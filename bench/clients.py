@@ -3,7 +3,9 @@
 Each participant does what a phone does (docs/protocol.md): `GET /r/CODE` for
 its `poll_pid` cookie, then the websocket `/ws/participant/CODE` with that
 cookie, answers pings, votes with a fresh submission id and waits for the
-`ack`. It notes when it first saw each item in a snapshot (fan-out).
+`ack`. What it answers is its workload's (bench/workloads.py): the
+coordinator names the workload and passes the question as the console's
+snapshot describes it. It notes when it first saw each item in a snapshot (fan-out).
 
 The coordinator (bench/load.py) drives the processes through a pipe, one
 command at a time, and gets plain lists of timings back. All times are
@@ -32,7 +34,9 @@ import psutil  # type: ignore[import-untyped]
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
+from bench import workloads
 from bench.http import request
+from bench.workloads import Answer, Item
 
 #: Connects in flight per client process: enough to saturate the server's
 #: accept loop without making the kernel's listen backlog overflow.
@@ -59,7 +63,7 @@ def install_uvloop() -> None:
 @dataclass
 class VoteRecord:
     kind: str  # "first" or "change"
-    choice: str
+    answer: Answer
     sent: float
     acked: float | None = None
     status: str = "pending"  # saved, duplicate, refused:<reason>, timeout, error
@@ -187,31 +191,32 @@ class ClientProcess:
     # Votes ------------------------------------------------------------------------
 
     async def vote_burst(
-        self,
-        start: float,
-        spread: float,
-        change_share: float,
-        question_id: str,
-        options: list[str],
+        self, start: float, spread: float, change_share: float, workload_name: str, item: Item
     ) -> list[dict[str, Any]]:
+        """Every phone answers `item` once; a share of them answer again after "saved"."""
+        workload = workloads.get(workload_name)
+        question_id = str(item["id"])
+        second_thoughts = workload.may_change(item)
+
         async def one(person: Participant) -> None:
             if person.ws is None or person.joined_at is None:
                 return
             await asyncio.sleep(max(0.0, start + self.rng.uniform(0, spread) - time.monotonic()))
-            choice = self.rng.choice(options)
-            record = await self._vote(person, question_id, choice, "first")
-            if record.status == "saved" and self.rng.random() < change_share:
-                # A second thought after seeing "saved": the other option.
+            answer = workload.answer(item, self.rng, person.index, 1)
+            record = await self._vote(person, question_id, answer, "first")
+            if second_thoughts and record.status == "saved" and self.rng.random() < change_share:
+                # A second thought after seeing "saved": another answer (replacing the
+                # first, or one more entry where the question takes several).
                 await asyncio.sleep(self.rng.uniform(0.2, 1.0))
-                other = self.rng.choice([o for o in options if o != choice])
-                await self._vote(person, question_id, other, "change")
+                second = workload.change(item, self.rng, person.index, answer)
+                await self._vote(person, question_id, second, "change")
 
         await asyncio.gather(*(one(p) for p in self.people))
         return [
             {
                 "participant": p.index,
                 "kind": v.kind,
-                "choice": v.choice,
+                "answer": v.answer,
                 "sent": v.sent,
                 "acked": v.acked,
                 "status": v.status,
@@ -222,19 +227,19 @@ class ClientProcess:
         ]
 
     async def _vote(
-        self, person: Participant, question_id: str, choice: str, kind: str
+        self, person: Participant, question_id: str, answer: Answer, kind: str
     ) -> VoteRecord:
         assert person.ws is not None
         submission = secrets.token_urlsafe(9)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         person.waiting[submission] = future
-        record = VoteRecord(kind=kind, choice=choice, sent=time.monotonic())
+        record = VoteRecord(kind=kind, answer=answer, sent=time.monotonic())
         person.votes.append(record)
         message = {
             "type": "vote",
             "question_id": question_id,
             "submission_id": submission,
-            "answer": {"choice": choice},
+            "answer": answer,
         }
         try:
             await person.ws.send(json.dumps(message))

@@ -1,29 +1,38 @@
 """Load generator: N phones, one projector and a facilitator against a real poll server.
 
-    python -m bench load --participants N [--store URL] [--workers W]
+    python -m bench load --participants N [--question TYPE] [--store URL] [--workers W]
                          [--url URL --token T] [--clients C] [--no-baseline] [--json FILE]
+                         [--spread SECONDS] [--change-share SHARE] [--profile FILE]
 
-Without --url it starts `poll serve` itself (a free port, a temporary data
-directory, a known facilitator token; a Redis store gets a key prefix of its own,
-whose keys are deleted afterwards). It creates a run of the sample session "gemengde-wijken"
-through the console (token link, then the "start a new run" form), opens the
-console and projector websockets, and moves to the yes/no question
-"herkennen". Then, with the participants spread over C client processes:
+Without --url it starts `poll serve` itself on the bench's own script,
+bench/sessions.yaml (a free port, a temporary data directory, a known
+facilitator token; a Redis store gets a key prefix of its own, whose keys are
+deleted afterwards). It creates a run of the session "bench" through the
+console (token link, then the "start a new run" form), opens the console and
+projector websockets, and moves to the question of the workload chosen with
+--question (bench/workloads.py: one per question type, default yesno). Then,
+with the participants spread over C client processes:
 
 - join: every phone loads /r/CODE (cookie) and opens its websocket; a phone is
   in when its first snapshot arrives;
-- vote burst: every phone votes at a uniformly random moment within 3 s, one in
-  ten changes its mind after its "saved"; vote-to-ack and vote-to-projector
+- vote burst: every phone answers at a uniformly random moment within 3 s
+  (--spread), one in ten (--change-share) answers again 0.2–1 s after its
+  "saved" (a changed answer, or one more entry where the question takes
+  several); vote-to-ack and vote-to-projector
   latency (see `projector_latencies`), votes/s;
 - correctness: the final tally (console snapshot) and the CSV export against
-  every phone's last acknowledged answer: lost or doubled votes;
+  every phone's acknowledged answers, counted by the workload: lost or
+  doubled units (votes, ticks, ratings, places, texts);
 - fan-out: the facilitator moves on; time until every phone has the new item.
 
 Server CPU and peak memory (RSS summed over the server's process tree, sampled
 every 0.1 s) and the generator's own CPU are recorded. The same generator then
 measures bench/baseline_server.py (the machine's own limit) with the same N,
-unless --no-baseline, and for a Redis store the raw Redis round trip. The last
-line printed is one JSON object with every figure.
+unless --no-baseline, and for a Redis store the raw Redis round trip. The
+baseline speaks only the yes/no answer, so it is always measured on yes/no:
+for another --question its figures are the machine's limit for the same
+number of phones, sockets and votes, and the output says so. The last line
+printed is one JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -59,22 +68,26 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psutil  # type: ignore[import-untyped]
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench import clients
+from bench import clients, workloads
+from bench.baseline_server import ITEMS as BASELINE_ITEMS
 from bench.http import request
+from bench.workloads import Item, Workload
 
 # Shared with the tests (run from the repository root, so `tests` is importable).
 from tests.support.processes import free_port, serve_command
 
 ROOT = Path(__file__).resolve().parent.parent
-SESSION = "gemengde-wijken"
-QUESTION = "herkennen"
-OPTIONS = ["yes", "no"]
+#: The bench's own script: one question of each type (see bench/workloads.py).
+SESSIONS = ROOT / "bench" / "sessions.yaml"
+SESSION = "bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 #: Seconds over which the votes of the burst are spread (uniformly).
 SPREAD = 3.0
 #: Share of participants who change their answer after it was saved.
 CHANGE_SHARE = 0.1
 BASELINE_CODE = "1234567"
+#: The only answer the baseline server reads.
+BASELINE_QUESTION = "yesno"
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
@@ -195,8 +208,7 @@ def start_poll(store: str, workers: int, log_dir: str) -> Target:
     env = {**os.environ, "POLL_FACILITATOR_TOKEN": token, "PYTHONUNBUFFERED": "1"}
     log = open(Path(log_dir) / f"poll-{port}.log", "wb")  # noqa: SIM115 - closed in stop()
     process = subprocess.Popen(
-        # The sample session: the bench reproduces the run it was written for.
-        serve_command(port, store, ROOT / "sessions.yaml", Path(data_dir), workers=workers),
+        serve_command(port, store, SESSIONS, Path(data_dir), workers=workers),
         cwd=data_dir,
         env=env,
         stdout=log,
@@ -328,7 +340,10 @@ async def open_run(target: Target) -> None:
     )
     location = reply.header("location") or ""
     if reply.status != 303 or "/console/room/" not in location:
-        raise RuntimeError(f"starting a run failed: HTTP {reply.status}")
+        raise RuntimeError(
+            f"starting a run of the session {SESSION!r} failed: HTTP {reply.status}; "
+            f"a server given with --url must run on the bench's script ({SESSIONS})"
+        )
     target.room_id = location.rsplit("/", 1)[1]
 
 
@@ -474,32 +489,33 @@ def projector_latencies(
     return latencies
 
 
-def expected_tally(votes: list[dict[str, Any]]) -> Counter[str]:
-    """Every phone's last acknowledged answer, counted per option."""
-    last: dict[int, tuple[float, str]] = {}
-    for vote in votes:
-        if vote["status"] in ("saved", "duplicate"):
-            previous = last.get(vote["participant"])
-            if previous is None or vote["sent"] > previous[0]:
-                last[vote["participant"]] = (vote["sent"], vote["choice"])
-    return Counter(choice for _, choice in last.values())
-
-
 def compare(expected: Counter[str], found: Counter[str]) -> dict[str, int]:
     lost = sum(max(0, expected[k] - found.get(k, 0)) for k in expected)
     doubled = sum(max(0, n - expected.get(k, 0)) for k, n in found.items())
     return {"lost": lost, "doubled": doubled}
 
 
-async def read_csv(target: Target) -> Counter[str]:
-    """Rows of the CSV export for the question, counted per answer (by option id)."""
+def differences(expected: Counter[str], found: Counter[str], most: int = 10) -> dict[str, Any]:
+    """A few units that are missing from `found` or too many in it, to see what went wrong."""
+    missing = expected - found
+    extra = found - expected
+    shown: dict[str, Any] = {}
+    if missing:
+        shown["missing"] = dict(missing.most_common(most))
+    if extra:
+        shown["extra"] = dict(extra.most_common(most))
+    return shown
+
+
+async def read_csv(target: Target, question_id: str) -> list[str]:
+    """The `answer` cells of the CSV export's rows for the question (one row per cell)."""
     reply = await request(
         f"{target.http_url}/console/room/{target.room_id}/responses.csv", cookies=target.cookies
     )
     if reply.status != 200:
         raise RuntimeError(f"CSV export failed: HTTP {reply.status}")
     rows = list(csv.DictReader(io.StringIO(reply.body.decode("utf-8-sig"))))
-    return Counter(row["answer"] for row in rows if row["question_id"] == QUESTION)
+    return [row["answer"] for row in rows if row["question_id"] == question_id]
 
 
 async def redis_round_trip(store: str) -> dict[str, Any]:
@@ -544,7 +560,10 @@ async def measure(
     target: Target,
     participants: int,
     processes: int,
+    workload: Workload,
     after_join: Callable[[], None] | None = None,
+    change_share: float = CHANGE_SHARE,
+    spread: float = SPREAD,
 ) -> dict[str, Any]:
     await wait_until_up(target)
     if target.kind == "poll" and not target.room_id:
@@ -555,12 +574,27 @@ async def measure(
     if first is None:
         raise RuntimeError("the console got no snapshot")
     target.code = str(first.get("room", {}).get("code") or target.code)
-    items = [i["id"] for i in first.get("items", [])] or [QUESTION, "aanvullende-vragen"]
-    question_index = items.index(QUESTION)
+    # The baseline's snapshots list no items; it has the bench's yes/no question and the next.
+    items = [i["id"] for i in first.get("items", [])] or BASELINE_ITEMS
+    question = workload.question_id
+    if question not in items[:-1]:
+        raise RuntimeError(
+            f"the session {SESSION!r} has no question {question!r} followed by another item "
+            f"(items: {', '.join(items)}); the {workload.type_name} workload needs it, "
+            f"as in {SESSIONS}"
+        )
+    question_index = items.index(question)
     next_item = items[question_index + 1]
     await console.action("go", index=question_index)
-    if await console.wait_for(lambda s: s.get("item", {}).get("id") == QUESTION, 30) is None:
-        raise RuntimeError(f"the console never showed {QUESTION}")
+    shown = await console.wait_for(lambda s: s.get("item", {}).get("id") == question, 30)
+    if shown is None:
+        raise RuntimeError(f"the console never showed {question}")
+    item: Item = shown["item"]
+    if item.get("type", workload.type_name) != workload.type_name:
+        raise RuntimeError(
+            f"{question!r} is a {item.get('type')} question; "
+            f"the {workload.type_name} workload needs one of its own type"
+        )
 
     pid = target.process.pid if target.process is not None else listener(target.http_url)
     monitor = Monitor(pid) if pid is not None else None
@@ -571,6 +605,11 @@ async def measure(
         "workers": target.workers,
         "participants": participants,
         "client_processes": processes,
+        "question": {
+            "type": workload.type_name,
+            "id": question,
+            "answer_mode": item.get("answer_mode", "replace"),
+        },
     }
     phones = Clients(target, participants, processes, target.code)
     generator_cpu0 = psutil.Process().cpu_times()
@@ -600,7 +639,7 @@ async def measure(
         if after_join is not None:
             after_join()
         start = time.monotonic() + 0.5
-        replies = await phones.ask("vote", start, SPREAD, CHANGE_SHARE, QUESTION, OPTIONS)
+        replies = await phones.ask("vote", start, spread, change_share, workload.type_name, item)
         votes = [v for reply in replies for v in reply]
         wall2 = time.monotonic()
         cpu2 = monitor.cpu() if monitor else 0.0
@@ -631,35 +670,36 @@ async def measure(
             "wall_s": round(wall2 - wall1, 2),
         }
 
-        # Correctness: the console's tally and the CSV against every phone's last answer.
-        expected = expected_tally(votes)
+        # Correctness: the console's tally and the CSV against the phones' acknowledged answers.
+        expected = workload.expected(item, votes)
         tally = console.latest.get("results") or {}
-        found = Counter(
-            {o["id"]: int(o["count"]) for o in tally.get("options", []) if o.get("count")}
-        )
+        found = +workload.from_results(item, tally)
         correct: dict[str, Any] = {
-            "expected": dict(expected),
-            "tally": dict(found),
+            "units": sum(expected.units.values()),
             "respondents": tally.get("respondents"),
-            **compare(expected, found),
+            "expected_respondents": expected.respondents,
+            **compare(expected.units, found),
         }
+        if len(expected.units | found) <= 20:  # the whole count, when it is short
+            correct["expected"] = dict(expected.units)
+            correct["tally"] = dict(found)
+        elif differences(expected.units, found):
+            correct["tally_differences"] = differences(expected.units, found)
         if target.kind == "poll":
-            labels = {
-                o["id"]: o["label"] for o in console.latest.get("item", {}).get("options", [])
-            }
-            by_label = await read_csv(target)
-            csv_found = Counter({k: by_label.get(label, 0) for k, label in labels.items()})
-            csv_found.update({k: 0 for k in by_label if k not in labels.values()})
-            check = compare(expected, csv_found)
-            correct["csv_rows"] = sum(by_label.values())
+            cells = await read_csv(target, question)
+            csv_found = workload.from_csv(item, cells)
+            check = compare(expected.units, csv_found)
+            correct["csv_rows"] = len(cells)
             correct["csv_lost"] = check["lost"]
             correct["csv_doubled"] = check["doubled"]
+            if differences(expected.units, csv_found):
+                correct["csv_differences"] = differences(expected.units, csv_found)
         correct["ok"] = (
             correct["lost"] == 0
             and correct["doubled"] == 0
             and correct.get("csv_lost", 0) == 0
             and correct.get("csv_doubled", 0) == 0
-            and correct["respondents"] == sum(expected.values())
+            and correct["respondents"] == expected.respondents
         )
         result["correct"] = correct
 
@@ -739,8 +779,12 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
         if options.profile:
             profiler = start_profiler(target, options.profile)
 
+    workload = workloads.get(options.question)
+    summary["question"] = workload.type_name
     try:
-        summary["poll"] = await measure(target, participants, processes, after_join=profile)
+        summary["poll"] = await measure(
+            target, participants, processes, workload, profile, options.change_share, options.spread
+        )
     except Exception:
         if target.log is not None:
             target.log.flush()
@@ -759,12 +803,29 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
     if options.baseline:
         base = start_baseline(log_dir)
         try:
-            summary["baseline"] = await measure(base, participants, processes)
+            summary["baseline"] = await measure(
+                base,
+                participants,
+                processes,
+                workloads.get(BASELINE_QUESTION),
+                change_share=options.change_share,
+                spread=options.spread,
+            )
         finally:
             stop(base)
+        if workload.type_name != BASELINE_QUESTION:
+            summary["baseline_note"] = baseline_note(workload)
         summary["ratio_to_baseline"] = ratios(summary["poll"], summary["baseline"])
     shutil.rmtree(log_dir, ignore_errors=True)
     return summary
+
+
+def baseline_note(workload: Workload) -> str:
+    return (
+        f"the baseline server reads only yes/no answers: it was measured on yes/no, "
+        f"poll on {workload.type_name}; its figures (and the ratios) are the machine's "
+        "limit for as many phones, sockets and votes"
+    )
 
 
 def report(summary: dict[str, Any]) -> None:
@@ -774,7 +835,8 @@ def report(summary: dict[str, Any]) -> None:
             continue
         v, f, j, s = result["vote"], result["fanout"], result["join"], result["server"]
         print(
-            f"{name:>8} N={result['participants']} store={result['store']} "
+            f"{name:>8} {result['question']['type']} N={result['participants']} "
+            f"store={result['store']} "
             f"workers={result['workers']}: join {j['joined']} in {j['seconds_all_in']} s "
             f"({j['failed']} failed); ack p50/p99 {v['ack_ms']['p50']}/{v['ack_ms']['p99']} ms; "
             f"projector p50/p99 {v['projector_ms']['p50']}/{v['projector_ms']['p99']} ms; "
@@ -784,12 +846,41 @@ def report(summary: dict[str, Any]) -> None:
             f"server CPU {s['cpu_s']} s, generator CPU {result['generator']['cpu_s']} s",
             file=sys.stderr,
         )
+    if "baseline_note" in summary:
+        print(f"    note: {summary['baseline_note']}", file=sys.stderr)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench load", description=__doc__.splitlines()[0])
     p.add_argument("--participants", "-n", type=int, default=1000)
-    p.add_argument("--url", help="a running poll server (needs --token); default: start one")
+    p.add_argument(
+        "--question",
+        choices=workloads.names(),
+        default="yesno",
+        metavar="TYPE",
+        help="the question type the phones answer, one of: "
+        f"{', '.join(workloads.names())} (default: yesno); its question is in "
+        "bench/sessions.yaml, and the baseline stays on yes/no",
+    )
+    p.add_argument(
+        "--spread",
+        type=float,
+        default=SPREAD,
+        metavar="SECONDS",
+        help=f"the first answers are sent within this many seconds (default: {SPREAD:g})",
+    )
+    p.add_argument(
+        "--change-share",
+        type=float,
+        default=CHANGE_SHARE,
+        metavar="SHARE",
+        help="share of phones that answer again after their first answer was saved "
+        f"(default: {CHANGE_SHARE})",
+    )
+    p.add_argument(
+        "--url",
+        help="a running poll server on bench/sessions.yaml (needs --token); default: start one",
+    )
     p.add_argument("--token", help="the running server's facilitator token")
     p.add_argument(
         "--store", help=f"store URL for the started server (default: SQLite; e.g. {DEFAULT_REDIS})"
@@ -810,6 +901,10 @@ def main(argv: list[str] | None = None) -> int:
     options = parser().parse_args(argv)
     if options.url and not options.token:
         parser().error("--url needs --token")
+    if options.spread < 0:
+        parser().error(f"--spread is a number of seconds, 0 or more, not {options.spread}")
+    if not 0 <= options.change_share <= 1:
+        parser().error(f"--change-share is a share from 0 to 1, not {options.change_share}")
     try:
         import uvloop
 

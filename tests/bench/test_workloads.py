@@ -1,0 +1,204 @@
+"""The load benchmark's workloads (bench/workloads.py): one per question type.
+
+First without a server: every workload's question is in the bench's script,
+its answers are what poll's own validation accepts, and what it reads from
+poll's own results and CSV cells for those answers is what it expects. Then
+each workload runs with 30 phones against one real `poll serve` (half of them
+answering a second time) and nothing may be lost or doubled.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import workloads
+from bench.load import SESSION, SESSIONS, compare
+from poll.answers import Aggregate, Answer, TextEntry
+from poll.export import neutralise
+from poll.questions import REGISTRY, Question
+from poll.script import load_script
+from tests.support.processes import Reaper
+from tests.support.servers import TOKEN, PollServer
+
+ROOT = Path(__file__).resolve().parents[2]
+PHONES = 30
+#: Half the phones answer again: enough second answers in a run of 30.
+CHANGE_SHARE = 0.5
+NAMES = workloads.names()
+
+
+def bench_question(name: str) -> Question:
+    session = load_script(SESSIONS).sessions[SESSION]
+    question = session.questions[workloads.get(name).question_id]
+    assert isinstance(question, Question)
+    return question
+
+
+def test_every_question_type_of_poll_has_a_workload() -> None:
+    # A new question type gets a workload too: see the docstring of bench/workloads.py.
+    types = sorted(name for name, cls in REGISTRY.items() if issubclass(cls, Question))
+    assert sorted(NAMES) == types
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_workloads_question_is_in_the_bench_script(name: str) -> None:
+    workload = workloads.get(name)
+    session = load_script(SESSIONS).sessions[SESSION]
+    ids = [item.id for item in session.items]
+    assert workload.question_id in ids[:-1], "its question, followed by another item"
+    assert session.questions[workload.question_id].type_name == name
+    assert session.language == "en"
+
+
+def answers_of(workload: workloads.Workload, item: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    rng = random.Random(7)
+    first = [workload.answer(item, rng, phone, 1) for phone in range(n)]
+    changed = [workload.change(item, rng, phone, first[phone]) for phone in range(n // 4)]
+    return first + changed
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_poll_accepts_every_answer_and_a_change_is_another_answer(name: str) -> None:
+    workload, question = workloads.get(name), bench_question(name)
+    item = question.client_view()
+    rng = random.Random(3)
+    for phone in range(200):
+        answer = workload.answer(item, rng, phone, 1)
+        question.validate(answer)  # raises AnswerRefused for a shape poll does not take
+        second = workload.change(item, rng, phone, answer)
+        question.validate(second)
+        assert question.validate(second) != question.validate(answer)
+    assert workload.may_change(item)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_what_poll_tallies_and_exports_reads_back_as_the_answers(name: str) -> None:
+    """poll's own results (console) and CSV cells for a set of answers, each given by
+    another phone, read back as exactly the units those answers add up to."""
+    workload, question = workloads.get(name), bench_question(name)
+    item = question.client_view()
+    sent = answers_of(workload, item, 120)
+    stored: list[Answer] = [question.validate(answer) for answer in sent]
+    aggregate = Aggregate(
+        respondents=len(stored),
+        counts=Counter(key for answer in stored for key in answer.keys),
+        texts=tuple(
+            TextEntry(ref=f"r{n}", text=answer.text)
+            for n, answer in enumerate(stored)
+            if answer.text is not None
+        ),
+    )
+    expected = Counter(unit for answer in sent for unit in workload.units(item, answer))
+    assert len(expected) > 1, "the answers vary"
+
+    results = question.results_for(aggregate, "console")
+    assert +workload.from_results(item, results) == expected
+    assert results["respondents"] == len(sent)
+
+    cells = [neutralise(cell) for answer in stored for cell in question.csv_values(answer)]
+    assert workload.from_csv(item, cells) == expected
+
+
+def test_a_cell_nobody_sent_counts_as_doubled_and_a_missing_one_as_lost() -> None:
+    workload, question = workloads.get("yesno"), bench_question("yesno")
+    item = question.client_view()
+    expected = Counter({"yes": 2, "no": 1})
+    assert compare(expected, workload.from_csv(item, ["Yes", "No", "Maybe"])) == {
+        "lost": 1,
+        "doubled": 1,
+    }
+
+
+def vote(participant: int, sent: float, answer: dict[str, Any], status: str) -> dict[str, Any]:
+    return {"participant": participant, "sent": sent, "answer": answer, "status": status}
+
+
+def test_replace_counts_each_phones_last_acknowledged_answer() -> None:
+    workload = workloads.get("open")
+    item = {"id": "q", "answer_mode": "replace", "max_entries": 1, "allow_change": True}
+    votes = [
+        vote(1, 2.0, {"text": "b"}, "saved"),
+        vote(1, 1.0, {"text": "a"}, "saved"),
+        vote(2, 1.0, {"text": "c"}, "duplicate"),
+        vote(2, 3.0, {"text": "d"}, "refused:voting_closed"),
+        vote(3, 1.0, {"text": "e"}, "timeout"),
+    ]
+    expected = workload.expected(item, votes)
+    assert expected.units == Counter({"b": 1, "c": 1})
+    assert expected.respondents == 2
+
+
+def test_append_counts_every_acknowledged_entry() -> None:
+    workload = workloads.get("open")
+    item = {"id": "q", "answer_mode": "append", "max_entries": 3}
+    votes = [
+        vote(1, 1.0, {"text": "a"}, "saved"),
+        vote(1, 2.0, {"text": "b"}, "saved"),
+        vote(2, 1.0, {"text": "c"}, "refused:too_many_answers"),
+        vote(3, 1.0, {"text": "d"}, "saved"),
+    ]
+    expected = workload.expected(item, votes)
+    assert expected.units == Counter({"a": 1, "b": 1, "d": 1})
+    assert expected.respondents == 2
+    assert workload.may_change(item)
+    assert not workload.may_change({"answer_mode": "append", "max_entries": 1})
+    assert not workload.may_change({"answer_mode": "replace", "allow_change": False})
+
+
+def test_a_mode_without_a_rule_stops_the_run_and_says_so() -> None:
+    with pytest.raises(ValueError, match=r"'toggle'.*must define expected"):
+        workloads.get("open").expected({"id": "q", "answer_mode": "toggle"}, [])
+
+
+# Against a real server ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PollServer]:
+    """One `poll serve` on the bench's script: each workload's run starts its own room."""
+    tmp = tmp_path_factory.mktemp("bench-server")
+    reaper = Reaper()
+    try:
+        yield PollServer(tmp, f"sqlite:///{tmp}/poll.db", sessions=SESSIONS, reaper=reaper).start()
+    finally:
+        reaper.reap()
+
+
+@pytest.mark.load
+@pytest.mark.parametrize("name", NAMES)
+def test_no_answer_is_lost_or_doubled(server: PollServer, tmp_path: Path, name: str) -> None:
+    out = tmp_path / "load.json"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench", "load", "--participants", str(PHONES)),
+            *("--question", name, "--change-share", str(CHANGE_SHARE), "--spread", "1"),
+            *("--url", server.url, "--token", TOKEN),
+            *("--no-baseline", "--clients", "1", "--json", str(out)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(out.read_text())["poll"]
+    assert result["question"]["type"] == name
+    assert result["join"]["joined"] == PHONES and result["join"]["failed"] == 0, result["join"]
+    vote = result["vote"]
+    assert vote["first"] == PHONES
+    assert vote["changes"] > 0, "some phones answered a second time"
+    assert vote["not_acked"] == 0, vote["statuses"]
+    correct = result["correct"]
+    assert correct["lost"] == 0 and correct["doubled"] == 0, correct
+    assert correct["csv_lost"] == 0 and correct["csv_doubled"] == 0, correct
+    assert correct["respondents"] == PHONES and correct["ok"], correct
+    assert result["fanout"]["reached"] == PHONES, result["fanout"]
