@@ -18,8 +18,8 @@ with the participants spread over C client processes:
 - vote burst: every phone answers at a uniformly random moment within 3 s
   (--spread), one in ten (--change-share) answers again 0.2–1 s after its
   "saved" (a changed answer, or one more entry where the question takes
-  several); vote-to-ack and vote-to-projector
-  latency (see `projector_latencies`), votes/s;
+  several); vote-to-ack and vote-to-projector latency (see
+  `projector_latencies`), votes/s;
 - correctness: the final tally (console snapshot) and the CSV export against
   every phone's acknowledged answers, counted by the workload: lost or
   doubled units (votes, ticks, ratings, places, texts);
