@@ -763,9 +763,18 @@ def ratios(poll: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None
 
 async def run(options: argparse.Namespace) -> dict[str, Any]:
     clients.raise_nofile()
+    # The servers' logs: shown when a run fails, removed whatever happened.
+    log_dir = tempfile.mkdtemp(prefix="poll-bench-logs-")
+    try:
+        return await measure_targets(options, log_dir)
+    finally:
+        shutil.rmtree(log_dir, ignore_errors=True)
+
+
+async def measure_targets(options: argparse.Namespace, log_dir: str) -> dict[str, Any]:
+    """poll, then (unless --no-baseline) the baseline server, with the same phones."""
     participants: int = options.participants
     processes = options.clients or max(1, min(4, math.ceil(participants / 2500)))
-    log_dir = tempfile.mkdtemp(prefix="poll-bench-logs-")
     summary: dict[str, Any] = {"participants": participants}
     store = options.store or "sqlite"
     if options.url:
@@ -816,7 +825,6 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
         if workload.type_name != BASELINE_QUESTION:
             summary["baseline_note"] = baseline_note(workload)
         summary["ratio_to_baseline"] = ratios(summary["poll"], summary["baseline"])
-    shutil.rmtree(log_dir, ignore_errors=True)
     return summary
 
 
