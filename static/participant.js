@@ -207,10 +207,15 @@ function draftOf(form) {
 }
 
 function applyDraft(form, draft) {
+  const next = {}; // several text fields of one name (a list field) take its values in turn
   for (const field of form.elements) {
     if (!field.name || !(field.name in draft)) continue;
     if (field.type === "checkbox" || field.type === "radio") field.checked = draft[field.name].includes(field.value);
-    else if (!["hidden", "submit", "button"].includes(field.type) && field.tagName !== "BUTTON") field.value = draft[field.name][0] ?? "";
+    else if (!["hidden", "submit", "button"].includes(field.type) && field.tagName !== "BUTTON") {
+      const index = next[field.name] || 0;
+      next[field.name] = index + 1;
+      field.value = draft[field.name][index] ?? "";
+    }
   }
 }
 
