@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.security.conftest import PROFILE, World, count, examples, store_dump
-from tests.security.strategies import ACTIONS, OPTION_IDS, QUESTION_IDS
+from tests.security.strategies import ACTIONS, OPTION_IDS, QUESTION_IDS, WORD_QUESTIONS
 from tests.support.scripts import ENGLISH
 from tests.web.conftest import csrf_of, token_of
 
@@ -93,6 +93,48 @@ def test_a_phone_posting_any_form_changes_nothing_unless_saved(world: World) -> 
                 if form.get("token") == "VALID":
                     form["token"] = token
                 response = phone.post(f"/r/{code}", data=form, follow_redirects=False)
+            no_crash(response)
+            page = phone.get(f"/r/{code}")
+            no_crash(page)
+            after = store_dump(world, room, other)
+            if after != before:
+                assert 'class="vote-status saved"' in page.text
+                count("votes acknowledged during fuzzing")
+            else:
+                count("attacks refused: malformed or refused form posts")
+            count("hypothesis examples: participant vote form")
+
+        one()
+
+
+word_forms = st.fixed_dictionaries(
+    {},
+    optional={
+        "token": st.just("VALID") | form_text,
+        "question_id": like(WORD_QUESTIONS),
+        "submission_id": st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True) | form_text,
+        "words": st.lists(like(["", "Trees", "trees!", "?!", "=1+1", "C#"]), max_size=12),
+        "text": form_text,
+    },
+)
+
+
+def test_a_phone_posting_any_form_to_a_word_cloud_changes_nothing_unless_saved(
+    world: World,
+) -> None:
+    room, code = world.start_run("words")
+    other, _ = world.start_run(ENGLISH)
+    world.go_to(room, "square-words")
+    with world.as_("phone") as phone:
+        token = token_of(phone.get(f"/r/{code}").text)
+
+        @settings(settings.get_profile(PROFILE), max_examples=examples(0.5))
+        @given(form=word_forms)
+        def one(form: dict[str, Any]) -> None:
+            before = store_dump(world, room, other)
+            if form.get("token") == "VALID":
+                form["token"] = token
+            response = phone.post(f"/r/{code}", data=form, follow_redirects=False)
             no_crash(response)
             page = phone.get(f"/r/{code}")
             no_crash(page)
