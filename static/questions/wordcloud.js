@@ -44,12 +44,17 @@ export function enhance(form) {
 // The projector ------------------------------------------------------------------------
 
 // Font sizes as shares of the stage's height: the most frequent word, the least.
-const LARGEST = 0.17;
+const LARGEST = 0.2;
 const SMALLEST = 0.05;
 const SMALLEST_PX = 22;
+// The top count at which the top word reaches the largest size.
+const FULL = 12;
 // Below this common scale, words are too small to read from the back of the room:
 // rather than shrink further, a word that no longer fits is placed again.
 const SMALLEST_SCALE = 0.6;
+// A new word is placed as if it and the words around it were this much larger,
+// leaving them room to grow before they would touch (and shrink the whole cloud).
+const ROOM = 1.35;
 // Space around a word (as the CSS pads it): a share of its font size on each side,
 // and the line height.
 const PAD = 0.12;
@@ -112,10 +117,13 @@ function layout(cloud) {
   const shown = new Set(placed);
   for (const word of words) {
     if (places.has(word.key)) continue;
-    let found = freeSpot(word, placed, at, scale, width, height);
+    // With room to grow if there is space for that; else just where it fits; else
+    // everything a little smaller, and look again.
+    let found = freeSpot(word, placed, at, scale, width, height, ROOM)
+      || freeSpot(word, placed, at, scale, width, height, 1);
     while (!found && scale * 0.92 >= SMALLEST_SCALE) {
-      scale *= 0.92; // everything a little smaller, then look again
-      found = freeSpot(word, placed, at, scale, width, height);
+      scale *= 0.92;
+      found = freeSpot(word, placed, at, scale, width, height, 1);
     }
     if (!found) continue; // no room even at the smallest size: left out of the picture
     places.set(word.key, { x: found.x / width, y: found.y / height });
@@ -162,11 +170,12 @@ function size(stage) {
 }
 
 // Each word's font size (by the square root of its share of the top count) and the
-// box it takes at that size, measured in the stage's own font.
+// box it takes at that size, measured in the stage's own font. The top word reaches
+// the largest size only with a dozen votes, so a young cloud visibly grows.
 function measure(words, family, height) {
   const most = Math.max(1, ...words.map((word) => word.count));
-  const large = height * LARGEST;
-  const small = Math.min(large, Math.max(SMALLEST_PX, height * SMALLEST));
+  const small = Math.max(SMALLEST_PX, height * SMALLEST);
+  const large = small + (Math.max(small, height * LARGEST) - small) * Math.min(1, Math.sqrt(most / FULL));
   measurer.font = `700 100px ${family}`;
   for (const word of words) {
     word.font = small + (large - small) * Math.sqrt(word.count / most);
@@ -197,14 +206,14 @@ function largestScale(words, at, width, height) {
 
 // The first free spot on a spiral out from the middle (stretched to the stage's shape,
 // starting at an angle of the word's own), or null when there is none.
-function freeSpot(word, placed, at, scale, width, height) {
+function freeSpot(word, placed, at, scale, width, height, room) {
   const w = word.w * scale;
   const h = word.h * scale;
   if (w > width || h > height) return null;
   const boxes = placed.map((other) => {
     const p = at(other);
-    const ow = (other.w * scale) / 2;
-    const oh = (other.h * scale) / 2;
+    const ow = (other.w * scale * room + w * (room - 1)) / 2;
+    const oh = (other.h * scale * room + h * (room - 1)) / 2;
     return [p.x - ow, p.y - oh, p.x + ow, p.y + oh];
   });
   const stretch = width / height;
