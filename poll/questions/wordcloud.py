@@ -19,6 +19,7 @@ console lists it with its count, marked hidden, to show it again.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 import zlib
 from collections import Counter
@@ -280,6 +281,9 @@ class WordCloud(Question):
                 "words": [
                     {
                         "key": w.key,
+                        # A name for the word's button that survives a redraw (the
+                        # console keeps the focus by it) whatever the word holds.
+                        "id": "word-" + hashlib.sha256(w.key.encode("utf-8")).hexdigest()[:12],
                         "text": w.text,
                         "count": w.count,
                         "percent": percentage(w.count, total),
