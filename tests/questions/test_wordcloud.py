@@ -335,6 +335,16 @@ def test_a_hidden_word_is_shown_again_when_its_mark_is_cleared() -> None:
     assert [w["text"] for w in cloud().results_for(aggregate, "projector")["words"]] == ["b", "a"]
 
 
+def test_the_words_of_one_aggregate_are_counted_once_for_every_audience() -> None:
+    question = cloud()
+    aggregate = aggregate_of(["a", "b"], ["b"])
+    assert question.words(aggregate) is question.words(aggregate)
+    # An equal aggregate from another room (or a later read) is counted again.
+    again = aggregate_of(["a", "b"], ["b"], ["a"])
+    assert [w.count for w in question.words(again)] == [2, 2]
+    assert [w.count for w in question.words(aggregate)] == [2, 1]
+
+
 def test_levels_and_tones_are_stable_steps() -> None:
     assert level_of(10, 10) == 6 and level_of(25, 100) == 4 and level_of(1, 100) == 2
     assert level_of(1, 400) == 1
