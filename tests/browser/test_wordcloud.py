@@ -195,11 +195,18 @@ def test_words_from_phones_grow_a_cloud_whose_words_keep_their_places(
     assert centre(trees) == pytest.approx(where, abs=1)
     expect(console_page.locator(".wordcloud-table tr.hidden-word")).to_contain_text("light")
     shot(console_page, artifacts, "console-wordcloud")
+    # She starts changing her words; the redraw for the results keeps each in its input.
+    third.fill("quiet")
     console.click("Show results")
     cloud_on_phone = phone.locator(".wordcloud-phone")
     light_on_phone = cloud_on_phone.locator(".wordcloud-word", has_text=re.compile("^light$"))
     expect(cloud_on_phone).to_contain_text("Trees", timeout=LIVE)
     expect(light_on_phone).to_have_count(0)
+    assert [first.input_value(), second.input_value(), third.input_value()] == [
+        "Trees",
+        "benches",
+        "quiet",
+    ]
     phone.locator("#results").scroll_into_view_if_needed()
     shot(phone, artifacts, "phone-wordcloud-results")
     assert not violations(phone)
