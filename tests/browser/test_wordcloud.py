@@ -207,6 +207,7 @@ def test_words_from_phones_grow_a_cloud_whose_words_keep_their_places(
         "benches",
         "quiet",
     ]
+    expect(third).to_be_focused()  # where she was typing, not the first input of the list
     phone.locator("#results").scroll_into_view_if_needed()
     shot(phone, artifacts, "phone-wordcloud-results")
     assert not violations(phone)
