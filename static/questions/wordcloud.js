@@ -114,7 +114,6 @@ function layout(cloud) {
     placed = placed.filter((word) => word !== culprit);
     ({ scale, culprit } = largestScale(placed, at, width, height));
   }
-  const shown = new Set(placed);
   for (const word of words) {
     if (places.has(word.key)) continue;
     // With room to grow if there is space for that; else just where it fits; else
@@ -125,20 +124,28 @@ function layout(cloud) {
       scale *= 0.92;
       found = freeSpot(word, placed, at, scale, width, height, 1);
     }
+    // Still no room: the least frequent words shown give theirs to a more frequent one
+    // (they come later in this loop, and find a place again if there is one).
+    while (!found) {
+      const least = placed.reduce((low, other) => (!low || other.count < low.count ? other : low), null);
+      if (!least || least.count >= word.count) break;
+      places.delete(least.key);
+      placed.splice(placed.indexOf(least), 1);
+      found = freeSpot(word, placed, at, scale, width, height, 1);
+    }
     if (!found) continue; // no room even at the smallest size: left out of the picture
     places.set(word.key, { x: found.x / width, y: found.y / height });
     placed.push(word);
-    shown.add(word);
   }
 
-  const keys = new Set([...shown].map((word) => word.key));
+  const keys = new Set(placed.map((word) => word.key));
   for (const [key, span] of spans) {
     if (!keys.has(key)) {
       span.remove();
       spans.delete(key);
     }
   }
-  for (const word of shown) {
+  for (const word of placed) {
     let span = spans.get(word.key);
     const arriving = !span;
     if (arriving) {

@@ -172,7 +172,9 @@ def test_words_from_phones_grow_a_cloud_whose_words_keep_their_places(
     assert centre(trees) == pytest.approx(where, abs=1)
     assert centre(cloud_word(projector, "Water")) == pytest.approx(where_water, abs=1)
     assert not overlapping(projector)
-    # The most frequent word is the largest.
+    # Every listed word is in the picture, and the most frequent is the largest.
+    listed = projector.locator(".wordcloud-cloud li").count()
+    expect(projector.locator(".wordcloud-stage span")).to_have_count(listed)
     sizes = projector.evaluate(
         "() => [...document.querySelectorAll('.wordcloud-stage span')]"
         ".map(e => [e.textContent, parseFloat(getComputedStyle(e).fontSize)])"
