@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,17 +63,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     )
 
 
-def _without_ref(answer: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in answer.items() if key != "ref"}
-
-
 async def _dump(store: Store, room_ids: tuple[str, ...]) -> dict[str, Any]:
     dump: dict[str, Any] = {}
     for room_id in room_ids:
         state = await store.room(room_id)
-        # The answer as a vote's ack carries it: its ref is the tuple's own element.
         responses = [
-            (r.question_id, r.participant, r.ref, _without_ref(r.answer.to_json()), r.hidden)
+            # The ref is its own column: the answer as a phone is acknowledged it.
+            (r.question_id, r.participant, r.ref, replace(r.answer, ref=None).to_json(), r.hidden)
             async for r in store.responses(room_id)
         ]
         aggregates = {
