@@ -412,3 +412,48 @@ class Ranking(Workload):
             return None
 
         return _read(cells, read)
+
+
+@register
+class WordCloud(Workload):
+    """Units: the words as counted, each a key of the console's `words`. A phone
+    writes one to `max_words` words, distinct, from a list of 40 plain ones,
+    each in one of three spellings (`green`, `Green`, `GREEN`: counted as one
+    word, so a unit is the word in lower case) and leaves the other inputs
+    empty, as the form sends them. The CSV has one cell per word as typed.
+
+    Forty words stay well within the console's list (the 100 most frequent
+    words, `more` counting the rest): a tally with words left out of the list
+    cannot be compared, and the run stops and says so."""
+
+    type_name = "wordcloud"
+    question_id = "wordcloud"
+    WORDS = (
+        *("green", "quiet", "safe", "busy", "friendly", "noisy", "old", "young"),
+        *("parks", "shops", "schools", "trees", "traffic", "bikes", "cafes", "market"),
+        *("neighbours", "playground", "library", "river", "bridge", "church", "station"),
+        *("streets", "gardens", "benches", "lights", "houses", "flats", "rent", "dogs"),
+        *("children", "elderly", "students", "festival", "football", "music", "art"),
+        *("home", "change"),
+    )
+
+    def answer(self, item: Item, rng: random.Random, phone: int, take: int) -> Answer:
+        inputs = int(item.get("max_words", 3))
+        chosen = rng.sample(self.WORDS, rng.randint(1, inputs))
+        typed = [rng.choice((word, word.capitalize(), word.upper())) for word in chosen]
+        return {"words": typed + [""] * (inputs - len(typed))}
+
+    def units(self, item: Item, answer: Answer) -> list[str]:
+        return [word.lower() for word in answer["words"] if word]
+
+    def from_results(self, item: Item, results: Mapping[str, Any]) -> Counter[str]:
+        if results.get("more"):
+            raise ValueError(
+                f"the console listed only some of the {results.get('distinct')} words "
+                f"({results['more']} more): the tally cannot be compared; "
+                "give the workload fewer distinct words"
+            )
+        return Counter({str(w["key"]): int(w["count"]) for w in results.get("words", [])})
+
+    def from_csv(self, item: Item, cells: list[str]) -> Counter[str]:
+        return _read(cells, lambda cell: [cell.lower()] if cell.lower() in self.WORDS else None)
