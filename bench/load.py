@@ -22,7 +22,7 @@ with the participants spread over C client processes:
   `projector_latencies`), votes/s;
 - correctness: the final tally (console snapshot) and the CSV export against
   every phone's acknowledged answers, counted by the workload: lost or
-  doubled units (votes, ticks, ratings, places, texts);
+  doubled units (votes, ticks, ratings, places, texts, words);
 - fan-out: the facilitator moves on; time until every phone has the new item.
 
 Server CPU and peak memory (RSS summed over the server's process tree, sampled
