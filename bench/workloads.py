@@ -6,9 +6,9 @@ the bench's own script, bench/sessions.yaml), makes each phone's answer in the
 shape docs/protocol.md gives for the type (the `answer` of the vote message),
 and counts what the answers should add up to in *units* of its own choosing:
 one unit for each thing the tally and the CSV export count separately (a
-ticked option, a rated statement, a ranked place, a text). It then reads the
-same units back from the console's final tally (the snapshot's `results`) and
-from the `answer` cells of the CSV export (one row per cell,
+ticked option, a rated statement, a ranked place, a text, a word). It then
+reads the same units back from the console's final tally (the snapshot's
+`results`) and from the `answer` cells of the CSV export (one row per cell,
 `/console/room/R/responses.csv`). A unit the phones' acknowledged answers
 have and a reading lacks is *lost*; one a reading has beyond them is
 *doubled*. For yes/no one unit is one vote; for a multi-select a lost vote
