@@ -39,7 +39,7 @@ def refusal(question: object, raw: object) -> str:
 
 
 def test_registry_lists_every_type_once() -> None:
-    assert sorted(REGISTRY) == ["choice", "open", "ranking", "scale", "slide", "yesno"]
+    assert sorted(REGISTRY) == ["choice", "open", "qa", "ranking", "scale", "slide", "yesno"]
 
 
 # yes/no ----------------------------------------------------------------------
