@@ -305,7 +305,10 @@ class QandA(Question):
             "questions": questions,
         }
         if audience == "console":
-            results["pending"] = sum(1 for row in rows if row["state"] == "pending")
+            # Waiting: neither approved nor hidden (hiding one is turning it down).
+            results["pending"] = sum(
+                1 for row in rows if row["state"] == "pending" and not row["hidden"]
+            )
             results["hidden"] = sum(1 for row in rows if row["hidden"])
         return results
 

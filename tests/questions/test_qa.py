@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from poll.answers import Answer
+from poll.answers import Aggregate, Answer, TextEntry
 from poll.questions import REGISTRY, AnswerRefused
 from poll.questions.qa import NAME_MAX_LENGTH, QandA, split_text, stored_text
 from poll.script import ScriptError, parse_script
@@ -209,3 +209,138 @@ def test_the_console_may_set_only_the_boards_marks() -> None:
     assert not question.mark_allowed("pinned", "")
     assert not question.mark_allowed("up:12", "1")
     assert not question.mark_allowed("colour", "red")
+
+
+# Who may upvote what ------------------------------------------------------------------
+
+
+def entries(*texts: str, hidden: tuple[str, ...] = ()) -> tuple[TextEntry, ...]:
+    """Text entries with refs "1", "2", … in the order given."""
+    return tuple(
+        TextEntry(str(n), text, hidden=str(n) in hidden) for n, text in enumerate(texts, 1)
+    )
+
+
+def admit_refusal(question: QandA, raw: object, mine: list[Answer], aggregate: Aggregate) -> str:
+    with pytest.raises(AnswerRefused) as caught:
+        question.admit(question.validate(raw), mine, aggregate)
+    return str(caught.value)
+
+
+def test_upvoting_needs_a_question_on_the_board_that_is_not_hers() -> None:
+    question = board()
+    aggregate = Aggregate(respondents=2, texts=entries("Mine?", "Theirs?", "Gone?", hidden=("3",)))
+    mine = [Answer(text="Mine?", ref="1")]
+    question.admit(question.validate({"up": "2"}), mine, aggregate)  # no refusal
+    question.admit(question.validate({"text": "Another?"}), mine, aggregate)
+    assert admit_refusal(question, {"up": "1"}, mine, aggregate) == (
+        "You cannot upvote your own question."
+    )
+    assert admit_refusal(question, {"up": "9"}, mine, aggregate) == (
+        "That question is not on the board."
+    )
+    assert admit_refusal(question, {"up": "3"}, mine, aggregate) == (
+        "That question has been taken off the board."
+    )
+
+
+def test_moderated_questions_take_upvotes_once_approved() -> None:
+    question = board("before")
+    texts = entries("Waiting?", "Approved?", "Answered?")
+    marks = {"state:2": "approved", "state:3": "answered"}
+    aggregate = Aggregate(respondents=3, texts=texts, marks=marks)
+    assert admit_refusal(question, {"up": "1"}, [], aggregate) == (
+        "That question is waiting for the facilitator's approval."
+    )
+    question.admit(question.validate({"up": "2"}), [], aggregate)
+    question.admit(question.validate({"up": "3"}), [], aggregate)
+    # Without moderation the same question is on the board at once.
+    board().admit(board().validate({"up": "1"}), [], aggregate)
+
+
+def test_taking_an_upvote_back_is_always_allowed() -> None:
+    question = board("before")
+    aggregate = Aggregate(respondents=2, texts=entries("Q?", hidden=("1",)))
+    mine = [Answer(keys=("up:1",), ref="8")]
+    question.admit(question.validate({"up": "1"}), mine, aggregate)  # hidden, unapproved: fine
+
+
+# The board per audience ---------------------------------------------------------------
+
+
+def votes(**per_ref: int) -> dict[str, int]:
+    return {f"up:{ref.lstrip('r')}": count for ref, count in per_ref.items()}
+
+
+def test_the_board_sorts_by_votes_then_by_time() -> None:
+    aggregate = Aggregate(
+        respondents=6,
+        counts=votes(r1=1, r2=3, r3=1, r4=0),
+        texts=entries("First?", "Second?\nBo", "Third?", "Fourth?"),
+    )
+    results = board().results_for(aggregate, "projector")
+    assert [(q["text"], q["votes"]) for q in results["questions"]] == [
+        ("Second?", 3),
+        ("First?", 1),
+        ("Third?", 1),
+        ("Fourth?", 0),
+    ]
+    assert results["questions"][0]["name"] == "Bo"
+    assert results["questions"][1]["name"] is None  # never a name nobody gave
+    assert results["kind"] == "qa" and results["count"] == 4 and results["pinned"] is None
+
+
+def test_phones_and_projector_see_the_board_the_console_sees_everything() -> None:
+    aggregate = Aggregate(
+        respondents=5,
+        counts=votes(r1=2, r2=4, r3=1, r4=0),
+        texts=entries("Visible?", "Hidden?", "Waiting?", "Answered?\nAnn", hidden=("2",)),
+        marks={"state:1": "approved", "state:4": "answered", "pinned": "4"},
+    )
+    moderated = board("before")
+    public = {"ref", "text", "name", "votes", "answered", "pinned"}
+    for audience in ("participant", "projector"):
+        results = moderated.results_for(aggregate, audience)  # type: ignore[arg-type]
+        assert [q["text"] for q in results["questions"]] == ["Visible?", "Answered?"]
+        assert all(set(q) == public for q in results["questions"])
+        assert results["pinned"] == {
+            "ref": "4", "text": "Answered?", "name": "Ann", "votes": 0, "answered": True,
+            "pinned": True,
+        }  # fmt: skip
+        assert "Hidden?" not in repr(results) and "Waiting?" not in repr(results)
+    console = moderated.results_for(aggregate, "console")
+    assert [(q["text"], q["state"], q["hidden"]) for q in console["questions"]] == [
+        ("Hidden?", "pending", True),
+        ("Visible?", "approved", False),
+        ("Waiting?", "pending", False),
+        ("Answered?", "answered", False),
+    ]
+    # Waiting: not approved and not hidden (hiding one is turning it down).
+    assert console["pending"] == 1 and console["hidden"] == 1
+    assert moderated.tally(aggregate) == console
+    # Unmoderated, waiting is no state: every question not hidden is on the board.
+    open_board = board().results_for(aggregate, "participant")
+    assert [q["text"] for q in open_board["questions"]] == ["Visible?", "Waiting?", "Answered?"]
+
+
+def test_a_pinned_question_that_is_hidden_is_on_no_public_screen() -> None:
+    aggregate = Aggregate(
+        respondents=1, texts=entries("Q?", hidden=("1",)), marks={"pinned": "1"}
+    )
+    assert board().results_for(aggregate, "projector")["pinned"] is None
+    assert board().results_for(aggregate, "console")["pinned"]["text"] == "Q?"
+
+
+def test_nobody_asked_is_an_empty_board() -> None:
+    results = board().results_for(Aggregate(), "participant")
+    assert results == {
+        "kind": "qa", "respondents": 0, "count": 0, "pinned": None, "questions": []
+    }  # fmt: skip
+    assert board().summary(Aggregate()) == []
+
+
+def test_summary_rows_are_questions_with_their_votes() -> None:
+    aggregate = Aggregate(
+        respondents=4, counts=votes(r1=1, r2=3), texts=entries("Why?", "How?\nAnn")
+    )
+    assert board().summary(aggregate) == [("How? — Ann", 3, 75.0), ("Why?", 1, 25.0)]
