@@ -28,7 +28,8 @@ from typing import Any, Protocol
 
 from poll import protocol
 from poll.cancel import raise_if_cancelling, settle
-from poll.rooms import Audience, Room, Rooms, StoreError
+from poll.questions import Answer
+from poll.rooms import Audience, Room, RoomData, Rooms, StoreError
 
 log = logging.getLogger("poll.live")
 
@@ -45,7 +46,7 @@ PRESENCE_REFRESH = 10.0
 #: Seconds between participant snapshots whose only change is the shown tally.
 PARTICIPANT_TALLY_INTERVAL = 1.0
 #: Snapshot fields that phones do not show; a change in these alone is not sent to them.
-_PHONE_IGNORES = ("version", "participants", "answers", "results")
+_PHONE_IGNORES = ("version", "participants", "answers", "results", "deadline_in")
 
 
 class ScreenRenderer(Protocol):
@@ -173,6 +174,7 @@ class RoomChannel:
         # nothing for them.
         self.views: dict[Audience, dict[str, Any]] = {}
         self._texts: dict[Audience, str] = {}
+        self._screens: dict[Audience, dict[str, Any]] = {}
         self._last_stage: str | None = None
         self.dirty = asyncio.Event()
         self.dirty.set()
@@ -187,6 +189,9 @@ class RoomChannel:
         self._phone_results: Any = None
         self._phone_sent_at = 0.0
         self._phone_timer: asyncio.TimerHandle | None = None
+        # Wakes the room when the current question's countdown ends, so every
+        # screen shows it closed without waiting for another change.
+        self._deadline: tuple[float, asyncio.TimerHandle] | None = None
         self._tasks = [
             asyncio.create_task(self._listen(), name=f"poll-listen-{room.id}"),
             asyncio.create_task(self._broadcast_loop(), name=f"poll-broadcast-{room.id}"),
@@ -255,6 +260,7 @@ class RoomChannel:
 
     async def broadcast(self) -> None:
         data = await self.room.load()
+        self.watch_deadline(data)
         for audience, outboxes in self.outboxes.items():
             if not outboxes:
                 # Not rebuilt now, so no longer current: the next socket of this
@@ -293,6 +299,27 @@ class RoomChannel:
             await asyncio.sleep(0)
             await self._send_mine(question, respondents, data.state.version, self.phone_view)
 
+    def watch_deadline(self, data: RoomData) -> None:
+        """Read the room again just after the current question's deadline (once per deadline)."""
+        question = data.state.current_question
+        deadline = data.state.deadlines.get(question) if question is not None else None
+        if deadline is None or data.state.questions.get(question or "") != "open":
+            return
+        left = (deadline - data.read_at).total_seconds()
+        if left <= 0:
+            return
+        at = deadline.timestamp()
+        if self._deadline is not None:
+            if self._deadline[0] == at:
+                return
+            self._deadline[1].cancel()
+        # A little after: the snapshot read then must already see it passed.
+        handle = asyncio.get_running_loop().call_later(left + 0.05, self._deadline_due)
+        self._deadline = (at, handle)
+
+    def _deadline_due(self) -> None:
+        self.dirty.set()
+
     @property
     def phone_view(self) -> dict[str, Any] | None:
         """The newest participant view: what each phone's own stage is drawn for."""
@@ -308,9 +335,20 @@ class RoomChannel:
         text = self._texts.get(audience)
         if text is None:
             view = self.views[audience]
-            screen = self.hub.screen_fields(view, audience)
+            screen = self._screens[audience] = self.hub.screen_fields(view, audience)
             text = self._texts[audience] = protocol.encode(protocol.snapshot(view, **screen))
         return text
+
+    def fresh_snapshot_text(self, audience: Audience) -> str:
+        """The newest snapshot for a socket that joins or syncs now: the encoded one,
+        unless a countdown runs: then with the seconds left now, not when it was built."""
+        text = self.snapshot_text(audience)
+        view = self.views[audience]
+        if view.get("deadline_in") is None or self._deadline is None:
+            return text
+        left = max(0.0, round(self._deadline[0] - time.time(), 1))
+        fresh = {**view, "deadline_in": left}
+        return protocol.encode(protocol.snapshot(fresh, **self._screens[audience]))
 
     def _phones_need(self, view: dict[str, Any]) -> bool:
         """Whether this participant snapshot changes what a phone shows.
@@ -346,12 +384,13 @@ class RoomChannel:
         self, question: str, respondents: int, version: int, view: dict[str, Any]
     ) -> None:
         """Each local participant's answers to the (new) current question, read at once."""
-        found: dict[str, list[dict[str, Any]]] = {}
+        stored: dict[str, list[Answer]] = {}
         if respondents:
             wanted = {o.participant for o in self.outboxes["participant"]}
             async for response in self.hub.rooms.store.responses(self.room.id):
                 if response.question_id == question and response.participant in wanted:
-                    found.setdefault(response.participant, []).append(response.answer.to_json())
+                    stored.setdefault(response.participant, []).append(response.answer)
+        found = {who: self.room.mine_json(question, answers) for who, answers in stored.items()}
         hub = self.hub
         # No answers: the phone shows the snapshot's own stage, drawn for none.
         empty = protocol.encode(protocol.mine(question, [], version))
@@ -375,6 +414,8 @@ class RoomChannel:
             self._linger.cancel()
         if self._phone_timer is not None:
             self._phone_timer.cancel()
+        if self._deadline is not None:
+            self._deadline[1].cancel()
         await settle(self._tasks, CLOSE_TIMEOUT, f"closing room {self.room.id}")
 
 
@@ -450,8 +491,9 @@ class Hub:
         room = channel.room
         if outbox.audience not in channel.views:
             data = await room.load()
+            channel.watch_deadline(data)
             channel.set_view(outbox.audience, room.view(data, outbox.audience))
-        outbox.offer_snapshot(channel.snapshot_text(outbox.audience))
+        outbox.offer_snapshot(channel.fresh_snapshot_text(outbox.audience))
         if outbox.participant is not None:
             question = room.state.current_question
             if question is not None:
