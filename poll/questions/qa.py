@@ -24,7 +24,7 @@ How a board is stored, in the store's own terms:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
@@ -102,6 +102,10 @@ class QandA(Question):
     label: ClassVar[str] = N_("Q&A")
     # Upvoting asks what the question's entries are now (whose, hidden, approved).
     needs_context: ClassVar[bool] = True
+    # The board is the point: phones see the questions on it, to upvote them.
+    shares_answers_with_phones: ClassVar[bool] = True
+    # The answers CSV: a question's row has its asker's name, votes and state.
+    csv_columns: ClassVar[tuple[str, ...]] = ("name", "votes", "state")
 
     moderation: Moderation = "none"
     max_length: int = 280
@@ -222,7 +226,7 @@ class QandA(Question):
             "up": first(fields, "up"),
         }
 
-    def admit(self, answer: Answer, mine: list[Answer], aggregate: Aggregate) -> None:
+    def admit(self, answer: Answer, mine: Sequence[Answer], aggregate: Aggregate) -> None:
         """Refuse an upvote of her own question, or of one not on the board.
 
         Taking an upvote back is always allowed (even of a question hidden since),
@@ -330,3 +334,19 @@ class QandA(Question):
         if ref is not None:
             return [f"upvote: {ref}"]
         return [split_text(answer.text or "")[0]]
+
+    def csv_rows(self, answer: Answer, aggregate: Aggregate) -> list[dict[str, str]]:
+        """A question: its text, the name its asker gave, its votes and state (its
+        time and whether it is hidden are the CSV's own columns). An upvote: the
+        question it is for."""
+        ref = upvoted_ref(answer)
+        if ref is not None:
+            entry = next((e for e in aggregate.texts if e.ref == ref), None)
+            target = split_text(entry.text)[0] if entry is not None else f"#{ref}"
+            return [{"answer": f"upvote: {target}"}]
+        question, name = split_text(answer.text or "")
+        row = {"answer": question, "name": name or ""}
+        if answer.ref is not None:
+            row["votes"] = str(aggregate.counts.get(up_key(answer.ref), 0))
+            row["state"] = self._state(aggregate.marks, answer.ref)
+        return [row]
