@@ -61,6 +61,8 @@ STATES = (APPROVED, ANSWERED)
 #: A stored entry's ref as the stores make them (digits today); kept short and
 #: plain, since it ends up in keys and marks.
 REF = re.compile(r"[A-Za-z0-9_-]{1,40}")
+#: A long board on a phone: its most upvoted questions, and the newest of the rest.
+PHONE_TOP, PHONE_NEWEST = 20, 10
 #: What a question's state reads as in results and the CSV.
 State = Literal["pending", "approved", "answered"]
 
@@ -89,6 +91,19 @@ def upvoted_ref(answer: Answer) -> str | None:
     if len(answer.keys) == 1 and answer.keys[0].startswith(UP_PREFIX):
         return answer.keys[0][len(UP_PREFIX) :]
     return None
+
+
+def _phone_share(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The part of a long board a phone gets: the most upvoted questions, the newest of
+    the rest (so a question just asked can still gather upvotes) and the pinned one,
+    in board order. Every phone gets the board again at most once a second while
+    upvotes come in: a hundred questions to each of two thousand phones would be
+    megabytes a second for a list nobody scrolls to the end of."""
+    if len(rows) <= PHONE_TOP + PHONE_NEWEST:
+        return rows
+    rest = sorted(rows[PHONE_TOP:], key=lambda row: -row["order"])
+    kept = {row["ref"] for row in (*rows[:PHONE_TOP], *rest[:PHONE_NEWEST])}
+    return [row for row in rows if row["ref"] in kept or row["pinned"]]
 
 
 @dataclass(frozen=True)
@@ -299,12 +314,16 @@ class QandA(Question):
             shown = (*shown, "state", "hidden")
         else:
             rows = [row for row in rows if not row["hidden"] and row["state"] != "pending"]
+        count = len(rows)
+        if audience == "participant":
+            rows = _phone_share(rows)
         questions = [{key: row[key] for key in shown} for row in rows]
         pinned = next((q for q in questions if q["pinned"]), None)
         results: dict[str, Any] = {
             "kind": "qa",
             "respondents": aggregate.respondents,
-            "count": len(questions),
+            "count": count,
+            "more": count - len(questions),
             "pinned": pinned,
             "questions": questions,
         }

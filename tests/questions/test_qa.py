@@ -351,9 +351,22 @@ def test_a_pinned_question_that_is_hidden_is_on_no_public_screen() -> None:
 def test_nobody_asked_is_an_empty_board() -> None:
     results = board().results_for(Aggregate(), "participant")
     assert results == {
-        "kind": "qa", "respondents": 0, "count": 0, "pinned": None, "questions": []
+        "kind": "qa", "respondents": 0, "count": 0, "more": 0, "pinned": None, "questions": []
     }  # fmt: skip
     assert board().summary(Aggregate()) == []
+
+
+def test_a_long_board_reaches_phones_as_its_top_and_its_newest() -> None:
+    texts = entries(*(f"Q{n}?" for n in range(1, 61)))
+    counts = votes(**{f"r{n}": 100 - n for n in range(1, 26)})  # Q1 most, Q25 least
+    aggregate = Aggregate(respondents=9, counts=counts, texts=texts, marks={"pinned": "30"})
+    phone = board().results_for(aggregate, "participant")
+    shown = [q["text"] for q in phone["questions"]]
+    # The 20 most upvoted, then the pinned one and the ten newest, in board order.
+    assert shown == [f"Q{n}?" for n in (*range(1, 21), 30, *range(51, 61))]
+    assert phone["count"] == 60 and phone["more"] == 60 - 31
+    projector = board().results_for(aggregate, "projector")
+    assert len(projector["questions"]) == 60 and projector["more"] == 0
 
 
 def test_summary_rows_are_questions_with_their_votes() -> None:
