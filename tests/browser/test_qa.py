@@ -87,6 +87,7 @@ def test_asking_upvoting_moderating_and_pinning(
         "Anonymous"
     )
     shot(bo, artifacts, "phone-qa-board")
+    bo.screenshot(path=str(artifacts / "phone-qa-board-full.png"), full_page=True)
     assert not violations(bo)
     # Taken back, and given again.
     upvote.click()
