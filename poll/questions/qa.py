@@ -336,7 +336,7 @@ class QandA(Question):
         return results
 
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
-        # One row per question on the board order: its votes, and the share of the
+        # One row per question, in board order: its votes, and the share of the
         # respondents (askers and voters) who upvoted it.
         total = aggregate.respondents
         return [
