@@ -215,10 +215,15 @@ function draftOf(form) {
 }
 
 function applyDraft(form, draft) {
+  const next = {}; // several text fields of one name (a list field) take its values in turn
   for (const field of form.elements) {
     if (!field.name || !(field.name in draft)) continue;
     if (field.type === "checkbox" || field.type === "radio") field.checked = draft[field.name].includes(field.value);
-    else if (!["hidden", "submit", "button"].includes(field.type) && field.tagName !== "BUTTON") field.value = draft[field.name][0] ?? "";
+    else if (!["hidden", "submit", "button"].includes(field.type) && field.tagName !== "BUTTON") {
+      const index = next[field.name] || 0;
+      next[field.name] = index + 1;
+      field.value = draft[field.name][index] ?? "";
+    }
   }
 }
 
@@ -241,28 +246,31 @@ function render(force = false) {
   const next = [html, results, pending !== null];
   if (!force && next.every((part, i) => part === shown[i])) return;
   shown = next;
-  const focused = document.activeElement;
-  const focusedName = focused && stage.contains(focused) ? focused.name : null;
+  // The field she is in gets the focus back: by its id (one of several inputs of a
+  // list field), else by its name.
+  const active = document.activeElement;
+  const focused = active && stage.contains(active) ? active : null;
+  const focusedId = focused && focused.id;
+  const focusedName = focused && focused.name;
   // A board's button (an upvote) keeps the focus across redraws; while its vote is
   // sent it is disabled, and gets the focus back once it is enabled again.
-  if (focused && resultsBox.contains(focused) && focused.name) boardFocus = [focused.name, focused.value];
-  else if (focused && focused !== document.body) boardFocus = null;
+  if (active && resultsBox.contains(active) && active.name) boardFocus = [active.name, active.value];
+  else if (active && active !== document.body) boardFocus = null;
   stage.innerHTML = html; // rendered by the server from its autoescaped templates
   resultsBox.innerHTML = results;
   document.title = `${snap.room.title} · poll`;
   if (pending) for (const button of resultsBox.querySelectorAll("form.vote button")) button.disabled = true;
   const form = stage.querySelector("form.vote");
   if (form) prepare(form);
-  if (focusedName) {
-    const again = stage.querySelector(`[name="${focusedName}"]`);
-    if (again && again.type !== "submit") again.focus();
-  }
+  const byId = focusedId ? document.getElementById(focusedId) : null;
+  const again = byId && stage.contains(byId) ? byId : focusedName ? stage.querySelector(`[name="${focusedName}"]`) : null;
+  if (again && again.type !== "submit") again.focus();
   if (boardFocus) {
     const [name, value] = boardFocus;
-    const again = [...resultsBox.querySelectorAll("button[name]")].find((b) => b.name === name && b.value === value);
-    if (!again) boardFocus = null;
-    else if (!again.disabled) {
-      again.focus();
+    const button = [...resultsBox.querySelectorAll("button[name]")].find((b) => b.name === name && b.value === value);
+    if (!button) boardFocus = null;
+    else if (!button.disabled) {
+      button.focus();
       boardFocus = null;
     }
   }

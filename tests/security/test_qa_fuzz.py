@@ -177,8 +177,8 @@ def test_a_phone_sending_any_vote_to_a_board_changes_nothing_it_was_refused(
                 acks.extend(r for r in replies if r["type"] == "ack")
                 for ack in (r for r in replies if r["type"] == "ack"):
                     stored = [
-                        answer
-                        for question, _p, _ref, answer, _h in store_dump(world, room)[room][
+                        {**answer, "ref": ref}
+                        for question, _p, ref, answer, _h in store_dump(world, room)[room][
                             "responses"
                         ]
                         if question == ack["question_id"]
