@@ -360,7 +360,7 @@ class Room:
             raise NotCurrent()
         try:
             answer = question.validate(raw)
-            if question.needs_context:
+            if question.needs_context_for(answer):
                 await self._admit(question, participant, answer)
         except AnswerRefused as refused:
             raise InvalidAnswer(refused.message, **refused.params) from None

@@ -168,6 +168,11 @@ class Question(Item):
         """The store's mode for this one answer (a Q&A appends questions and toggles upvotes)."""
         return self.answer_mode
 
+    def needs_context_for(self, answer: Answer) -> bool:
+        """Whether `Room.vote` must read the question's state and call `admit` for this
+        answer: two store reads per vote, so a type asks only for the answers it checks."""
+        return self.needs_context
+
     def admit(self, answer: Answer, mine: Sequence[Answer], aggregate: Aggregate) -> None:
         """Refuse (AnswerRefused) an answer that the question's state rules out: an
         upvote of one's own entry, of one that is not there. Called only when

@@ -186,6 +186,11 @@ class QandA(Question):
     def answer_mode(self) -> AnswerMode:
         return "append"
 
+    def needs_context_for(self, answer: Answer) -> bool:
+        # Asking needs no look at the board (the store keeps the limit); an upvote
+        # does: whose question it is, and whether it is on the board.
+        return upvoted_ref(answer) is not None
+
     def mode_for(self, answer: Answer) -> AnswerMode:
         # A question is one more entry; an upvote (keys, no text) comes and goes.
         return "toggle" if upvoted_ref(answer) is not None else "append"
