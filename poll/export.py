@@ -13,6 +13,7 @@ through its `Room` and knows nothing of HTTP.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 from collections.abc import AsyncIterator, Iterable
@@ -73,18 +74,39 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def extra_columns(room: Room) -> list[str]:
+    """The columns the session's question types add to the answers CSV, in the
+    order the types first appear (none for most sessions)."""
+    columns: list[str] = []
+    for question in room.session.questions.values():
+        columns.extend(c for c in question.csv_columns if c not in columns)
+    return columns
+
+
+def response_header(room: Room) -> list[str]:
+    return [*RESPONSE_HEADER, *extra_columns(room)]
+
+
 async def response_rows(room: Room) -> AsyncIterator[list[object]]:
     questions = room.session.questions
     code, session_id = room.state.code, room.session.id
+    extra = extra_columns(room)
+    # Read before the answers: a type's cells may depend on the question's counters.
+    aggregates = await room.aggregates()
     async for response in room.responses():
         question: Question | None = questions.get(response.question_id)
         if question is None:  # not possible with a room's own copy, but never lose data
             values = list(response.answer.keys) or [response.answer.text or ""]
+            rows = [{"answer": value} for value in values]
             prompt, kind = response.question_id, ""
         else:
-            values = question.csv_values(response.answer)
+            answer = response.answer
+            if answer.ref is None:
+                answer = dataclasses.replace(answer, ref=response.ref)
+            aggregate = aggregates.get(response.question_id, Aggregate())
+            rows = question.csv_rows(answer, aggregate)
             prompt, kind = question.prompt, question.type_name
-        for value in values:
+        for row in rows:
             yield [
                 code,
                 session_id,
@@ -92,9 +114,10 @@ async def response_rows(room: Room) -> AsyncIterator[list[object]]:
                 prompt,
                 kind,
                 pseudonym(room.id, response.participant),
-                value,
+                row.get("answer", ""),
                 iso_utc(response.answered_at),
                 "yes" if response.hidden else "no",
+                *(row.get(column, "") for column in extra),
             ]
 
 
@@ -141,7 +164,7 @@ async def export_chunks(room: Room, *, summary: bool, sep: str = ",") -> AsyncIt
         decimal = "," if sep == ";" else "."
         rows = _aiter(await summary_rows(room, decimal))
         return csv_chunks(SUMMARY_HEADER, rows, sep)
-    return csv_chunks(RESPONSE_HEADER, response_rows(room), sep)
+    return csv_chunks(response_header(room), response_rows(room), sep)
 
 
 def filename(room: Room, *, summary: bool) -> str:

@@ -42,6 +42,7 @@ def test_registry_lists_every_type_once() -> None:
     assert sorted(REGISTRY) == [
         "choice",
         "open",
+        "qa",
         "ranking",
         "scale",
         "slide",
