@@ -36,7 +36,7 @@ from websockets.exceptions import InvalidStatus
 
 from bench import workloads
 from bench.http import request
-from bench.workloads import Answer, Item
+from bench.workloads import Answer, Item, Seen
 
 #: Connects in flight per client process: enough to saturate the server's
 #: accept loop without making the kernel's listen backlog overflow.
@@ -80,6 +80,10 @@ class Participant:
     waiting: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     votes: list[VoteRecord] = field(default_factory=list)
     first_snapshot: asyncio.Event = field(default_factory=asyncio.Event)
+    #: The `results` of the newest snapshot per item, and the answers of the last ack:
+    #: what the phone knows when it answers again (a Q&A board to upvote from).
+    results: dict[str, Any] = field(default_factory=dict)
+    mine: tuple[dict[str, Any], ...] = ()
 
 
 class ClientProcess:
@@ -174,6 +178,8 @@ class ClientProcess:
                     item_id = item.get("id")
                     if item_id is not None and item_id not in person.seen:
                         person.seen[item_id] = now
+                    if item_id is not None:
+                        person.results[item_id] = message.get("results")
                     if not person.first_snapshot.is_set():
                         person.joined_at = now
                         person.first_snapshot.set()
@@ -208,7 +214,8 @@ class ClientProcess:
                 # A second thought after seeing "saved": another answer (replacing the
                 # first, or one more entry where the question takes several).
                 await asyncio.sleep(self.rng.uniform(0.2, 1.0))
-                second = workload.change(item, self.rng, person.index, answer)
+                seen = Seen(person.results.get(question_id), person.mine)
+                second = workload.change(item, self.rng, person.index, answer, seen)
                 await self._vote(person, question_id, second, "change")
 
         await asyncio.gather(*(one(p) for p in self.people))
@@ -239,7 +246,7 @@ class ClientProcess:
             "type": "vote",
             "question_id": question_id,
             "submission_id": submission,
-            "answer": answer,
+            "answer": workloads.sendable(answer),
         }
         try:
             await person.ws.send(json.dumps(message))
@@ -254,6 +261,7 @@ class ClientProcess:
         if reply["type"] == "ack":
             record.status = str(reply.get("status"))
             record.version = int(reply.get("version") or -1)
+            person.mine = tuple(reply.get("mine") or ())
         else:
             record.status = f"refused:{reply.get('reason')}"
         return record

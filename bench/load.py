@@ -507,15 +507,15 @@ def differences(expected: Counter[str], found: Counter[str], most: int = 10) -> 
     return shown
 
 
-async def read_csv(target: Target, question_id: str) -> list[str]:
-    """The `answer` cells of the CSV export's rows for the question (one row per cell)."""
+async def read_csv(target: Target, question_id: str) -> list[dict[str, str]]:
+    """The CSV export's rows (answers) for the question, by column name."""
     reply = await request(
         f"{target.http_url}/console/room/{target.room_id}/responses.csv", cookies=target.cookies
     )
     if reply.status != 200:
         raise RuntimeError(f"CSV export failed: HTTP {reply.status}")
     rows = list(csv.DictReader(io.StringIO(reply.body.decode("utf-8-sig"))))
-    return [row["answer"] for row in rows if row["question_id"] == question_id]
+    return [row for row in rows if row["question_id"] == question_id]
 
 
 async def redis_round_trip(store: str) -> dict[str, Any]:
@@ -657,6 +657,10 @@ async def measure(
             "sent": len(votes),
             "first": sum(1 for v in votes if v["kind"] == "first"),
             "changes": sum(1 for v in votes if v["kind"] == "change"),
+            # The answers' shapes by their keys: a Q&A's questions and upvotes apart.
+            "shapes": dict(
+                Counter("+".join(sorted(workloads.sendable(v["answer"]))) for v in votes)
+            ),
             "statuses": dict(statuses),
             "not_acked": len(votes) - len(acked),
             "ack_ms": percentiles(ack_latency),
@@ -686,10 +690,10 @@ async def measure(
         elif differences(expected.units, found):
             correct["tally_differences"] = differences(expected.units, found)
         if target.kind == "poll":
-            cells = await read_csv(target, question)
-            csv_found = workload.from_csv(item, cells)
+            rows = await read_csv(target, question)
+            csv_found = workload.from_csv(item, rows)
             check = compare(expected.units, csv_found)
-            correct["csv_rows"] = len(cells)
+            correct["csv_rows"] = len(rows)
             correct["csv_lost"] = check["lost"]
             correct["csv_doubled"] = check["doubled"]
             if differences(expected.units, csv_found):

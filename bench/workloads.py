@@ -6,13 +6,14 @@ the bench's own script, bench/sessions.yaml), makes each phone's answer in the
 shape docs/protocol.md gives for the type (the `answer` of the vote message),
 and counts what the answers should add up to in *units* of its own choosing:
 one unit for each thing the tally and the CSV export count separately (a
-ticked option, a rated statement, a ranked place, a text, a word). It then
-reads the same units back from the console's final tally (the snapshot's
-`results`) and from the `answer` cells of the CSV export (one row per cell,
-`/console/room/R/responses.csv`). A unit the phones' acknowledged answers
-have and a reading lacks is *lost*; one a reading has beyond them is
-*doubled*. For yes/no one unit is one vote; for a multi-select a lost vote
-shows as one lost unit per option it ticked.
+ticked option, a rated statement, a ranked place, a text, a word, an
+upvote). It then reads the same units back from the console's final tally
+(the snapshot's `results`) and from the rows of the CSV export
+(`/console/room/R/responses.csv`: one row per `answer` cell, plus a type's
+own columns). A unit the phones' acknowledged answers have and a reading
+lacks is *lost*; one a reading has beyond them is *doubled*. For yes/no one
+unit is one vote; for a multi-select a lost vote shows as one lost unit per
+option it ticked.
 
 Everything a workload needs about its question it reads from `item`, the
 question as the console's snapshot describes it (its options with ids and
@@ -31,8 +32,9 @@ What is expected, by the item's `answer_mode`:
   answer has a submission id of its own and texts are unique per phone and
   answer (`Idea 17.2: …`), so a lost or doubled entry is seen as exactly
   that text. Respondents: the phones with at least one acknowledged entry.
-- any other mode (`"toggle"`): no default; the type's workload defines
-  `expected` itself, or the run stops and says so.
+- any other mode: no default; the type's workload defines `expected` itself,
+  or the run stops and says so. The Q&A board does: a question appends, an
+  upvote toggles (sent again, it is taken back).
 
 "Acknowledged" means an `ack` with status `saved` or `duplicate` (both mean
 the store has the answer). A refused or unanswered vote is expected to be
@@ -49,12 +51,15 @@ How to add a workload for a new question type:
    the protocol's answer table), `units` (what one answer adds to the tally),
    `from_results` (the units in the console's `results` for the type, as
    docs/protocol.md gives them) and `from_csv` (the units in the type's CSV
-   answer cells, as the README gives them). Override `change` when a changed
-   answer must be made differently from a new random one (yes/no: the other
-   answer), and `expected` when the type's answer mode is neither replace
-   nor append.
+   rows, as the README gives them). Override `change` when a second answer
+   is not just another random one: yes/no sends the other answer, a Q&A
+   phone upvotes a question from the board it was sent (`Seen`: the newest
+   `results` the phone got and the answers of its last ack). Override
+   `expected` when the type's answer mode is neither replace nor append.
+   An answer may carry notes for `units` under keys starting with `_`
+   (`NOTE`); the phone leaves them out of the vote (`sendable`).
 3. tests/bench/test_workloads.py then checks its answers against poll's own
-   validation, reads poll's own results and CSV cells for them back, and runs
+   validation, reads poll's own results and CSV rows for them back, and runs
    it with 30 phones against a real server; `python -m bench load --question
    TYPE` takes it.
 """
@@ -64,14 +69,18 @@ from __future__ import annotations
 import random
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 #: The question as the console's snapshot gives it (its `item`).
 Item = Mapping[str, Any]
-#: A vote message's `answer`, in the shape docs/protocol.md gives for the type.
+#: A vote message's `answer`, in the shape docs/protocol.md gives for the type;
+#: keys starting with NOTE are the bench's own notes, never sent (see `sendable`).
 Answer = dict[str, Any]
+#: A row of the CSV export (answers), by column name: `answer` and a type's own columns.
+Row = Mapping[str, str]
+NOTE = "_"
 
 #: Statuses of an `ack`: the store has the answer.
 ACKED = ("saved", "duplicate")
@@ -86,11 +95,27 @@ WORDS = (
 
 
 @dataclass(frozen=True)
+class Seen:
+    """What a phone knows when it answers again: the `results` of the newest
+    snapshot it got for the question (None while it was sent none: most types
+    show phones no results during a vote), and the answers in its last `ack`
+    (`mine`, with their `ref` where the type gives them)."""
+
+    results: Mapping[str, Any] | None = None
+    mine: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class Expected:
     """What the acknowledged answers add up to."""
 
     units: Counter[str]
     respondents: int
+
+
+def sendable(answer: Answer) -> Answer:
+    """The answer as the vote message carries it: without the bench's notes."""
+    return {key: value for key, value in answer.items() if not key.startswith(NOTE)}
 
 
 def csv_cell(cell: str) -> str:
@@ -123,8 +148,10 @@ class Workload(ABC):
     def answer(self, item: Item, rng: random.Random, phone: int, take: int) -> Answer:
         """A random answer of phone number `phone`; `take` counts its answers from 1."""
 
-    def change(self, item: Item, rng: random.Random, phone: int, previous: Answer) -> Answer:
-        """The phone's second answer: one that differs from its first."""
+    def change(
+        self, item: Item, rng: random.Random, phone: int, previous: Answer, seen: Seen
+    ) -> Answer:
+        """The phone's second answer: by default a new one that differs from its first."""
         for _ in range(20):
             second = self.answer(item, rng, phone, 2)
             if second != previous:
@@ -152,8 +179,8 @@ class Workload(ABC):
         """The units in the console's tally (its snapshot's `results`)."""
 
     @abstractmethod
-    def from_csv(self, item: Item, cells: list[str]) -> Counter[str]:
-        """The units in the CSV export's `answer` cells of the question."""
+    def from_csv(self, item: Item, rows: Sequence[Row]) -> Counter[str]:
+        """The units in the CSV export's rows of the question (most read `answer`)."""
 
     def expected(self, item: Item, votes: Iterable[Mapping[str, Any]]) -> Expected:
         """The units the phones' acknowledged answers add up to, by the answer mode."""
@@ -208,10 +235,11 @@ def _by_label(options: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return {str(o["label"]): str(o["id"]) for o in options}
 
 
-def _read(cells: list[str], read: Callable[[str], list[str] | None]) -> Counter[str]:
+def _read(rows: Sequence[Row], read: Callable[[str], list[str] | None]) -> Counter[str]:
+    """The units of each row's `answer` cell; a cell `read` cannot place is doubled."""
     found: Counter[str] = Counter()
-    for raw in cells:
-        cell = csv_cell(raw)
+    for row in rows:
+        cell = csv_cell(row["answer"])
         found.update(read(cell) or [unreadable(cell)])
     return found
 
@@ -235,7 +263,9 @@ class YesNo(Workload):
     def answer(self, item: Item, rng: random.Random, phone: int, take: int) -> Answer:
         return {"choice": rng.choice(list(self.OPTIONS))}
 
-    def change(self, item: Item, rng: random.Random, phone: int, previous: Answer) -> Answer:
+    def change(
+        self, item: Item, rng: random.Random, phone: int, previous: Answer, seen: Seen
+    ) -> Answer:
         return {"choice": rng.choice([o for o in self.OPTIONS if o != previous["choice"]])}
 
     def units(self, item: Item, answer: Answer) -> list[str]:
@@ -244,9 +274,9 @@ class YesNo(Workload):
     def from_results(self, item: Item, results: Mapping[str, Any]) -> Counter[str]:
         return Counter({str(o["id"]): int(o["count"]) for o in results.get("options", [])})
 
-    def from_csv(self, item: Item, cells: list[str]) -> Counter[str]:
+    def from_csv(self, item: Item, rows: Sequence[Row]) -> Counter[str]:
         labels = _by_label(item.get("options", []))
-        return _read(cells, lambda cell: [labels[cell]] if cell in labels else None)
+        return _read(rows, lambda cell: [labels[cell]] if cell in labels else None)
 
 
 @register
@@ -271,8 +301,8 @@ class Open(Workload):
         # The console gets every text, hidden ones too (the bench hides none).
         return Counter(str(t["text"]) for t in results.get("texts", []))
 
-    def from_csv(self, item: Item, cells: list[str]) -> Counter[str]:
-        return _read(cells, lambda cell: [cell])
+    def from_csv(self, item: Item, rows: Sequence[Row]) -> Counter[str]:
+        return _read(rows, lambda cell: [cell])
 
 
 @register
@@ -311,7 +341,7 @@ class Choice(Workload):
         found.update(f"other: {t['text']}" for t in results.get("other_texts", []))
         return found
 
-    def from_csv(self, item: Item, cells: list[str]) -> Counter[str]:
+    def from_csv(self, item: Item, rows: Sequence[Row]) -> Counter[str]:
         labels = _by_label(item.get("options", []))
         other_key = str(item.get("other_key", "_other"))
 
@@ -321,7 +351,7 @@ class Choice(Workload):
             # A cell that is no option's label is the other text (its key and itself).
             return [other_key, f"other: {cell}"] if item.get("other") else None
 
-        return _read(cells, read)
+        return _read(rows, read)
 
 
 @register
@@ -356,7 +386,7 @@ class Scale(Workload):
             }
         )
 
-    def from_csv(self, item: Item, cells: list[str]) -> Counter[str]:
+    def from_csv(self, item: Item, rows: Sequence[Row]) -> Counter[str]:
         statements = item.get("statements", [])
         labels = _by_label(statements)
         only = str(statements[0]["id"]) if len(statements) == 1 else None
@@ -367,7 +397,7 @@ class Scale(Workload):
             label, colon, value = cell.rpartition(": ")
             return [f"{labels[label]}={value}"] if colon and label in labels else None
 
-        return _read(cells, read)
+        return _read(rows, read)
 
 
 @register
@@ -402,7 +432,7 @@ class Ranking(Workload):
                 found[f"{option['id']}@{place}"] += int(count)
         return found
 
-    def from_csv(self, item: Item, cells: list[str]) -> Counter[str]:
+    def from_csv(self, item: Item, rows: Sequence[Row]) -> Counter[str]:
         labels = _by_label(item.get("options", []))
 
         def read(cell: str) -> list[str] | None:
@@ -411,7 +441,7 @@ class Ranking(Workload):
                 return [f"{labels[label]}@{place}"]
             return None
 
-        return _read(cells, read)
+        return _read(rows, read)
 
 
 @register
@@ -455,5 +485,94 @@ class WordCloud(Workload):
             )
         return Counter({str(w["key"]): int(w["count"]) for w in results.get("words", [])})
 
-    def from_csv(self, item: Item, cells: list[str]) -> Counter[str]:
-        return _read(cells, lambda cell: [cell.lower()] if cell.lower() in self.WORDS else None)
+    def from_csv(self, item: Item, rows: Sequence[Row]) -> Counter[str]:
+        return _read(rows, lambda cell: [cell.lower()] if cell.lower() in self.WORDS else None)
+
+
+@register
+class QandA(Workload):
+    """A Q&A board: a phone asks a question (a text unique to it, `Question
+    17.1: …`, with a name or anonymous); one in ten then upvotes a question of
+    someone else's from the board its snapshots showed it (or, while that
+    board has none, asks a second question).
+
+    Asking appends (up to `max_questions`) and an upvote toggles (sent again,
+    it is taken back), so `expected` is the type's own: every acknowledged
+    question counts, and an upvote counts when the phone's acknowledged
+    upvotes of that question are odd in number. Units: `question: TEXT (by
+    NAME)` (or `(anonymous)`) for each question, and `upvote: TEXT` for each
+    upvote of the question TEXT. The console lists every question with its
+    name and `votes`; the CSV has a row per question (its `name` column) and
+    one per upvote (`upvote: TEXT`). The phone keeps the upvoted question's
+    text in a note, since the vote names it by its `ref` only."""
+
+    type_name = "qa"
+    question_id = "qa"
+    NAMES = ("", "", "Ann", "Bram", "Chris", "Dee", "Eli", "Fenna")
+
+    def answer(self, item: Item, rng: random.Random, phone: int, take: int) -> Answer:
+        limit = int(item.get("max_length", 280))
+        return {
+            "text": text(rng, f"Question {phone}.{take}", limit),
+            "name": rng.choice(self.NAMES),
+        }
+
+    def change(
+        self, item: Item, rng: random.Random, phone: int, previous: Answer, seen: Seen
+    ) -> Answer:
+        own = {str(a.get("ref")) for a in seen.mine if a.get("text")}
+        board = (seen.results or {}).get("questions") or []
+        others = [q for q in board if str(q["ref"]) not in own]
+        if not others:
+            return self.answer(item, rng, phone, 2)
+        chosen = rng.choice(others)
+        return {"up": str(chosen["ref"]), f"{NOTE}question": str(chosen["text"])}
+
+    @staticmethod
+    def asked(question: str, name: str | None) -> str:
+        return f"question: {question} ({f'by {name}' if name else 'anonymous'})"
+
+    def units(self, item: Item, answer: Answer) -> list[str]:
+        if answer.get("up"):
+            return [f"upvote: {answer[f'{NOTE}question']}"]
+        return [self.asked(str(answer["text"]), answer.get("name") or None)]
+
+    def expected(self, item: Item, votes: Iterable[Mapping[str, Any]]) -> Expected:
+        units: Counter[str] = Counter()
+        upvoted: dict[tuple[int, str], str] = {}
+        answered: set[int] = set()
+        for vote in sorted(votes, key=lambda v: float(v["sent"])):
+            if vote["status"] not in ACKED:
+                continue
+            answer, participant = vote["answer"], int(vote["participant"])
+            if answer.get("up"):
+                key = (participant, str(answer["up"]))
+                if upvoted.pop(key, None) is None:  # sent again, it is taken back
+                    upvoted[key] = self.units(item, answer)[0]
+            else:
+                units.update(self.units(item, answer))
+                answered.add(participant)
+        units.update(upvoted.values())
+        return Expected(units, len(answered | {participant for participant, _ in upvoted}))
+
+    def from_results(self, item: Item, results: Mapping[str, Any]) -> Counter[str]:
+        if results.get("more"):
+            raise ValueError(
+                f"the tally lists only some of the board's questions ({results['more']} more): "
+                "read the console's snapshot, which lists them all"
+            )
+        found: Counter[str] = Counter()
+        for question in results.get("questions", []):
+            found[self.asked(str(question["text"]), question.get("name"))] += 1
+            found[f"upvote: {question['text']}"] += int(question["votes"])
+        return found
+
+    def from_csv(self, item: Item, rows: Sequence[Row]) -> Counter[str]:
+        found: Counter[str] = Counter()
+        for row in rows:
+            cell = csv_cell(row["answer"])
+            if cell.startswith("upvote: "):
+                found[cell] += 1
+            else:
+                found[self.asked(cell, csv_cell(row.get("name") or "") or None)] += 1
+        return found

@@ -9,6 +9,7 @@ answering a second time) and nothing may be lost or doubled.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import subprocess
@@ -59,60 +60,89 @@ def test_the_workloads_question_is_in_the_bench_script(name: str) -> None:
     assert session.language == "en"
 
 
-def answers_of(workload: workloads.Workload, item: dict[str, Any], n: int) -> list[dict[str, Any]]:
+def stored(question: Question, sent: list[dict[str, Any]]) -> list[Answer]:
+    """The answers as a store keeps them: validated, each with a ref of its own."""
+    return [
+        dataclasses.replace(question.validate(workloads.sendable(answer)), ref=f"r{n}")
+        for n, answer in enumerate(sent)
+    ]
+
+
+def aggregate_of(answers: list[Answer], respondents: int) -> Aggregate:
+    """What a store counts for these answers (one phone each, or as many as given)."""
+    return Aggregate(
+        respondents=respondents,
+        counts=Counter(key for answer in answers for key in answer.keys),
+        texts=tuple(
+            TextEntry(ref=str(answer.ref), text=answer.text)
+            for answer in answers
+            if answer.text is not None
+        ),
+    )
+
+
+def answers_of(
+    workload: workloads.Workload, question: Question, n: int
+) -> tuple[list[dict[str, Any]], list[Answer]]:
+    """n phones' first answers, then second ones from a quarter of them, each second
+    answer made knowing the phones' results after the first ones (a Q&A board) and the
+    phone's own answer (with its ref, as an ack gives it); and all of them as stored."""
+    item = question.client_view()
     rng = random.Random(7)
     first = [workload.answer(item, rng, phone, 1) for phone in range(n)]
-    changed = [workload.change(item, rng, phone, first[phone]) for phone in range(n // 4)]
-    return first + changed
+    kept = stored(question, first)
+    board = question.results_for(aggregate_of(kept, n), "participant")
+    changed = [
+        workload.change(
+            item, rng, phone, first[phone], workloads.Seen(board, (kept[phone].to_json(),))
+        )
+        for phone in range(n // 4)
+    ]
+    sent = first + changed
+    return sent, stored(question, sent)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_poll_accepts_every_answer_and_a_change_is_another_answer(name: str) -> None:
     workload, question = workloads.get(name), bench_question(name)
     item = question.client_view()
-    rng = random.Random(3)
-    for phone in range(200):
-        answer = workload.answer(item, rng, phone, 1)
-        question.validate(answer)  # raises AnswerRefused for a shape poll does not take
-        second = workload.change(item, rng, phone, answer)
-        question.validate(second)
-        assert question.validate(second) != question.validate(answer)
+    _, kept = answers_of(workload, question, 200)  # raises AnswerRefused for a wrong shape
+    first, second = kept[:200], kept[200:]
+    assert len(second) == 50
+    for phone, answer in enumerate(second):
+        assert answer != first[phone]
     assert workload.may_change(item)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_what_poll_tallies_and_exports_reads_back_as_the_answers(name: str) -> None:
-    """poll's own results (console) and CSV cells for a set of answers, each given by
-    another phone, read back as exactly the units those answers add up to."""
+    """poll's own results (console) and CSV rows for a set of answers read back as
+    exactly the units those answers add up to."""
     workload, question = workloads.get(name), bench_question(name)
     item = question.client_view()
-    sent = answers_of(workload, item, 120)
-    stored: list[Answer] = [question.validate(answer) for answer in sent]
-    aggregate = Aggregate(
-        respondents=len(stored),
-        counts=Counter(key for answer in stored for key in answer.keys),
-        texts=tuple(
-            TextEntry(ref=f"r{n}", text=answer.text)
-            for n, answer in enumerate(stored)
-            if answer.text is not None
-        ),
-    )
+    sent, kept = answers_of(workload, question, 120)
+    aggregate = aggregate_of(kept, 120)
     expected = Counter(unit for answer in sent for unit in workload.units(item, answer))
     assert len(expected) > 1, "the answers vary"
 
     results = question.results_for(aggregate, "console")
     assert +workload.from_results(item, results) == expected
-    assert results["respondents"] == len(sent)
+    assert results["respondents"] == 120
 
-    cells = [neutralise(cell) for answer in stored for cell in question.csv_values(answer)]
-    assert workload.from_csv(item, cells) == expected
+    rows = [
+        {column: neutralise(cell) for column, cell in row.items()}
+        for answer in kept
+        for row in question.csv_rows(answer, aggregate)
+    ]
+    assert workload.from_csv(item, rows) == expected
 
 
 def test_a_cell_nobody_sent_counts_as_doubled_and_a_missing_one_as_lost() -> None:
     workload, question = workloads.get("yesno"), bench_question("yesno")
     item = question.client_view()
     expected = Counter({"yes": 2, "no": 1})
-    assert compare(expected, workload.from_csv(item, ["Yes", "No", "Maybe"])) == {
+    rows = [{"answer": cell} for cell in ("Yes", "No", "Maybe")]
+    assert compare(expected, workload.from_csv(item, rows)) == {
         "lost": 1,
         "doubled": 1,
     }
@@ -152,6 +182,41 @@ def test_append_counts_every_acknowledged_entry() -> None:
     assert workload.may_change(item)
     assert not workload.may_change({"answer_mode": "append", "max_entries": 1})
     assert not workload.may_change({"answer_mode": "replace", "allow_change": False})
+
+
+def test_a_qa_phone_upvotes_another_phones_question_from_its_board() -> None:
+    workload, question = workloads.get("qa"), bench_question("qa")
+    sent, kept = answers_of(workload, question, 40)
+    upvotes = [(phone, answer) for phone, answer in enumerate(sent[40:]) if "up" in answer]
+    assert len(upvotes) == 10, "every second thought upvotes while the board has questions"
+    for phone, answer in upvotes:
+        assert answer["up"] != kept[phone].ref, "never her own question"
+    empty = workloads.Seen({"questions": []}, ())
+    again = workload.change(question.client_view(), random.Random(1), 3, sent[3], empty)
+    assert "up" not in again and again["text"].startswith("Question 3.2: ")
+
+
+def test_a_qa_upvote_sent_twice_is_taken_back() -> None:
+    workload = workloads.get("qa")
+    item = {"id": "qa", "answer_mode": "append", "max_entries": 3}
+    ask = {"text": "Question 1.1: who pays", "name": "Ann"}
+    up = {"up": "7", "_question": "Question 2.1: when"}
+    votes = [
+        vote(1, 1.0, ask, "saved"),
+        vote(1, 2.0, up, "saved"),
+        vote(1, 3.0, up, "saved"),
+        vote(2, 1.0, {"text": "Question 2.1: when", "name": ""}, "saved"),
+        vote(2, 2.0, {"up": "3", "_question": "Question 1.1: who pays"}, "saved"),
+    ]
+    expected = workload.expected(item, votes)
+    assert expected.units == Counter(
+        {
+            "question: Question 1.1: who pays (by Ann)": 1,
+            "question: Question 2.1: when (anonymous)": 1,
+            "upvote: Question 1.1: who pays": 1,
+        }
+    )
+    assert expected.respondents == 2
 
 
 def test_a_mode_without_a_rule_stops_the_run_and_says_so() -> None:
@@ -196,6 +261,8 @@ def test_no_answer_is_lost_or_doubled(server: PollServer, tmp_path: Path, name: 
     vote = result["vote"]
     assert vote["first"] == PHONES
     assert vote["changes"] > 0, "some phones answered a second time"
+    if name == "qa":
+        assert vote["shapes"].get("up", 0) > 0, "some of them upvoted from the board"
     assert vote["not_acked"] == 0, vote["statuses"]
     correct = result["correct"]
     assert correct["lost"] == 0 and correct["doubled"] == 0, correct
