@@ -1,4 +1,5 @@
-"""A run's results as CSV: one row per answer value, or a summary per option.
+"""A run's results as CSV: one row per answer value, a summary per option, or the
+leaderboard (one row per player).
 
 Written for spreadsheets: UTF-8 with a byte-order mark (Excel needs it to
 read UTF-8), `;` on request (Dutch Excel expects it, with decimal commas),
@@ -17,7 +18,7 @@ import hashlib
 import io
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from poll.answers import Aggregate
 from poll.questions import Question
@@ -34,6 +35,10 @@ RESPONSE_HEADER = [
     "answer",
     "answered_at",
     "hidden",
+    # Filled for questions that score (a quiz), empty for the others.
+    "correct",
+    "seconds",
+    "points",
 ]
 SUMMARY_HEADER = [
     "room_code",
@@ -46,6 +51,19 @@ SUMMARY_HEADER = [
     "percent_of_respondents",
     "respondents",
 ]
+LEADERBOARD_HEADER = [
+    "room_code",
+    "session_id",
+    "place",
+    "nickname",
+    "score",
+    "correct",
+    "answered",
+    "seconds",
+    "participant",
+]
+#: The three files: every answer, counts per option, the players' standings.
+Kind = Literal["answers", "summary", "leaderboard"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Rows written per chunk of the streamed download.
 BATCH = 500
@@ -73,17 +91,30 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-async def response_rows(room: Room) -> AsyncIterator[list[object]]:
+async def response_rows(room: Room, decimal: str = ".") -> AsyncIterator[list[object]]:
     questions = room.session.questions
+    opened_at = room.state.opened_at
     code, session_id = room.state.code, room.session.id
     async for response in room.responses():
         question: Question | None = questions.get(response.question_id)
+        scored: list[object] = ["", "", ""]
         if question is None:  # not possible with a room's own copy, but never lose data
             values = list(response.answer.keys) or [response.answer.text or ""]
             prompt, kind = response.question_id, ""
         else:
             values = question.csv_values(response.answer)
             prompt, kind = question.prompt, question.type_name
+            opened = opened_at.get(response.question_id)
+            if question.scored and opened is not None:
+                # The same time and points as the leaderboard counts (poll.standings).
+                seconds = max((response.answered_at - opened).total_seconds(), 0.0)
+                score = question.score(response.answer, seconds)
+                if score is not None:
+                    scored = [
+                        "yes" if score.correct else "no",
+                        f"{seconds:.3f}".replace(".", decimal),
+                        score.points,
+                    ]
         for value in values:
             yield [
                 code,
@@ -95,6 +126,7 @@ async def response_rows(room: Room) -> AsyncIterator[list[object]]:
                 value,
                 iso_utc(response.answered_at),
                 "yes" if response.hidden else "no",
+                *scored,
             ]
 
 
@@ -111,6 +143,26 @@ async def summary_rows(room: Room, decimal: str = ".") -> list[list[object]]:
             percent = f"{share:.1f}".replace(".", decimal)
             rows.append([*base, label, count, percent, aggregate.respondents])
     return rows
+
+
+async def leaderboard_rows(room: Room, decimal: str = ".") -> list[list[object]]:
+    """Every player, best first, as the leaderboard ranks them (poll.standings)."""
+    standings = await room.standings()
+    code, session_id = room.state.code, room.session.id
+    return [
+        [
+            code,
+            session_id,
+            entry.place,
+            entry.name,
+            entry.score,
+            entry.correct,
+            entry.answered,
+            f"{entry.seconds:.3f}".replace(".", decimal),
+            pseudonym(room.id, entry.participant),
+        ]
+        for entry in standings.entries
+    ]
 
 
 async def _aiter(rows: Iterable[list[object]]) -> AsyncIterator[list[object]]:
@@ -136,21 +188,24 @@ async def csv_chunks(
     yield buffer.getvalue().encode("utf-8")
 
 
-async def export_chunks(room: Room, *, summary: bool, sep: str = ",") -> AsyncIterator[bytes]:
-    if summary:
-        decimal = "," if sep == ";" else "."
+async def export_chunks(room: Room, *, kind: Kind, sep: str = ",") -> AsyncIterator[bytes]:
+    # Dutch Excel, which wants ';', also wants decimal commas.
+    decimal = "," if sep == ";" else "."
+    if kind == "summary":
         rows = _aiter(await summary_rows(room, decimal))
         return csv_chunks(SUMMARY_HEADER, rows, sep)
-    return csv_chunks(RESPONSE_HEADER, response_rows(room), sep)
+    if kind == "leaderboard":
+        return csv_chunks(LEADERBOARD_HEADER, _aiter(await leaderboard_rows(room, decimal)), sep)
+    return csv_chunks(RESPONSE_HEADER, response_rows(room, decimal), sep)
 
 
-def filename(room: Room, *, summary: bool) -> str:
+def filename(room: Room, *, kind: Kind) -> str:
     day = room.state.created_at.astimezone(UTC).strftime("%Y-%m-%d")
-    kind = "summary" if summary else "responses"
-    return f"poll-{room.session.id}-{room.state.code}-{day}-{kind}.csv"
+    name = "responses" if kind == "answers" else kind
+    return f"poll-{room.session.id}-{room.state.code}-{day}-{name}.csv"
 
 
-async def write_csv(room: Room, out: BinaryIO, *, summary: bool, sep: str) -> None:
+async def write_csv(room: Room, out: BinaryIO, *, kind: Kind, sep: str) -> None:
     """Write the whole CSV to `out` (`poll export`)."""
-    async for chunk in await export_chunks(room, summary=summary, sep=sep):
+    async for chunk in await export_chunks(room, kind=kind, sep=sep):
         out.write(chunk)

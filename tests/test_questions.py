@@ -39,7 +39,16 @@ def refusal(question: object, raw: object) -> str:
 
 
 def test_registry_lists_every_type_once() -> None:
-    assert sorted(REGISTRY) == ["choice", "open", "ranking", "scale", "slide", "yesno"]
+    assert sorted(REGISTRY) == [
+        "choice",
+        "leaderboard",
+        "open",
+        "quiz",
+        "ranking",
+        "scale",
+        "slide",
+        "yesno",
+    ]
 
 
 # yes/no ----------------------------------------------------------------------
