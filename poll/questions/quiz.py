@@ -73,7 +73,9 @@ def points_for(points: int, time_limit: int, seconds: float) -> int:
 @dataclass(frozen=True)
 class Quiz(Question):
     type_name: ClassVar[str] = "quiz"
-    keys: ClassVar[frozenset[str]] = Question.common_keys | {
+    # Its countdown is its own `time_limit`: the `timer` every question takes is not
+    # a quiz's (a script with one gets "unknown key 'timer' (did you mean 'time_limit'?)").
+    keys: ClassVar[frozenset[str]] = (Question.common_keys - {"timer"}) | {
         "options",
         "correct",
         "time_limit",
@@ -212,6 +214,11 @@ class Quiz(Question):
 
     def answer_options(self) -> list[tuple[str, str]]:
         return [(o.id, o.label) for o in self.options]
+
+    @property
+    def deadline_seconds(self) -> float | None:
+        """Opening the question starts its countdown: the store refuses votes after it."""
+        return float(self.time_limit)
 
     def client_view(self) -> dict[str, Any]:
         # Never the right answer: phones and the projector learn it from the results,
