@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from poll import protocol
 from poll.cancel import raise_if_cancelling, settle
+from poll.questions import Answer
 from poll.rooms import Audience, Room, RoomData, Rooms, StoreError
 
 log = logging.getLogger("poll.live")
@@ -45,7 +46,7 @@ PRESENCE_REFRESH = 10.0
 #: Seconds between participant snapshots whose only change is the shown tally.
 PARTICIPANT_TALLY_INTERVAL = 1.0
 #: Snapshot fields that phones do not show; a change in these alone is not sent to them.
-_PHONE_IGNORES = ("version", "participants", "answers", "results")
+_PHONE_IGNORES = ("version", "participants", "answers", "results", "deadline_in")
 
 
 class ScreenRenderer(Protocol):
@@ -178,6 +179,7 @@ class RoomChannel:
         # nothing for them.
         self.views: dict[Audience, dict[str, Any]] = {}
         self._texts: dict[Audience, str] = {}
+        self._screens: dict[Audience, dict[str, Any]] = {}
         # The room as last read: what each phone's personal context is built from.
         self.data: RoomData | None = None
         self._last_stage: str | None = None
@@ -194,6 +196,9 @@ class RoomChannel:
         self._phone_results: Any = None
         self._phone_sent_at = 0.0
         self._phone_timer: asyncio.TimerHandle | None = None
+        # Wakes the room when the current question's countdown ends, so every
+        # screen shows it closed without waiting for another change.
+        self._deadline: tuple[float, asyncio.TimerHandle] | None = None
         self._tasks = [
             asyncio.create_task(self._listen(), name=f"poll-listen-{room.id}"),
             asyncio.create_task(self._broadcast_loop(), name=f"poll-broadcast-{room.id}"),
@@ -262,6 +267,7 @@ class RoomChannel:
 
     async def broadcast(self) -> None:
         data = self.data = await self.room.load()
+        self.watch_deadline(data)
         for audience, outboxes in self.outboxes.items():
             if not outboxes:
                 # Not rebuilt now, so no longer current: the next socket of this
@@ -295,13 +301,34 @@ class RoomChannel:
         self._last_question, self._last_respondents = question, respondents
         if stage is not None:
             self._last_stage = stage
-        view = self.phone_view
-        personal = view is not None and bool(view.get("personal"))
-        if changed and view is not None and stage and (question is not None or personal):
+        drawn_for = self.phone_view
+        personal = drawn_for is not None and bool(drawn_for.get("personal"))
+        if changed and drawn_for is not None and stage and (question is not None or personal):
             # Let every writer send the new item first (they were woken before us):
             # queued behind it, "mine" would double the time to reach the last phone.
             await asyncio.sleep(0)
-            await self._send_mine(question, respondents, data, view)
+            await self._send_mine(question, respondents, data, drawn_for)
+
+    def watch_deadline(self, data: RoomData) -> None:
+        """Read the room again just after the current question's deadline (once per deadline)."""
+        question = data.state.current_question
+        deadline = data.state.deadlines.get(question) if question is not None else None
+        if deadline is None or data.state.questions.get(question or "") != "open":
+            return
+        left = (deadline - data.read_at).total_seconds()
+        if left <= 0:
+            return
+        at = deadline.timestamp()
+        if self._deadline is not None:
+            if self._deadline[0] == at:
+                return
+            self._deadline[1].cancel()
+        # A little after: the snapshot read then must already see it passed.
+        handle = asyncio.get_running_loop().call_later(left + 0.05, self._deadline_due)
+        self._deadline = (at, handle)
+
+    def _deadline_due(self) -> None:
+        self.dirty.set()
 
     @property
     def phone_view(self) -> dict[str, Any] | None:
@@ -318,9 +345,20 @@ class RoomChannel:
         text = self._texts.get(audience)
         if text is None:
             view = self.views[audience]
-            screen = self.hub.screen_fields(view, audience)
+            screen = self._screens[audience] = self.hub.screen_fields(view, audience)
             text = self._texts[audience] = protocol.encode(protocol.snapshot(view, **screen))
         return text
+
+    def fresh_snapshot_text(self, audience: Audience) -> str:
+        """The newest snapshot for a socket that joins or syncs now: the encoded one,
+        unless a countdown runs: then with the seconds left now, not when it was built."""
+        text = self.snapshot_text(audience)
+        view = self.views[audience]
+        if view.get("deadline_in") is None or self._deadline is None:
+            return text
+        left = max(0.0, round(self._deadline[0] - time.time(), 1))
+        fresh = {**view, "deadline_in": left}
+        return protocol.encode(protocol.snapshot(fresh, **self._screens[audience]))
 
     def _phones_need(self, view: dict[str, Any]) -> bool:
         """Whether this participant snapshot changes what a phone shows.
@@ -358,12 +396,13 @@ class RoomChannel:
         """Each local participant's answers to the (new) current question, read at once,
         and on a personal screen what it shows of her (counted once for all)."""
         item_id = view["item"]["id"]
-        found: dict[str, list[dict[str, Any]]] = {}
+        stored: dict[str, list[Answer]] = {}
         wanted = {o.participant for o in self.outboxes["participant"] if o.participant}
         if question is not None and respondents:
             async for response in self.hub.rooms.store.responses(self.room.id):
                 if response.question_id == question and response.participant in wanted:
-                    found.setdefault(response.participant, []).append(response.answer.to_json())
+                    stored.setdefault(response.participant, []).append(response.answer)
+        found = {who: self.room.mine_json(item_id, answers) for who, answers in stored.items()}
         personal: dict[str, dict[str, Any]] = {}
         if view.get("personal"):
             personal = await self.room.personal(data, wanted, fresh=True)
@@ -392,6 +431,8 @@ class RoomChannel:
             self._linger.cancel()
         if self._phone_timer is not None:
             self._phone_timer.cancel()
+        if self._deadline is not None:
+            self._deadline[1].cancel()
         await settle(self._tasks, CLOSE_TIMEOUT, f"closing room {self.room.id}")
 
 
@@ -473,8 +514,9 @@ class Hub:
         room = channel.room
         if outbox.audience not in channel.views or channel.data is None:
             data = channel.data = await room.load()
+            channel.watch_deadline(data)
             channel.set_view(outbox.audience, room.view(data, outbox.audience))
-        outbox.offer_snapshot(channel.snapshot_text(outbox.audience))
+        outbox.offer_snapshot(channel.fresh_snapshot_text(outbox.audience))
         drawn_for = channel.phone_view
         if outbox.participant is not None and drawn_for is not None:
             question = room.state.current_question

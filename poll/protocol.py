@@ -69,6 +69,8 @@ NOT_CURRENT: Final = "not_current"
 VOTING_CLOSED: Final = "voting_closed"
 #: The question has not been opened yet.
 NOT_YET_OPEN: Final = "not_yet_open"
+#: The question's countdown has run out (the vote came after its deadline).
+TOO_LATE: Final = "too_late"
 #: Answered already, and the question does not allow changes.
 CHANGE_NOT_ALLOWED: Final = "change_not_allowed"
 #: An open question's `max_answers` reached.
@@ -107,6 +109,7 @@ REASONS: Final = (
     NOT_CURRENT,
     VOTING_CLOSED,
     NOT_YET_OPEN,
+    TOO_LATE,
     CHANGE_NOT_ALLOWED,
     TOO_MANY_ANSWERS,
     INVALID_ANSWER,

@@ -13,6 +13,8 @@ type, leaves the atomic checks to the store, and turns every refusal into a
     ├── RoomEnded          the run is over
     ├── NotCurrent         the question is not on screen now
     ├── VotingClosed       the question is not open (not yet, or any more)
+    │   ├── NotYetOpen     … not opened yet
+    │   └── TimeUp         … its countdown ran out
     ├── ChangeNotAllowed   answered already; allow_change is false
     ├── TooManyAnswers     open text: max_answers reached
     ├── InvalidAnswer      the answer does not fit the question
@@ -24,10 +26,12 @@ type, leaves the atomic checks to the store, and turns every refusal into a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 from poll import protocol
@@ -55,6 +59,8 @@ from poll.text import NICKNAME_MAX, clean_nickname, nickname_key
 AUDIENCES: tuple[Audience, ...] = ("participant", "projector", "console")
 
 CODE_DIGITS = 7
+#: The longest key or value of a facilitator's mark.
+MARK_LENGTH = 200
 # Client-made ids: short and plain, since they end up in store keys.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -110,6 +116,11 @@ class NotYetOpen(VotingClosed):
     reason = protocol.NOT_YET_OPEN
 
 
+class TimeUp(VotingClosed):
+    message = "Time is up: this question closed when its countdown ended."
+    reason = protocol.TOO_LATE
+
+
 class ChangeNotAllowed(RoomError):
     message = "You have already answered; this question does not allow changes."
     reason = protocol.CHANGE_NOT_ALLOWED
@@ -123,6 +134,11 @@ class TooManyAnswers(RoomError):
 class InvalidAnswer(RoomError):
     message = "This answer is not in a form poll understands."
     reason = protocol.INVALID_ANSWER
+
+
+class InvalidMark(RoomError):
+    message = "This question takes no such mark."
+    reason = protocol.ACTION_ERROR
 
 
 class NicknameNeeded(InvalidAnswer):
@@ -161,6 +177,8 @@ class RoomData:
     state: RoomState
     aggregates: Mapping[str, Aggregate]
     participants: int
+    #: When it was read: countdowns are measured from here.
+    read_at: datetime = dataclasses.field(default_factory=lambda: datetime.now(UTC))
     #: The leaderboard, when the current screen shows a standing (else None).
     standings: Standings | None = None
 
@@ -335,14 +353,17 @@ class Room:
         index = max(0, min(index, len(self.session.items) - 1))
         item = self.session.items[index]
         statuses: dict[str, QuestionStatus] = {}
+        timers: dict[str, float] = {}
         pending = isinstance(item, Question) and self.state.questions.get(item.id) == "pending"
-        if pending and open_question:
+        if pending and open_question and isinstance(item, Question):
             statuses[item.id] = "open"
+            timers = _timer(item)
         return await self._apply(
             RoomPatch(
                 current=index,
                 current_question=item.id if isinstance(item, Question) else None,
                 statuses=statuses,
+                timers=timers,
             )
         )
 
@@ -355,8 +376,9 @@ class Room:
         return await self.go(self.state.current - 1)
 
     async def open_vote(self, question_id: str | None = None) -> RoomState:
+        """Let participants vote; a question with a countdown starts it again from the top."""
         question = self.question(question_id)
-        return await self._apply(RoomPatch(statuses={question.id: "open"}))
+        return await self._apply(RoomPatch(statuses={question.id: "open"}, timers=_timer(question)))
 
     async def close_vote(self, question_id: str | None = None) -> RoomState:
         question = self.question(question_id)
@@ -376,6 +398,18 @@ class Room:
     async def moderate(self, question_id: str, ref: str, hidden: bool) -> bool:
         question = self.question(question_id)
         return await self.store.set_hidden(self.id, question.id, ref, hidden)
+
+    async def mark(self, question_id: str, key: str, value: str | None) -> None:
+        """Set (or with None clear) one of the facilitator's marks on a question:
+        only the marks its type takes (`Question.mark_allowed`)."""
+        question = self.question(question_id)
+        if len(key) > MARK_LENGTH or len(value or "") > MARK_LENGTH:
+            raise InvalidMark()
+        if not question.mark_allowed(key, value):
+            raise InvalidMark()
+        if self.state.ended:
+            raise RoomEnded()
+        await self.store.set_mark(self.id, question.id, key, value)
 
     async def end(self) -> RoomState:
         if self.state.ended:
@@ -400,8 +434,11 @@ class Room:
             nickname = raw.pop("nickname")
         try:
             answer = question.validate(raw)
+            if question.needs_context:
+                await self._admit(question, participant, answer)
         except AnswerRefused as refused:
             raise InvalidAnswer(refused.message, **refused.params) from None
+        mode = question.mode_for(answer)
         if question.scored:
             await self._play(participant, nickname)
         try:
@@ -412,7 +449,7 @@ class Room:
                     participant=participant,
                     submission_id=submission_id,
                     answer=answer,
-                    mode=question.answer_mode,
+                    mode=mode,
                     max_entries=question.max_entries,
                     allow_change=question.allow_change,
                 ),
@@ -423,8 +460,10 @@ class Room:
             raise StoreUnavailable() from exc
         status = outcome.status
         if status in ("saved", "duplicate"):
-            known = status == "saved" and question.answer_mode == "replace"
+            known = status == "saved" and mode == "replace"
             return VoteReceipt(question.id, status, outcome.version, (answer,) if known else None)
+        if status == "too_late":
+            raise TimeUp()
         if status == "room_ended":
             raise RoomEnded()
         if status == "not_current":
@@ -439,6 +478,17 @@ class Room:
         if status == "too_many":
             raise TooManyAnswers(limit=question.max_entries)
         raise StoreUnavailable()
+
+    async def _admit(self, question: Question, participant: str, answer: Answer) -> None:
+        """The type's check against the question's state (AnswerRefused when it says no)."""
+        try:
+            mine = await self.store.answers_of(self.id, participant)
+            aggregates = await self.store.aggregates(self.id)
+        except RoomNotFound:
+            raise UnknownRoom(code=self.state.code) from None
+        except StoreError as exc:
+            raise StoreUnavailable() from exc
+        question.admit(answer, mine.get(question.id, []), aggregates.get(question.id, Aggregate()))
 
     async def _play(self, participant: str, nickname: object) -> str:
         """The participant's nickname for a question that scores: the one she has, or
@@ -572,7 +622,21 @@ class Room:
         if qid is None:
             return []
         answers = await self.store.answers_of(self.id, participant)
-        return [answer.to_json() for answer in answers.get(qid, [])]
+        return self.mine_json(qid, answers.get(qid, []))
+
+    def mine_json(self, question_id: str, answers: Sequence[Answer]) -> list[dict[str, Any]]:
+        """A participant's answers to a question as phones get them ("mine", "ack").
+
+        With their refs only for a type that tells entries apart by them (its
+        `needs_context`): a phone's stage is drawn per distinct answer set, and
+        a thousand "yes" answers with a thousand refs would be a thousand stages.
+        """
+        question = self.session.questions.get(question_id)
+        keep = question is not None and question.needs_context
+        return [
+            answer.to_json() if keep else dataclasses.replace(answer, ref=None).to_json()
+            for answer in answers
+        ]
 
     def view(self, data: RoomData, audience: Audience) -> dict[str, Any]:
         """The snapshot one audience may see; pure, so a hub builds it once per change."""
@@ -581,6 +645,16 @@ class Room:
         question = item if isinstance(item, Question) else None
         aggregate = data.aggregates.get(item.id, Aggregate()) if question else None
         shown = question is not None and question.id in state.shown
+        status = state.questions.get(item.id) if question else None
+        deadline_in = None
+        deadline = state.deadlines.get(item.id) if status == "open" else None
+        if deadline is not None:
+            # Seconds left, not a time: a phone's clock may be wrong, a duration is not.
+            left = (deadline - data.read_at).total_seconds()
+            if left > 0:
+                deadline_in = max(0.1, round(left, 1))
+            else:
+                status = "closed"  # the store refuses votes from now on
         snapshot: dict[str, Any] = {
             "audience": audience,
             "version": state.version,
@@ -597,7 +671,8 @@ class Room:
             "count": len(self.session.items),
             "participants": data.participants,
             "item": item_view(item),
-            "status": state.questions.get(item.id) if question else None,
+            "status": status,
+            "deadline_in": deadline_in,
             "results_shown": shown,
             "answers": aggregate.respondents if aggregate else 0,
             "results": None,
@@ -614,7 +689,7 @@ class Room:
                     "type": it.type_name,
                     "label": it.label,
                     "title": it.title,
-                    "status": state.questions.get(it.id) if it.is_question else None,
+                    "status": _status(state, it.id, data.read_at) if it.is_question else None,
                     "shown": it.id in state.shown,
                     "answers": data.aggregates.get(it.id, Aggregate()).respondents,
                 }
@@ -628,7 +703,7 @@ class Room:
         is on screen (the top ten for the projector and console, the count for phones)."""
         screen = self.personal_screen(data.state, data.aggregates, data.read_at)
         standings = data.standings if screen in ("points", "board") else None
-        personal = None
+        personal: str | None = None
         if screen == "name":
             personal = screen
         elif screen is not None and standings is not None:
@@ -659,6 +734,21 @@ class Room:
     def responses(self) -> AsyncIterator[Response]:
         """Every stored answer of the run, one by one (the responses CSV)."""
         return self.store.responses(self.id)
+
+
+def _timer(question: Question) -> dict[str, float]:
+    """The patch's timers for opening `question`: its countdown, if it has one."""
+    seconds = question.deadline_seconds
+    return {question.id: seconds} if seconds is not None else {}
+
+
+def _status(state: RoomState, question_id: str, now: datetime) -> QuestionStatus | None:
+    """A question's status as people see it: an open one whose deadline has passed is closed."""
+    status = state.questions.get(question_id)
+    deadline = state.deadlines.get(question_id)
+    if status == "open" and deadline is not None and now >= deadline:
+        return "closed"
+    return status
 
 
 def _results_for(

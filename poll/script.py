@@ -9,6 +9,7 @@ position; item types then read plain data through a `SpecReader`
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,6 +20,7 @@ from typing import Any, Literal
 import yaml
 
 from poll.questions import REGISTRY, Item, Question
+from poll.questions.base import TIMER_MAX, TIMER_MIN
 from poll.spec import KeyPath, Positions, Problem, Report, SpecReader, kind_of
 
 Language = Literal["nl", "en"]
@@ -271,6 +273,11 @@ def _read_item(index: int, raw: Any, path: KeyPath, report: Report, language: st
     keys_ok = spec.check_keys(cls.keys)
     item_id = _item_id(spec, index, cls, report)
     item = cls.parse(spec, item_id or f"item-{index + 1}")
+    if isinstance(item, Question):
+        # Every question may count down; the type's own parse leaves it to here.
+        timer = spec.integer("timer", default=None, minimum=TIMER_MIN, maximum=TIMER_MAX)
+        if timer is not None:
+            item = dataclasses.replace(item, timer=timer)
     return item if keys_ok and item_id is not None else None
 
 

@@ -6,6 +6,7 @@ import { Live, connectionNotice, randomId, readJSON, t } from "./live.js";
 import {
   ACK, CLOSE_TOO_MANY_ATTEMPTS, CLOSE_UNKNOWN_ROOM, ERROR, MINE, REFUSED, SNAPSHOT, SYNC, UNKNOWN_ROOM, VOTE,
 } from "./protocol.js";
+import { countdown } from "./countdown.js";
 
 const main = document.getElementById("main");
 const stage = document.getElementById("stage");
@@ -27,6 +28,8 @@ let retryTimer = null;
 let lastHeard = Date.now(); // the last message over the websocket
 let shown = [stage.innerHTML, resultsBox.innerHTML, false];
 let syncAsked = "";
+const followCountdown = countdown(document.getElementById("countdown"));
+followCountdown(snap);
 
 const live = new Live(`/ws/participant/${code}`, {
   onMessage: (message) => { lastHeard = Date.now(); receive(message); },
@@ -83,6 +86,7 @@ function receive(message) {
       const before = snap.item ? snap.item.id : null;
       snap = message;
       if (message.item.id !== before && !pending) setStatus("", "");
+      followCountdown(snap);
       render();
       break;
     }

@@ -2,6 +2,7 @@
 import { Live, connectionNotice, randomId, readJSON, t } from "./live.js";
 import { bindKeys } from "./keys.js";
 import { ACTION, SNAPSHOT } from "./protocol.js";
+import { countdown } from "./countdown.js";
 
 const main = document.getElementById("main");
 const screen = document.getElementById("screen");
@@ -12,6 +13,7 @@ const roomId = main.dataset.room;
 let snap = readJSON("poll-snapshot");
 let joinForced = null; // null: automatic (shown on the first item); true/false: toggled by J
 let lastIndex = snap.index;
+const followCountdown = countdown(document.getElementById("countdown"));
 
 const live = new Live(`/ws/projector/${roomId}`, {
   onMessage: (message) => {
@@ -54,6 +56,7 @@ main.focus();
 let lastHtml = null;
 function render() {
   join.classList.toggle("off", !joinVisible());
+  followCountdown(snap);
   footerCount.textContent = !snap.item.question ? "" : (snap.answers === 1 ? t("1 person answered") : t("{count} people answered", { count: snap.answers }));
   if (snap.html === undefined || snap.html === lastHtml) return;
   lastHtml = snap.html;

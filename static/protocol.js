@@ -21,6 +21,7 @@ export const ROOM_ENDED = "room_ended";
 export const NOT_CURRENT = "not_current";
 export const VOTING_CLOSED = "voting_closed";
 export const NOT_YET_OPEN = "not_yet_open";
+export const TOO_LATE = "too_late";
 export const CHANGE_NOT_ALLOWED = "change_not_allowed";
 export const TOO_MANY_ANSWERS = "too_many_answers";
 export const INVALID_ANSWER = "invalid_answer";

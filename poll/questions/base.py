@@ -29,8 +29,12 @@ if TYPE_CHECKING:
 ResultsMode = Literal["live", "hidden"]
 
 #: How a participant's submissions combine: one answer that a new one replaces,
-#: or several entries added one after another (open text with max_answers).
-AnswerMode = Literal["replace", "append"]
+#: several entries added one after another (open text with max_answers), or an
+#: entry taken back by sending it again (an upvote). See `poll.store.base.Vote`.
+AnswerMode = Literal["replace", "append", "toggle"]
+
+#: The seconds a `timer:` may count down.
+TIMER_MIN, TIMER_MAX = 5, 3600
 
 
 #: The tally key of the free-text "other" answer of a choice question.
@@ -147,10 +151,23 @@ class Question(Item):
     #: participants answer under a nickname, unique in the room.
     scored: ClassVar[bool] = False
     #: Keys every question accepts.
-    common_keys: ClassVar[frozenset[str]] = frozenset({"id", "prompt", "results", "allow_change"})
+    common_keys: ClassVar[frozenset[str]] = frozenset(
+        {"id", "prompt", "results", "allow_change", "timer"}
+    )
+    #: Whether `Room.vote` reads the participant's stored answers to the question
+    #: and its aggregate, and asks `admit` (a read per vote: only types that need it).
+    needs_context: ClassVar[bool] = False
 
     results: ResultsMode = "live"
     allow_change: bool = True
+    #: `timer: SECONDS`: the vote closes by itself this long after it opens.
+    timer: int | None = None
+
+    @property
+    def deadline_seconds(self) -> float | None:
+        """Seconds from opening to the deadline, or None for no countdown. A type
+        with a time limit of its own (a quiz) returns that."""
+        return self.timer
 
     @property
     def prompt(self) -> str:
@@ -167,6 +184,20 @@ class Question(Item):
         are allowed); "append": each answer is one more entry, up to max_entries."""
         return "replace"
 
+    def mode_for(self, answer: Answer) -> AnswerMode:
+        """The store's mode for this one answer (a Q&A appends questions and toggles upvotes)."""
+        return self.answer_mode
+
+    def admit(self, answer: Answer, mine: Sequence[Answer], aggregate: Aggregate) -> None:
+        """Refuse (AnswerRefused) an answer that the question's state rules out: an
+        upvote of one's own entry, of one that is not there. Called only when
+        `needs_context`; `mine` are the participant's stored answers (with refs)."""
+
+    def mark_allowed(self, key: str, value: str | None) -> bool:
+        """Whether the console may set this mark on the question (`Room.mark`);
+        a type that reads marks from its aggregate names the ones it takes."""
+        return False
+
     def answer_options(self) -> list[tuple[str, str]]:
         """The fixed answers a participant picks from, as (id, label); none for free text."""
         return []
@@ -179,6 +210,7 @@ class Question(Item):
             "max_entries": self.max_entries,
             "answer_mode": self.answer_mode,
             "scored": self.scored,
+            "timer": self.deadline_seconds,
             "options": [{"id": key, "label": label} for key, label in self.answer_options()],
         }
 
@@ -220,13 +252,16 @@ class Question(Item):
         return None
 
     def common_spec(self) -> dict[str, Any]:
-        return {
+        spec: dict[str, Any] = {
             "type": self.type_name,
             "id": self.id,
             "prompt": self.title,
             "results": self.results,
             "allow_change": self.allow_change,
         }
+        if self.timer is not None:
+            spec["timer"] = self.timer
+        return spec
 
 
 def first(fields: FormFields, name: str) -> str:

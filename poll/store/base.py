@@ -44,7 +44,13 @@ VoteStatus = Literal[
     "closed",  # the question is current but not open (not yet opened, or closed)
     "no_change",  # the participant answered already and allow_change is false
     "too_many",  # append mode: the participant has max_entries answers already
+    "too_late",  # the question's countdown ran out (its deadline has passed)
 ]
+
+#: How a vote combines with the participant's stored entries for the question:
+#: "replace" their answer; "append" one more entry (up to max_entries texts);
+#: "toggle" the entry with the same keys: removed if they have it, else added.
+VoteMode = Literal["replace", "append", "toggle"]
 
 
 class StoreError(Exception):
@@ -93,6 +99,10 @@ class RoomState:
     questions: Mapping[str, QuestionStatus]  # every question of the session copy
     shown: frozenset[str]  # questions whose results are shown
     version: int
+    # When each question was last opened (UTC), and the deadline of each open
+    # question that counts down: votes at or after it are refused ("too_late").
+    opened_at: Mapping[str, datetime] = field(default_factory=dict)
+    deadlines: Mapping[str, datetime] = field(default_factory=dict)
 
     @property
     def ended(self) -> bool:
@@ -109,6 +119,10 @@ class RoomPatch:
     current_question: str | None = None
     statuses: Mapping[str, QuestionStatus] = field(default_factory=dict)
     shown: Mapping[str, bool] = field(default_factory=dict)
+    # For a question set to "open" in this patch: close it this many seconds
+    # from now (the store's clock). Setting any status clears an old deadline;
+    # opening sets `opened_at`.
+    timers: Mapping[str, float] = field(default_factory=dict)
     end: bool = False
 
 
@@ -120,8 +134,8 @@ class Vote:
     participant: str  # pseudonymous id from the signed cookie
     submission_id: str  # made by the client; a retry carries the same one
     answer: Answer
-    mode: Literal["replace", "append"]
-    max_entries: int  # append mode: entries one participant may have
+    mode: VoteMode
+    max_entries: int  # append mode: entries with a text one participant may have
     allow_change: bool  # replace mode: may an existing answer be replaced?
 
 
@@ -222,10 +236,13 @@ class Store(ABC):
 
         Returns only after the vote is committed. Rules, in order: room not
         ended; the question is the current one; it is open; a submission id
-        seen before for this participant and room → "duplicate"; replace mode:
-        an existing answer is replaced when allow_change (else "no_change"),
-        counters move from the old keys to the new ones; append mode: a new
-        entry unless the participant has max_entries already ("too_many").
+        seen before for this participant and room → "duplicate"; a deadline
+        passed → "too_late"; replace mode: an existing answer is replaced when
+        allow_change (else "no_change"), counters move from the old keys to the
+        new ones; append mode: a new entry unless the participant has
+        max_entries entries with a text already ("too_many"); toggle mode: the
+        participant's entry with the answer's keys is removed if there is one,
+        else added (a participant with no entry left stops being a respondent).
         """
 
     @abstractmethod
@@ -237,12 +254,34 @@ class Store(ABC):
         """Hide or show one free text (moderation); False if no such response."""
 
     @abstractmethod
+    async def set_mark(self, room_id: str, question_id: str, key: str, value: str | None) -> None:
+        """Set one of the facilitator's marks on a question (None clears it); bump, signal.
+
+        Marks are short strings a question type reads back from its
+        `Aggregate.marks` (a word hidden, a question pinned); `reset_question`
+        clears them.
+        """
+
+    @abstractmethod
+    async def claim_name(self, room_id: str, participant: str, name: str, key: str) -> str | None:
+        """Give the participant a name unique in the room, compared by `key`.
+
+        Atomic. Returns the participant's name after the call: the one they
+        had (the new one is ignored), else `name` if no other participant
+        holds `key`, else None. Names do not change the room's version.
+        """
+
+    @abstractmethod
+    async def names(self, room_id: str) -> dict[str, str]:
+        """Every named participant of the room: participant → name."""
+
+    @abstractmethod
     async def aggregates(self, room_id: str) -> dict[str, Aggregate]:
-        """Counters of every question that has answers (others are absent)."""
+        """Counters and marks of every question that has answers or marks (others are absent)."""
 
     @abstractmethod
     async def answers_of(self, room_id: str, participant: str) -> dict[str, list[Answer]]:
-        """One participant's stored answers per question, oldest first."""
+        """One participant's stored answers per question, oldest first, each with its ref."""
 
     @abstractmethod
     def responses(self, room_id: str) -> AsyncIterator[Response]:

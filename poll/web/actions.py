@@ -19,6 +19,7 @@ ACTIONS = (
     "hide",
     "reset",
     "moderate",
+    "mark",
     "end",
 )
 
@@ -67,6 +68,15 @@ async def perform(room: Room, action: str, fields: Mapping[str, Any]) -> None:
             raise ActionError(N_("Choose an answer to hide or show."))
         if not await room.moderate(question, ref, hidden):
             raise ActionError(N_("That answer no longer exists."))
+    elif action == "mark":
+        # A type's own console control (hide a word, pin a question): the type
+        # says which marks it takes; an empty value clears the mark.
+        question = _question(fields)
+        key = str(fields.get("key") or "")
+        value = str(fields.get("value") or "") or None
+        if question is None or not key:
+            raise ActionError(N_("Choose what to mark."))
+        await room.mark(question, key, value)
     elif action == "end":
         await room.end()
     else:

@@ -73,6 +73,8 @@ JS_MESSAGES: tuple[str, ...] = (
     N_("You can send one more answer."),
     N_("This session has ended. Thank you for taking part!"),
     N_("Something went wrong."),
+    N_("{seconds} seconds"),
+    N_("Time is up."),
 )
 
 

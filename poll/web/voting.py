@@ -43,7 +43,7 @@ async def vote_reply(
         answers = await room.answers_of(participant)
         mine = answers.get(receipt.question_id, [])
     state.hub.poke(room.id)
-    mine_json = [a.to_json() for a in mine]
+    mine_json = room.mine_json(receipt.question_id, mine)
     stage = await stage_for(state, room, receipt.question_id, mine_json, participant)
     return protocol.ack(
         submission_id, receipt.question_id, receipt.status, receipt.version, mine_json, **stage

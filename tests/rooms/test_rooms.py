@@ -9,6 +9,7 @@ import pytest
 from poll.rooms import (
     ChangeNotAllowed,
     InvalidAnswer,
+    InvalidMark,
     NotCurrent,
     NotYetOpen,
     Room,
@@ -308,3 +309,14 @@ async def test_snapshots_describe_the_current_item_for_every_audience(rooms: Roo
     console = await room.snapshot("console")
     assert len(console["items"]) == len(room.session.items)
     assert console["items"][room.state.current]["status"] == "open"
+
+
+async def test_a_mark_the_question_type_does_not_take_is_refused(rooms: Rooms) -> None:
+    room = await at(rooms, "herkennen")
+    before = room.state.version
+    with pytest.raises(InvalidMark):
+        await room.mark("herkennen", "pinned", "1")
+    with pytest.raises(InvalidMark):
+        await room.mark("herkennen", "x" * 201, None)
+    assert (await room.refresh()).version == before
+    assert await room.aggregates() == {}

@@ -70,7 +70,7 @@ def ballot(
     text: str | None = None,
     question: str = "q1",
     submission: str | None = None,
-    mode: Literal["replace", "append"] = "replace",
+    mode: Literal["replace", "append", "toggle"] = "replace",
     max_entries: int = 1,
     allow_change: bool = True,
 ) -> Vote:
@@ -640,3 +640,204 @@ async def test_store_urls_choose_the_store_and_create_directories(tmp_path: obje
         open_store("mysql://x")
     with pytest.raises(StoreError, match="bad SQLite store URL"):
         open_store("sqlite:relative.db")
+
+
+# Toggles (upvotes), marks, names and deadlines ---------------------------------------------
+
+
+async def test_a_toggle_adds_an_entry_and_the_same_answer_again_takes_it_back(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+
+    first = await store.vote(room.id, ballot("alice", "up:7", mode="toggle"))
+    other = await store.vote(room.id, ballot("alice", "up:8", mode="toggle"))
+    assert (first.status, other.status) == ("saved", "saved")
+    assert tallies(await store.aggregates(room.id)) == {"q1": (1, {"up:7": 1, "up:8": 1})}
+
+    back = ballot("alice", "up:7", mode="toggle")
+    assert (await store.vote(room.id, back)).status == "saved"
+    # A retried toggle is the same submission: it does not toggle back again.
+    assert (await store.vote(room.id, back)).status == "duplicate"
+    assert tallies(await store.aggregates(room.id)) == {"q1": (1, {"up:8": 1})}
+    mine = (await store.answers_of(room.id, "alice"))["q1"]
+    assert [a.keys for a in mine] == [("up:8",)] and mine[0].ref
+
+    await store.vote(room.id, ballot("alice", "up:8", mode="toggle"))
+    # No entry left: she no longer counts as a respondent.
+    assert await store.aggregates(room.id) == {}
+    assert tallies(await store.aggregates(room.id)) == await recount(store, room.id)
+
+
+async def test_the_append_limit_counts_texts_only_so_toggles_do_not_use_it_up(
+    store: Store,
+) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+    for n in range(3):
+        await store.vote(room.id, ballot("alice", f"up:{n}", mode="toggle"))
+
+    asked = [
+        await store.vote(room.id, ballot("alice", text=f"q{n}", mode="append", max_entries=2))
+        for n in range(3)
+    ]
+
+    assert [o.status for o in asked] == ["saved", "saved", "too_many"]
+    aggregate = (await store.aggregates(room.id))["q1"]
+    assert aggregate.respondents == 1 and [t.text for t in aggregate.texts] == ["q0", "q1"]
+
+
+async def test_two_thousand_participants_toggle_at_once_and_the_counts_equal_a_recount(
+    store: Store,
+) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+    rng = random.Random(7)
+
+    async def participant(n: int) -> dict[str, bool]:
+        """Toggles each of two entries a random number of times; returns what she holds."""
+        flips = {key: rng.randint(0, 3) for key in ("up:1", "up:2")}
+        for key, times in flips.items():
+            for _ in range(times):
+                vote = ballot(f"p{n}", key, mode="toggle")
+                # A flaky phone sends each toggle twice: counted once.
+                outcomes = await asyncio.gather(
+                    store.vote(room.id, vote), store.vote(room.id, vote)
+                )
+                assert sorted(o.status for o in outcomes) == ["duplicate", "saved"]
+        return {key: times % 2 == 1 for key, times in flips.items()}
+
+    held = await asyncio.gather(*(participant(n) for n in range(2000)))
+
+    expected = {key: sum(h[key] for h in held) for key in ("up:1", "up:2")}
+    holders = sum(1 for h in held if any(h.values()))
+    aggregates = await store.aggregates(room.id)
+    assert tallies(aggregates) == await recount(store, room.id)
+    if holders:
+        assert aggregates["q1"].respondents == holders
+        assert {k: v for k, v in expected.items() if v} == dict(aggregates["q1"].counts)
+
+
+async def test_marks_are_set_cleared_counted_with_the_question_and_reset_with_it(
+    store: Store,
+) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+    before = (await store.room(room.id)).version
+
+    await store.set_mark(room.id, "q1", "hide:bike", "1")
+    await store.set_mark(room.id, "q1", "pinned", "12")
+
+    # Marks come with the aggregate even before anyone answered.
+    assert (await store.aggregates(room.id))["q1"] == Aggregate(
+        marks={"hide:bike": "1", "pinned": "12"}
+    )
+    assert (await store.room(room.id)).version == before + 2
+
+    await store.vote(room.id, ballot("alice", "bike"))
+    await store.set_mark(room.id, "q1", "pinned", None)
+    aggregate = (await store.aggregates(room.id))["q1"]
+    assert aggregate.marks == {"hide:bike": "1"} and aggregate.respondents == 1
+
+    await store.reset_question(room.id, "q1")
+    assert await store.aggregates(room.id) == {}
+    with pytest.raises(RoomNotFound):
+        await store.set_mark("no-such-room", "q1", "pinned", "1")
+
+
+async def test_a_name_is_unique_in_the_room_and_a_participant_keeps_her_first(
+    store: Store,
+) -> None:
+    room = await new_room(store)
+    other = await new_room(store)
+
+    assert await store.claim_name(room.id, "alice", "Anna", "anna") == "Anna"
+    assert await store.claim_name(room.id, "bob", "ANNA", "anna") is None
+    assert await store.claim_name(room.id, "alice", "Alice", "alice") == "Anna"
+    assert await store.claim_name(room.id, "bob", "Bob", "bob") == "Bob"
+    # Another room has names of its own.
+    assert await store.claim_name(other.id, "carol", "Anna", "anna") == "Anna"
+
+    assert await store.names(room.id) == {"alice": "Anna", "bob": "Bob"}
+    assert (await store.room(room.id)).version == room.version
+    with pytest.raises(RoomNotFound):
+        await store.claim_name("no-such-room", "alice", "Anna", "anna")
+
+
+async def test_of_many_participants_claiming_one_name_at_once_exactly_one_gets_it(
+    store: Store,
+) -> None:
+    room = await new_room(store)
+
+    names = await asyncio.gather(
+        *(store.claim_name(room.id, f"p{n}", f"Kim {n}", "kim") for n in range(200))
+    )
+
+    winners = [name for name in names if name is not None]
+    assert len(winners) == 1
+    assert list((await store.names(room.id)).values()) == winners
+
+
+async def test_opening_with_a_timer_sets_a_deadline_that_closing_clears(store: Store) -> None:
+    room = await new_room(store)
+    before = datetime.now(UTC)
+
+    state = await store.update(
+        room.id,
+        RoomPatch(current=1, current_question="q1", statuses={"q1": "open"}, timers={"q1": 30}),
+    )
+
+    opened = state.opened_at["q1"]
+    assert before - timedelta(seconds=1) <= opened <= datetime.now(UTC) + timedelta(seconds=1)
+    assert state.deadlines == {"q1": opened + timedelta(seconds=30)}
+    # Votes before the deadline are taken.
+    assert (await store.vote(room.id, ballot("alice", "yes"))).status == "saved"
+
+    closed = await store.update(room.id, RoomPatch(statuses={"q1": "closed"}))
+    assert closed.deadlines == {} and closed.opened_at == {"q1": opened}
+    reopened = await store.update(room.id, RoomPatch(statuses={"q1": "open"}))
+    assert reopened.deadlines == {} and reopened.opened_at["q1"] >= opened
+
+
+async def test_a_vote_after_the_deadline_is_refused_and_none_before_it(store: Store) -> None:
+    """Phones vote while a short countdown runs out: every vote that returned before
+    the deadline was taken, every vote sent after it refused, none stored after it."""
+    room = await new_room(store)
+    state = await store.update(
+        room.id,
+        RoomPatch(current=1, current_question="q1", statuses={"q1": "open"}, timers={"q1": 0.4}),
+    )
+    deadline = state.deadlines["q1"]
+
+    async def participant(n: int) -> tuple[datetime, datetime, str]:
+        await asyncio.sleep(n * 0.0004)  # spread over ±0.8 s around the deadline
+        sent = datetime.now(UTC)
+        outcome = await store.vote(room.id, ballot(f"p{n}", "yes"))
+        return sent, datetime.now(UTC), outcome.status
+
+    results = await asyncio.gather(*(participant(n) for n in range(2000)))
+
+    assert {status for _, _, status in results} <= {"saved", "too_late"}
+    assert all(status == "saved" for _, back, status in results if back < deadline)
+    assert all(status == "too_late" for sent, _, status in results if sent >= deadline)
+    stored = [r async for r in store.responses(room.id)]
+    assert all(r.answered_at < deadline for r in stored)
+    saved = sum(1 for _, _, status in results if status == "saved")
+    assert len(stored) == saved
+    assert tallies(await store.aggregates(room.id)) == await recount(store, room.id)
+
+
+async def test_a_deadline_holds_for_a_second_store_on_the_same_data(backend: Backend) -> None:
+    """Kept in the store: another process (or the same one after a restart) sees it."""
+    first = await backend.open_store()
+    room = await new_room(first)
+    state = await first.update(
+        room.id,
+        RoomPatch(current=1, current_question="q1", statuses={"q1": "open"}, timers={"q1": 0.2}),
+    )
+    await first.close()
+    backend.opened.remove(first)
+
+    second = await backend.open_store()
+    assert (await second.room(room.id)).deadlines == state.deadlines
+    await asyncio.sleep(0.3)
+    assert (await second.vote(room.id, ballot("alice", "yes"))).status == "too_late"

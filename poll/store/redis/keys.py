@@ -17,6 +17,11 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
     P:room:{R}:respondents      hash   question → participants with an answer
     P:room:{R}:texts            zset   refs of responses with text, in answer order
     P:room:{R}:hidden           set    refs hidden by moderation
+    P:room:{R}:opened           hash   question id → when it was last opened (ms)
+    P:room:{R}:deadlines        hash   question id → when its countdown ends (ms)
+    P:room:{R}:marks            hash   question\x1fkey → the facilitator's mark
+    P:room:{R}:names            hash   participant → name (unique in the room)
+    P:room:{R}:namekeys         hash   a name's comparison key → participant
     P:room:{R}:presence         hash   process id → "count:ms"
     channel P:changed:{R}       the new version, after every change
     channel P:control           subscribed by every pub/sub reader, so that its
@@ -53,6 +58,11 @@ class RoomKeys:
     respondents: str
     texts: str
     hidden: str
+    opened: str
+    deadlines: str
+    marks: str
+    names: str
+    namekeys: str
     presence: str
     channel: str
 
@@ -71,6 +81,11 @@ class RoomKeys:
             respondents=f"{base}:respondents",
             texts=f"{base}:texts",
             hidden=f"{base}:hidden",
+            opened=f"{base}:opened",
+            deadlines=f"{base}:deadlines",
+            marks=f"{base}:marks",
+            names=f"{base}:names",
+            namekeys=f"{base}:namekeys",
             presence=f"{base}:presence",
             channel=f"{prefix}:changed:{{{room_id}}}",
         )
@@ -89,6 +104,11 @@ class RoomKeys:
             self.respondents,
             self.texts,
             self.hidden,
+            self.opened,
+            self.deadlines,
+            self.marks,
+            self.names,
+            self.namekeys,
             self.presence,
         ]
 
@@ -129,5 +149,16 @@ class Layout:
 def vote_keys(prefix: str, room_id: str) -> tuple[tuple[bytes, ...], bytes]:
     """The vote script's keys as bytes, made once per room: redis-py sends bytes as they are."""
     k = RoomKeys.of(prefix, room_id)
-    names = (k.room, k.status, k.subs, k.resp, k.mine, k.counts, k.respondents, k.texts, k.hidden)
+    names = (
+        k.room,
+        k.status,
+        k.subs,
+        k.resp,
+        k.mine,
+        k.counts,
+        k.respondents,
+        k.texts,
+        k.hidden,
+        k.deadlines,
+    )
     return tuple(name.encode() for name in names), k.channel.encode()

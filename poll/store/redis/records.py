@@ -29,8 +29,14 @@ def vote_json(vote: Vote, answered_at: int) -> bytes:
     ).encode()
 
 
-def room_state(meta: Mapping[str, str], statuses: Mapping[str, str], shown: set[str]) -> RoomState:
-    """A room from its hash, its question statuses and its shown set."""
+def room_state(
+    meta: Mapping[str, str],
+    statuses: Mapping[str, str],
+    shown: set[str],
+    opened: Mapping[str, str],
+    deadlines: Mapping[str, str],
+) -> RoomState:
+    """A room from its hash, its question statuses, its shown set and its question times."""
     order: list[str] = json.loads(meta.get("qorder", "[]"))
     questions: dict[str, QuestionStatus] = {}
     for qid in order:
@@ -50,6 +56,8 @@ def room_state(meta: Mapping[str, str], statuses: Mapping[str, str], shown: set[
         questions=questions,
         shown=frozenset(shown),
         version=int(meta["version"]),
+        opened_at={qid: from_ms(ms) for qid, ms in opened.items() if qid in questions},
+        deadlines={qid: from_ms(ms) for qid, ms in deadlines.items() if qid in questions},
     )
 
 
@@ -60,7 +68,7 @@ def response(room_id: str, ref: str, record: Mapping[str, Any], hidden: bool) ->
         question_id=record["q"],
         participant=record["p"],
         ref=ref,
-        answer=Answer(tuple(record["k"]), record["t"]),
+        answer=Answer(tuple(record["k"]), record["t"], ref=ref),
         answered_at=from_ms(record["at"]),
         hidden=hidden,
     )

@@ -23,6 +23,8 @@ SCRIPTS: dict[str, str] = {
         "update",  # apply a RoomPatch
         "reset",  # delete one question's answers and counters
         "set_hidden",  # hide or show one free text
+        "set_mark",  # set or clear one of the facilitator's marks on a question
+        "claim_name",  # give a participant a name no one else in the room has
         "aggregates",  # counters and texts, read in one atomic snapshot
         "answers_of",  # one participant's answers
         "presence",  # one process's count of connected participants

@@ -254,13 +254,23 @@ class RedisStore(Store):
         keys = self._keys(room_id)
         with self._errors():
             async with self._client.pipeline(transaction=True) as pipe:
-                pipe.hgetall(keys.room)
-                pipe.hgetall(keys.status)
-                pipe.smembers(keys.shown)
-                meta, statuses, shown = await pipe.execute()
+                self._read_state(pipe, keys)
+                meta, *rest = await pipe.execute()
         if not meta:
             raise RoomNotFound(room_id)
-        return room_state(meta, statuses, shown)
+        return room_state(meta, *rest)
+
+    #: Replies `_read_state` queues per room.
+    STATE_READS = 5
+
+    @staticmethod
+    def _read_state(pipe: Any, keys: RoomKeys) -> None:
+        """Queue the reads of one room's state (STATE_READS replies, for `room_state`)."""
+        pipe.hgetall(keys.room)
+        pipe.hgetall(keys.status)
+        pipe.smembers(keys.shown)
+        pipe.hgetall(keys.opened)
+        pipe.hgetall(keys.deadlines)
 
     async def room_by_code(self, code: str) -> RoomState | None:
         with self._errors():
@@ -279,16 +289,14 @@ class RedisStore(Store):
             ids = [str(room_id) for room_id in await client.zrevrange(self._layout.index, 0, -1)]
             async with client.pipeline(transaction=False) as pipe:
                 for room_id in ids:
-                    keys = self._keys(room_id)
-                    pipe.hgetall(keys.room)
-                    pipe.hgetall(keys.status)
-                    pipe.smembers(keys.shown)
+                    self._read_state(pipe, self._keys(room_id))
                 replies = await pipe.execute()
         states = []
-        for i in range(0, len(replies), 3):
-            meta, statuses, shown = replies[i : i + 3]
+        step = self.STATE_READS
+        for i in range(0, len(replies), step):
+            meta, *rest = replies[i : i + step]
             if meta:  # purged meanwhile
-                states.append(room_state(meta, statuses, shown))
+                states.append(room_state(meta, *rest))
         return states
 
     async def session_spec(self, room_id: str) -> dict[str, Any]:
@@ -307,11 +315,12 @@ class RedisStore(Store):
             "current_question": patch.current_question or "",
             "statuses": dict(patch.statuses),
             "shown": {qid: int(shown) for qid, shown in patch.shown.items()},
+            "timers": {qid: float(seconds) for qid, seconds in patch.timers.items()},
             "end": int(patch.end),
         }
         status, detail = await self._run(
             "update",
-            [keys.room, keys.status, keys.shown],
+            [keys.room, keys.status, keys.shown, keys.opened, keys.deadlines],
             [json.dumps(data), now_ms(), keys.channel],
         )
         if status == "not_found":
@@ -336,7 +345,7 @@ class RedisStore(Store):
         k = self._keys(room_id)
         version = await self._run(
             "reset",
-            [k.room, k.resp, k.mine, k.counts, k.respondents, k.texts, k.hidden],
+            [k.room, k.resp, k.mine, k.counts, k.respondents, k.texts, k.hidden, k.marks],
             [question_id, k.channel],
         )
         if version == -1:
@@ -352,15 +361,49 @@ class RedisStore(Store):
             raise RoomNotFound(room_id)
         return bool(done)
 
+    async def set_mark(self, room_id: str, question_id: str, key: str, value: str | None) -> None:
+        k = self._keys(room_id)
+        done = await self._run(
+            "set_mark",
+            [k.room, k.marks],
+            [question_id, key, value or "", 0 if value is None else 1, k.channel],
+        )
+        if done == -1:
+            raise RoomNotFound(room_id)
+
+    async def claim_name(self, room_id: str, participant: str, name: str, key: str) -> str | None:
+        k = self._keys(room_id)
+        reply = await self._run(
+            "claim_name", [k.room, k.names, k.namekeys], [participant, name, key]
+        )
+        if reply[0] == "not_found":
+            raise RoomNotFound(room_id)
+        return str(reply[1]) if reply[0] == "ok" else None
+
+    async def names(self, room_id: str) -> dict[str, str]:
+        k = self._keys(room_id)
+        with self._errors():
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.exists(k.room)
+                pipe.hgetall(k.names)
+                exists, names = await pipe.execute()
+        if not exists:
+            raise RoomNotFound(room_id)
+        return {str(p): str(n) for p, n in sorted(names.items(), key=lambda item: item[1])}
+
     async def aggregates(self, room_id: str) -> dict[str, Aggregate]:
         k = self._keys(room_id)
         reply = await self._run(
-            "aggregates", [k.room, k.respondents, k.counts, k.texts, k.resp, k.hidden], []
+            "aggregates", [k.room, k.respondents, k.counts, k.texts, k.resp, k.hidden, k.marks], []
         )
         if not reply:
             raise RoomNotFound(room_id)
-        order, respondents, counts, refs, records, hidden = reply
+        order, respondents, counts, refs, records, hidden, mark_fields = reply
         totals = {qid: int(n) for qid, n in pairs(respondents) if int(n) > 0}
+        marks: dict[str, dict[str, str]] = {}
+        for field, value in sorted(pairs(mark_fields)):
+            qid, _, key = field.partition(SEP)
+            marks.setdefault(qid, {})[key] = value
         by_question: dict[str, dict[str, int]] = {qid: {} for qid in totals}
         for field, count in sorted(pairs(counts)):
             qid, _, key = field.partition(SEP)
@@ -376,10 +419,13 @@ class RedisStore(Store):
                 texts[record["q"]].append(TextEntry(ref, record["t"], ref in hidden_refs))
         return {
             qid: Aggregate(
-                respondents=totals[qid], counts=by_question[qid], texts=tuple(texts[qid])
+                respondents=totals.get(qid, 0),
+                counts=by_question.get(qid, {}),
+                texts=tuple(texts.get(qid, ())),
+                marks=marks.get(qid, {}),
             )
             for qid in json.loads(order)
-            if qid in totals
+            if qid in totals or qid in marks
         }
 
     async def answers_of(self, room_id: str, participant: str) -> dict[str, list[Answer]]:
@@ -388,9 +434,10 @@ class RedisStore(Store):
         if not reply:
             raise RoomNotFound(room_id)
         result: dict[str, list[Answer]] = {}
-        for raw in reply[1]:
+        for ref, raw in pairs(reply[1]):
             record = json.loads(raw)
-            result.setdefault(record["q"], []).append(Answer(tuple(record["k"]), record["t"]))
+            answer = Answer(tuple(record["k"]), record["t"], ref=str(ref))
+            result.setdefault(record["q"], []).append(answer)
         return result
 
     async def responses(self, room_id: str) -> AsyncIterator[Response]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from poll.answers import Aggregate, Answer, TextEntry
@@ -34,13 +35,20 @@ def state_from(conn: sqlite3.Connection, row: tuple[Any, ...]) -> RoomState:
     room_id, code, session_id, created_at, ended_at, current, current_question, version = row
     questions: dict[str, QuestionStatus] = {}
     shown: set[str] = set()
-    for question_id, status, is_shown in conn.execute(
-        "SELECT question_id, status, shown FROM questions WHERE room_id = ? ORDER BY position",
+    opened_at: dict[str, datetime] = {}
+    deadlines: dict[str, datetime] = {}
+    for question_id, status, is_shown, opened, deadline in conn.execute(
+        "SELECT question_id, status, shown, opened_at, deadline FROM questions"
+        " WHERE room_id = ? ORDER BY position",
         (room_id,),
     ):
         questions[question_id] = status
         if is_shown:
             shown.add(question_id)
+        if opened is not None:
+            opened_at[question_id] = from_ms(opened)
+        if deadline is not None:
+            deadlines[question_id] = from_ms(deadline)
     return RoomState(
         id=room_id,
         code=code,
@@ -52,6 +60,8 @@ def state_from(conn: sqlite3.Connection, row: tuple[Any, ...]) -> RoomState:
         questions=questions,
         shown=frozenset(shown),
         version=version,
+        opened_at=opened_at,
+        deadlines=deadlines,
     )
 
 
@@ -94,12 +104,22 @@ def aggregates(conn: sqlite3.Connection, room_id: str) -> dict[str, Aggregate]:
     require_room(conn, room_id)
     respondents = dict(
         conn.execute(
-            "SELECT p.question_id, p.count FROM respondents p JOIN questions q"
-            " ON q.room_id = p.room_id AND q.question_id = p.question_id"
-            " WHERE p.room_id = ? AND p.count > 0 ORDER BY q.position",
+            "SELECT p.question_id, p.count FROM respondents p WHERE p.room_id = ? AND p.count > 0",
             (room_id,),
         ).fetchall()
     )
+    marks: dict[str, dict[str, str]] = {}
+    for question_id, key, value in conn.execute(
+        "SELECT question_id, key, value FROM marks WHERE room_id = ? ORDER BY key", (room_id,)
+    ):
+        marks.setdefault(question_id, {})[key] = value
+    order = [
+        qid
+        for (qid,) in conn.execute(
+            "SELECT question_id FROM questions WHERE room_id = ? ORDER BY position", (room_id,)
+        )
+        if qid in respondents or qid in marks
+    ]
     counts: dict[str, dict[str, int]] = {qid: {} for qid in respondents}
     for question_id, key, count in conn.execute(
         "SELECT question_id, key, count FROM counters WHERE room_id = ? ORDER BY key", (room_id,)
@@ -115,9 +135,23 @@ def aggregates(conn: sqlite3.Connection, room_id: str) -> dict[str, Aggregate]:
         if question_id in texts:
             texts[question_id].append(TextEntry(str(ref), text, bool(hidden)))
     return {
-        qid: Aggregate(respondents=total, counts=counts[qid], texts=tuple(texts[qid]))
-        for qid, total in respondents.items()
+        qid: Aggregate(
+            respondents=respondents.get(qid, 0),
+            counts=counts.get(qid, {}),
+            texts=tuple(texts.get(qid, ())),
+            marks=marks.get(qid, {}),
+        )
+        for qid in order
     }
+
+
+def names(conn: sqlite3.Connection, room_id: str) -> dict[str, str]:
+    require_room(conn, room_id)
+    return dict(
+        conn.execute(
+            "SELECT participant, name FROM names WHERE room_id = ? ORDER BY name", (room_id,)
+        ).fetchall()
+    )
 
 
 def responses_after(conn: sqlite3.Connection, room_id: str, after: int) -> list[Response]:
@@ -132,7 +166,7 @@ def responses_after(conn: sqlite3.Connection, room_id: str, after: int) -> list[
             question_id=question_id,
             participant=participant,
             ref=str(ref),
-            answer=Answer(tuple(json.loads(keys)), text),
+            answer=Answer(tuple(json.loads(keys)), text, ref=str(ref)),
             answered_at=from_ms(answered_at),
             hidden=bool(hidden),
         )
@@ -143,11 +177,12 @@ def responses_after(conn: sqlite3.Connection, room_id: str, after: int) -> list[
 def answers_of(conn: sqlite3.Connection, room_id: str, participant: str) -> dict[str, list[Answer]]:
     require_room(conn, room_id)
     result: dict[str, list[Answer]] = {}
-    for question_id, keys, text in conn.execute(
-        "SELECT r.question_id, r.keys, r.text FROM questions q JOIN responses r"
+    for question_id, ref, keys, text in conn.execute(
+        "SELECT r.question_id, r.ref, r.keys, r.text FROM questions q JOIN responses r"
         " ON r.room_id = q.room_id AND r.question_id = q.question_id"
         " AND r.participant = ? WHERE q.room_id = ? ORDER BY r.ref",
         (participant, room_id),
     ):
-        result.setdefault(question_id, []).append(Answer(tuple(json.loads(keys)), text))
+        answer = Answer(tuple(json.loads(keys)), text, ref=str(ref))
+        result.setdefault(question_id, []).append(answer)
     return result

@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS questions (
     position INTEGER NOT NULL,
     status TEXT NOT NULL DEFAULT 'pending',
     shown INTEGER NOT NULL DEFAULT 0,
+    opened_at INTEGER,
+    deadline INTEGER,
     PRIMARY KEY (room_id, question_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS responses (
@@ -57,6 +59,21 @@ CREATE TABLE IF NOT EXISTS counters (
     count INTEGER NOT NULL,
     PRIMARY KEY (room_id, question_id, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS marks (
+    room_id TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (room_id, question_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS names (
+    room_id TEXT NOT NULL,
+    participant TEXT NOT NULL,
+    name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (room_id, participant)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS names_by_key ON names(room_id, key);
 CREATE TABLE IF NOT EXISTS respondents (
     room_id TEXT NOT NULL,
     question_id TEXT NOT NULL,
@@ -65,7 +82,30 @@ CREATE TABLE IF NOT EXISTS respondents (
 ) WITHOUT ROWID;
 """
 
-ROOM_TABLES = ("questions", "responses", "submissions", "counters", "respondents")
+ROOM_TABLES = (
+    "questions",
+    "responses",
+    "submissions",
+    "counters",
+    "respondents",
+    "marks",
+    "names",
+)
+
+#: Columns added since the first schema: (table, column, declaration). A database
+#: written by an earlier version gets them on open (CREATE … IF NOT EXISTS leaves
+#: an existing table as it was).
+ADDED_COLUMNS = (
+    ("questions", "opened_at", "INTEGER"),
+    ("questions", "deadline", "INTEGER"),
+)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, column, declaration in ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -79,6 +119,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.executescript(SCHEMA)
+        _add_columns(conn)
     except BaseException:
         conn.close()
         raise

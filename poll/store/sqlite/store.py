@@ -226,6 +226,19 @@ class SqliteStore(Store):
             )
         )
 
+    async def set_mark(self, room_id: str, question_id: str, key: str, value: str | None) -> None:
+        await self._write(
+            partial(writes.set_mark, room_id=room_id, question_id=question_id, key=key, value=value)
+        )
+
+    async def claim_name(self, room_id: str, participant: str, name: str, key: str) -> str | None:
+        return await self._write(
+            partial(writes.claim_name, room_id=room_id, participant=participant, name=name, key=key)
+        )
+
+    async def names(self, room_id: str) -> dict[str, str]:
+        return await self._read(partial(reads.names, room_id=room_id))
+
     async def aggregates(self, room_id: str) -> dict[str, Aggregate]:
         return await self._read(partial(reads.aggregates, room_id=room_id))
 

@@ -41,7 +41,7 @@ def add_counts(
 def vote(tx: Tx, room_id: str, vote: Vote, answered_at: int) -> VoteOutcome:
     conn = tx.conn
     row = conn.execute(
-        "SELECT r.ended_at, r.current_question, r.version, q.status,"
+        "SELECT r.ended_at, r.current_question, r.version, q.status, q.deadline,"
         " EXISTS (SELECT 1 FROM submissions s WHERE s.room_id = r.id AND s.participant = ?"
         " AND s.submission_id = ?)"
         " FROM rooms r LEFT JOIN questions q ON q.room_id = r.id AND q.question_id = ?"
@@ -50,7 +50,7 @@ def vote(tx: Tx, room_id: str, vote: Vote, answered_at: int) -> VoteOutcome:
     ).fetchone()
     if row is None:
         raise RoomNotFound(room_id)
-    ended_at, current_question, version, status, seen = row
+    ended_at, current_question, version, status, deadline, seen = row
     if ended_at is not None:
         return VoteOutcome("room_ended", version)
     if current_question != vote.question_id:
@@ -59,20 +59,29 @@ def vote(tx: Tx, room_id: str, vote: Vote, answered_at: int) -> VoteOutcome:
         return VoteOutcome("closed", version)
     if seen:
         return VoteOutcome("duplicate", version)
+    if deadline is not None and answered_at >= deadline:
+        return VoteOutcome("too_late", version)
     existing = conn.execute(
-        "SELECT ref, keys FROM responses"
+        "SELECT ref, keys, text FROM responses"
         " WHERE room_id = ? AND question_id = ? AND participant = ? ORDER BY ref",
         (room_id, vote.question_id, vote.participant),
     ).fetchall()
-    if vote.mode == "replace" and existing:
+    keys = list(vote.answer.keys)
+    if vote.mode == "toggle":
+        same = [ref for ref, stored, _ in existing if json.loads(stored) == keys]
+        if same:
+            _remove(conn, room_id, vote, same[0], keys, last=len(existing) == 1)
+            return VoteOutcome("saved", tx.bump(room_id))
+    elif vote.mode == "replace" and existing:
         if not vote.allow_change:
             return VoteOutcome("no_change", version)
-        for ref, keys in existing:
-            add_counts(conn, room_id, vote.question_id, json.loads(keys), -1)
+        for ref, stored, _ in existing:
+            add_counts(conn, room_id, vote.question_id, json.loads(stored), -1)
             conn.execute("DELETE FROM responses WHERE ref = ?", (ref,))
-    elif vote.mode == "append" and len(existing) >= vote.max_entries:
-        return VoteOutcome("too_many", version)
-    keys = list(vote.answer.keys)
+    elif vote.mode == "append":
+        texts = sum(1 for _, _, text in existing if text is not None)
+        if texts >= vote.max_entries:
+            return VoteOutcome("too_many", version)
     conn.execute(
         "INSERT INTO responses (room_id, question_id, participant, keys, text, answered_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -92,11 +101,29 @@ def vote(tx: Tx, room_id: str, vote: Vote, answered_at: int) -> VoteOutcome:
             " ON CONFLICT DO UPDATE SET count = count + 1",
             (room_id, vote.question_id),
         )
+    _seen(conn, room_id, vote)
+    return VoteOutcome("saved", tx.bump(room_id))
+
+
+def _remove(
+    conn: sqlite3.Connection, room_id: str, vote: Vote, ref: int, keys: list[str], *, last: bool
+) -> None:
+    """Take back one toggled entry; the participant stops counting when it was their last."""
+    conn.execute("DELETE FROM responses WHERE ref = ?", (ref,))
+    add_counts(conn, room_id, vote.question_id, keys, -1)
+    if last:
+        conn.execute(
+            "UPDATE respondents SET count = count - 1 WHERE room_id = ? AND question_id = ?",
+            (room_id, vote.question_id),
+        )
+    _seen(conn, room_id, vote)
+
+
+def _seen(conn: sqlite3.Connection, room_id: str, vote: Vote) -> None:
     conn.execute(
         "INSERT INTO submissions (room_id, participant, submission_id) VALUES (?, ?, ?)",
         (room_id, vote.participant, vote.submission_id),
     )
-    return VoteOutcome("saved", tx.bump(room_id))
 
 
 def create_room(
@@ -149,9 +176,13 @@ def update(tx: Tx, room_id: str, patch: RoomPatch, now: int) -> RoomState:
             (patch.current, patch.current_question, room_id),
         )
     for qid, status in patch.statuses.items():
+        timer = patch.timers.get(qid) if status == "open" else None
+        deadline = None if timer is None else now + round(timer * 1000)
         conn.execute(
-            "UPDATE questions SET status = ? WHERE room_id = ? AND question_id = ?",
-            (status, room_id, qid),
+            "UPDATE questions SET status = ?, deadline = ?,"
+            " opened_at = CASE WHEN ? = 'open' THEN ? ELSE opened_at END"
+            " WHERE room_id = ? AND question_id = ?",
+            (status, deadline, status, now, room_id, qid),
         )
     for qid, shown in patch.shown.items():
         conn.execute(
@@ -169,7 +200,7 @@ def update(tx: Tx, room_id: str, patch: RoomPatch, now: int) -> RoomState:
 def reset_question(tx: Tx, room_id: str, question_id: str) -> RoomState:
     conn = tx.conn
     require_room(conn, room_id)
-    for table in ("responses", "counters", "respondents"):
+    for table in ("responses", "counters", "respondents", "marks"):
         conn.execute(
             f"DELETE FROM {table} WHERE room_id = ? AND question_id = ?", (room_id, question_id)
         )
@@ -188,6 +219,43 @@ def set_hidden(tx: Tx, room_id: str, question_id: str, ref: int, hidden: bool) -
         return False
     tx.bump(room_id)
     return True
+
+
+def set_mark(tx: Tx, room_id: str, question_id: str, key: str, value: str | None) -> None:
+    conn = tx.conn
+    require_room(conn, room_id)
+    if value is None:
+        conn.execute(
+            "DELETE FROM marks WHERE room_id = ? AND question_id = ? AND key = ?",
+            (room_id, question_id, key),
+        )
+    else:
+        conn.execute(
+            "INSERT INTO marks (room_id, question_id, key, value) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET value = excluded.value",
+            (room_id, question_id, key, value),
+        )
+    tx.bump(room_id)
+
+
+def claim_name(tx: Tx, room_id: str, participant: str, name: str, key: str) -> str | None:
+    conn = tx.conn
+    require_room(conn, room_id)
+    row = conn.execute(
+        "SELECT name FROM names WHERE room_id = ? AND participant = ?", (room_id, participant)
+    ).fetchone()
+    if row is not None:
+        return str(row[0])
+    taken = conn.execute(
+        "SELECT 1 FROM names WHERE room_id = ? AND key = ?", (room_id, key)
+    ).fetchone()
+    if taken is not None:
+        return None
+    conn.execute(
+        "INSERT INTO names (room_id, participant, name, key) VALUES (?, ?, ?, ?)",
+        (room_id, participant, name, key),
+    )
+    return name
 
 
 def purge(tx: Tx, ended_before: int) -> list[str]:

@@ -1,4 +1,4 @@
--- KEYS: room mine resp; ARGV: participant
+-- KEYS: room mine resp; ARGV: participant. Replies ref, record, ref, record, …
 local order = redis.call('HGET', KEYS[1], 'qorder')
 if not order then return false end
 local out = {}
@@ -7,7 +7,10 @@ for _, qid in ipairs(cjson.decode(order)) do
   if refs then
     for _, ref in ipairs(cjson.decode(refs)) do
       local record = redis.call('HGET', KEYS[3], ref)
-      if record then out[#out + 1] = record end
+      if record then
+        out[#out + 1] = tostring(ref)
+        out[#out + 1] = record
+      end
     end
   end
 end

@@ -1,4 +1,4 @@
--- KEYS: room resp mine counts respondents texts hidden; ARGV: question channel
+-- KEYS: room resp mine counts respondents texts hidden marks; ARGV: question channel
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local prefix = ARGV[1] .. '\31'
 local n = #prefix
@@ -13,8 +13,10 @@ for i = 1, #mine, 2 do
     redis.call('HDEL', KEYS[3], mine[i])
   end
 end
-for _, field in ipairs(redis.call('HKEYS', KEYS[4])) do
-  if string.sub(field, 1, n) == prefix then redis.call('HDEL', KEYS[4], field) end
+for _, key in ipairs({KEYS[4], KEYS[8]}) do
+  for _, field in ipairs(redis.call('HKEYS', key)) do
+    if string.sub(field, 1, n) == prefix then redis.call('HDEL', key, field) end
+  end
 end
 redis.call('HDEL', KEYS[5], ARGV[1])
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)

@@ -1,4 +1,4 @@
--- KEYS: room status shown; ARGV: patch (JSON) now_ms channel
+-- KEYS: room status shown opened deadlines; ARGV: patch (JSON) now_ms channel
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found', ''} end
 local p = cjson.decode(ARGV[1])
 for qid, _ in pairs(p['statuses']) do
@@ -15,7 +15,16 @@ if p['set_current'] == 1 then
     redis.call('HSET', KEYS[1], 'current_question', p['current_question'])
   end
 end
-for qid, status in pairs(p['statuses']) do redis.call('HSET', KEYS[2], qid, status) end
+local now = tonumber(ARGV[2])
+for qid, status in pairs(p['statuses']) do
+  redis.call('HSET', KEYS[2], qid, status)
+  redis.call('HDEL', KEYS[5], qid)
+  if status == 'open' then
+    redis.call('HSET', KEYS[4], qid, now)
+    local seconds = p['timers'][qid]
+    if seconds then redis.call('HSET', KEYS[5], qid, now + math.floor(seconds * 1000 + 0.5)) end
+  end
+end
 for qid, shown in pairs(p['shown']) do
   if shown == 1 then redis.call('SADD', KEYS[3], qid) else redis.call('SREM', KEYS[3], qid) end
 end
