@@ -233,7 +233,7 @@ async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
         sep = ";" if args.sep in (";", "semicolon") else args.sep
         if len(sep) != 1:
             return _fail("--sep must be one character, like ';' or ','")
-        kind: Kind = "summary" if args.summary else "leaderboard" if args.leaderboard else "answers"
+        kind: Kind = "summary" if args.summary else "standings" if args.leaderboard else "answers"
         await write_csv(room, out, kind=kind, sep=sep)
         out.flush()
         return 0

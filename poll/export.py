@@ -63,7 +63,7 @@ LEADERBOARD_HEADER = [
     "participant",
 ]
 #: The three files: every answer, counts per option, the players' standings.
-Kind = Literal["answers", "summary", "leaderboard"]
+Kind = Literal["answers", "summary", "standings"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Rows written per chunk of the streamed download.
 BATCH = 500
@@ -194,7 +194,7 @@ async def export_chunks(room: Room, *, kind: Kind, sep: str = ",") -> AsyncItera
     if kind == "summary":
         rows = _aiter(await summary_rows(room, decimal))
         return csv_chunks(SUMMARY_HEADER, rows, sep)
-    if kind == "leaderboard":
+    if kind == "standings":
         return csv_chunks(LEADERBOARD_HEADER, _aiter(await leaderboard_rows(room, decimal)), sep)
     return csv_chunks(RESPONSE_HEADER, response_rows(room, decimal), sep)
 

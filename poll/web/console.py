@@ -182,7 +182,7 @@ async def export_csv(request: Request) -> Response:
         "results": "answers",
         "responses": "answers",
         "summary": "summary",
-        "leaderboard": "leaderboard",
+        "standings": "standings",
     }
     kind = kinds.get(request.path_params["kind"])
     if kind is None:
