@@ -23,6 +23,7 @@ from typing import BinaryIO, Literal
 from poll.answers import Aggregate
 from poll.questions import Question
 from poll.rooms import Room
+from poll.standings import seconds_between
 
 BOM = "\ufeff"
 RESPONSE_HEADER = [
@@ -107,7 +108,7 @@ async def response_rows(room: Room, decimal: str = ".") -> AsyncIterator[list[ob
             opened = opened_at.get(response.question_id)
             if question.scored and opened is not None:
                 # The same time and points as the leaderboard counts (poll.standings).
-                seconds = max((response.answered_at - opened).total_seconds(), 0.0)
+                seconds = seconds_between(opened, response.answered_at)
                 score = question.score(response.answer, seconds)
                 if score is not None:
                     scored = [

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -104,6 +104,13 @@ class Standings:
         return [{"place": e.place, "name": e.name, "score": e.score} for e in self.entries[:count]]
 
 
+def seconds_between(opened: datetime, answered: datetime) -> float:
+    """The seconds an answer took, to the millisecond (half up), never below 0: the
+    time every count of points uses, and the answers CSV shows."""
+    microseconds = (answered - opened) // timedelta(microseconds=1)
+    return max((microseconds + 500) // 1000, 0) / 1000
+
+
 def compute_standings(
     questions: Mapping[str, Question],
     responses: Iterable[ScoredResponse],
@@ -125,10 +132,10 @@ def compute_standings(
         mine = results.setdefault(response.participant, {})
         if response.question_id in mine:
             continue
-        seconds = max((response.answered_at - opened).total_seconds(), 0.0)
+        seconds = seconds_between(opened, response.answered_at)
         earned = question.score(response.answer, seconds)
         if earned is not None:
-            mine[response.question_id] = Result(earned.correct, round(seconds, 3), earned.points)
+            mine[response.question_id] = Result(earned.correct, seconds, earned.points)
     players = set(names) | set(results)
     rows = []
     for participant in players:

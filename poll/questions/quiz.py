@@ -17,7 +17,6 @@ and score on the phones.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -60,14 +59,18 @@ LEADERBOARD_SHOWN = "shown"
 def points_for(points: int, time_limit: int, seconds: float) -> int:
     """What a right answer given `seconds` after the question opened earns.
 
-    Linear from `points` at once to half of them at the deadline, rounded half
-    up (so 500.5 is 501, not Python's banker's 500). Times outside 0 … time_limit
-    count as their nearest end: an answer stored before the question was last
-    opened (it was closed and opened again) counts as given at once, and the
-    store takes none after the deadline.
+    Linear from `points` at once to half of them at the deadline, counted to the
+    millisecond in whole numbers and rounded half up (995.5 is 996: no binary
+    fraction decides a tie, and a recount from the CSV's seconds gives the same).
+    Times outside 0 … time_limit count as their nearest end: an answer stored
+    before the question was last opened (it was closed and opened again) counts
+    as given at once, and the store takes none after the deadline.
     """
-    elapsed = min(max(seconds, 0.0), float(time_limit))
-    return math.floor(points * (1 - 0.5 * elapsed / time_limit) + 0.5)
+    elapsed = min(max(round(seconds * 1000), 0), time_limit * 1000)
+    span = (
+        2 * time_limit * 1000
+    )  # points × (1 − ½ × elapsed / limit) = points × (span − elapsed) / span
+    return (2 * points * (span - elapsed) + span) // (2 * span)
 
 
 @dataclass(frozen=True)
@@ -250,10 +253,12 @@ class Quiz(Question):
     def personal_screen(
         self, status: str | None, shown: bool, marks: Mapping[str, str]
     ) -> PersonalScreen | None:
+        if status == "open":
+            # The form asks a phone without a nickname for one. The standings wait
+            # until the vote closes: while answers come in they change with each.
+            return "name"
         if marks.get(LEADERBOARD_MARK) == LEADERBOARD_SHOWN:
             return "board"  # step 2: the standings
-        if status == "open":
-            return "name"  # the form asks a phone without a nickname for one
         if shown:
             return "points"  # step 1: the right answer, and what hers earned
         return None

@@ -27,6 +27,7 @@ from poll.questions.quiz import Quiz, points_for
 from poll.rooms import (
     ChangeNotAllowed,
     InvalidAnswer,
+    InvalidMark,
     NicknameNeeded,
     NicknameTaken,
     Room,
@@ -273,6 +274,8 @@ def test_refusals_say_what_is_wrong(raw: object, message: str) -> None:
         (5.0, 875),
         (1.234, 969),  # 969.15 → 969
         (0.02, 1000),  # 999.5 → 1000: half up, not to even
+        (2.7, 933),  # 932.5 → 933, though 2.7 is no exact binary fraction
+        (2.7004, 933),  # to the millisecond
         (-3.0, 1000),  # stored before the question was last opened: at once
         (25.0, 500),  # past the deadline (never stored): as at the deadline
     ],
@@ -287,6 +290,18 @@ def test_a_right_answer_scores_and_a_wrong_one_scores_nothing() -> None:
     assert right is not None and (right.correct, right.points) == (True, 175)
     wrong = question.score(Answer(keys=("london",)), 0.1)
     assert wrong is not None and (wrong.correct, wrong.points) == (False, 0)
+
+
+async def test_the_console_may_set_only_the_leaderboard_mark(store: Store) -> None:
+    room = await Rooms(store, lambda: parse_script(RUN)).create("quiz")
+    await room.go(0)
+    for key, value in (("leaderboard", "yes"), ("reveal", "answer"), ("x" * 300, "shown")):
+        with pytest.raises(InvalidMark):
+            await room.mark("capital", key, value)
+    await room.mark("capital", "leaderboard", "shown")
+    assert (await room.aggregates())["capital"].marks == {"leaderboard": "shown"}
+    await room.mark("capital", "leaderboard", None)
+    assert not (await room.aggregates()).get("capital", Aggregate()).marks
 
 
 def test_only_the_leaderboard_mark_can_be_set() -> None:
@@ -307,6 +322,7 @@ def test_only_the_leaderboard_mark_can_be_set() -> None:
         ("open", True, {}, "name"),
         ("closed", True, {"leaderboard": "shown"}, "board"),  # step 2: the standings
         ("closed", False, {"leaderboard": "shown"}, "board"),
+        ("open", True, {"leaderboard": "shown"}, "name"),  # the standings wait for the close
     ],
 )
 def test_what_a_phone_shows_of_its_player(
@@ -483,13 +499,14 @@ async def recount(room: Room) -> dict[str, int]:
     async for response in room.responses():
         right, points, limit = rules[response.question_id]
         opened = room.state.opened_at[response.question_id]
-        seconds = (response.answered_at - opened).total_seconds()
+        took = response.answered_at - opened
+        # To the millisecond, half up, as the README says.
+        seconds = Decimal(took.days * 86_400 + took.seconds) + Decimal(took.microseconds) / 10**6
+        seconds = seconds.quantize(Decimal("0.001"), ROUND_HALF_UP)
         assert 0 <= seconds < limit
         if response.answer.keys[0] in right:
             scores[response.participant] += int(
-                (Decimal(points) * (1 - Decimal(seconds) / (2 * limit))).quantize(
-                    Decimal(1), ROUND_HALF_UP
-                )
+                (points * (1 - seconds / (2 * limit))).quantize(Decimal(1), ROUND_HALF_UP)
             )
         else:
             scores[response.participant] += 0
