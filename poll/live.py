@@ -45,6 +45,8 @@ LINGER = 5.0
 PRESENCE_REFRESH = 10.0
 #: Seconds between participant snapshots whose only change is the shown tally.
 PARTICIPANT_TALLY_INTERVAL = 1.0
+#: Phones drawn their own standing between two turns of the event loop.
+YIELD_EVERY = 200
 #: Snapshot fields that phones do not show; a change in these alone is not sent to them.
 _PHONE_IGNORES = ("version", "participants", "answers", "results", "deadline_in")
 
@@ -410,7 +412,11 @@ class RoomChannel:
         version = data.state.version
         # Nothing of hers: the phone shows the snapshot's own stage, drawn for nobody.
         empty = protocol.encode(protocol.mine(item_id, [], version))
-        for outbox in list(self.outboxes["participant"]):
+        for count, outbox in enumerate(list(self.outboxes["participant"]), 1):
+            if personal and count % YIELD_EVERY == 0:
+                # Thousands of players are each drawn their own block: let the other
+                # rooms and sockets of this process have their turn between batches.
+                await asyncio.sleep(0)
             answers = found.get(outbox.participant or "", [])
             me = personal.get(outbox.participant or "")
             if answers or me:

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from jinja2 import Environment, TemplateNotFound
+from markupsafe import Markup
 
 from poll.i18n import LANGUAGES, as_lang, messages
 from poll.protocol import stage_key
@@ -38,8 +39,10 @@ from poll.web.pages import environment
 #: The macros each kind of item's template must define.
 QUESTION_MACROS = ("form", "answered", "phone_results", "projector_results", "console_results")
 ITEM_MACROS = ("phone", "projector", "console")
-#: Phone stages kept rendered (per room, screen and answer set).
+#: Phone stages kept rendered (per room, screen, answer set and personal context).
 STAGE_CACHE = 4096
+#: Where a player's own block goes in a stage drawn once for many players.
+_SLOT = "\x00standing\x00"
 
 
 def template_name(type_name: str) -> str:
@@ -110,16 +113,37 @@ class Screens:
     ) -> str:
         """A phone's stage for its answers `mine` and, on a personal screen, for what
         the room says of her (`me`, from `Room.me`); the page adds the no-JS form's token."""
-        key = (
-            view["room"]["id"],
-            stage_key(view),
-            json.dumps(mine, sort_keys=True),
-            json.dumps(me, sort_keys=True),
-        )
+        room, screen = view["room"]["id"], stage_key(view)
+        answers = json.dumps(mine, sort_keys=True)
+        if me is None or set(me) <= {"named"}:
+            return self._cached((room, screen, answers, json.dumps(me)), view, mine, me)
+        # Her place or points: the stage around them is the same for every player with
+        # the same answers, so it is drawn once, and only the small block per player.
+        named = {"named": True} if me.get("named") else None
+        shell = self._cached((room, screen, answers, "shell"), view, mine, named, _SLOT)
+        block = self._cached((room, screen, "", json.dumps(me, sort_keys=True)), view, [], me, None)
+        return shell.replace(_SLOT, block)
+
+    def _cached(
+        self,
+        key: tuple[str, str, str, str],
+        view: dict[str, Any],
+        mine: list[dict[str, Any]],
+        me: dict[str, Any] | None,
+        standing: str | None = "",
+    ) -> str:
+        """The stage (or with `standing` None only her block, or with the slot marker
+        the stage around it), from the cache or drawn now."""
         html = self._stages.get(key)
         if html is None:
-            template = self._env(view).get_template("participant/_stage.html")
-            html = template.render(snap=view, mine=mine, me=me)
+            env = self._env(view)
+            if standing is None:
+                template = env.get_template("participant/_standing.html")
+                html = template.render(snap=view, me=me)
+            else:
+                template = env.get_template("participant/_stage.html")
+                extra = {"standing": Markup(standing)} if standing else {}
+                html = template.render(snap=view, mine=mine, me=me, **extra)
             self._stages[key] = html
             if len(self._stages) > STAGE_CACHE:
                 self._stages.popitem(last=False)

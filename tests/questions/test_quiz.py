@@ -38,6 +38,7 @@ from poll.script import ScriptError, parse_script
 from poll.standings import compute_standings
 from poll.store.base import Store
 from poll.text import nickname_key
+from poll.web.pages import environment
 from poll.web.screens import Screens
 from tests.support.scripts import fixture_script
 from tests.support.waiting import eventually
@@ -654,6 +655,9 @@ async def test_the_screens_of_a_quiz_from_question_to_podium(store: Store) -> No
     assert await room.me(data, "nobody") is None
     stage = screens.stage(phone, [{"keys": ["paris"], "text": None}], ann)
     assert "Right!" in stage and f"+{ann['points']} points" in stage
+    # Drawn as one shell per answer set and one block per player, it is the same page.
+    whole = environment("en").get_template("participant/_stage.html")
+    assert stage == whole.render(snap=phone, mine=[{"keys": ["paris"], "text": None}], me=ann)
     bob = screens.stage(phone, [{"keys": ["rome"], "text": None}], await room.me(data, "bob"))
     assert "Not right this time." in bob and "Your score: 0" in bob
     results = screens.snapshot_fields(phone, "participant")["results_html"]
