@@ -41,9 +41,10 @@ def _print_outline(script: Script, out: TextIO) -> None:
             f"{len(session.items)} items, {questions} questions)\n"
         )
         width = max(len(item.id) for item in session.items)
+        kind = max(7, *(len(item.type_name) for item in session.items))
         for index, item in enumerate(session.items):
             title = item.title if len(item.title) <= 60 else item.title[:59] + "…"
-            out.write(f"  {index + 1:>3}  {item.type_name:<7} {item.id:<{width}}  {title}\n")
+            out.write(f"  {index + 1:>3}  {item.type_name:<{kind}} {item.id:<{width}}  {title}\n")
     for note in script.notes:
         out.write(f"note: {note}\n")
 
