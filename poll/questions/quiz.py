@@ -76,9 +76,9 @@ def points_for(points: int, time_limit: int, seconds: float) -> int:
 @dataclass(frozen=True)
 class Quiz(Question):
     type_name: ClassVar[str] = "quiz"
-    # Its countdown is its own `time_limit`: the `timer` every question takes is not
-    # a quiz's (a script with one gets "unknown key 'timer' (did you mean 'time_limit'?)").
-    keys: ClassVar[frozenset[str]] = (Question.common_keys - {"timer"}) | {
+    # Its countdown is its own `time_limit`; the `timer` every question takes is
+    # refused in `parse`, with that said.
+    keys: ClassVar[frozenset[str]] = Question.common_keys | {
         "options",
         "correct",
         "time_limit",
@@ -107,6 +107,8 @@ class Quiz(Question):
                 "a quiz shows its results when you reveal the right answer; "
                 "'results: live' would give it away. Leave 'results' out",
             )
+        if "timer" in spec.data:
+            spec.error("timer", "a quiz counts down from its own 'time_limit'; use that instead")
         if spec.boolean("allow_change", default=False):
             spec.error(
                 "allow_change",

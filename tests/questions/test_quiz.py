@@ -200,6 +200,11 @@ def test_the_right_answer_never_reaches_a_client_before_the_reveal() -> None:
             "participant, which cannot be changed; leave 'allow_change' out",
         ),
         (
+            "prompt: P\noptions: [a, b]\ncorrect: a\ntimer: 30",
+            "sessions.yaml:10:16: sessions.s.items[0].timer: a quiz counts down from its own "
+            "'time_limit'; use that instead",
+        ),
+        (
             "prompt: P\noptions: [a, b]\ncorrect: a\nmultiple: true",
             "sessions.yaml:10:9: sessions.s.items[0]: unknown key 'multiple'",
         ),
