@@ -2,6 +2,7 @@
 import { Live, connectionNotice, randomId, t } from "./live.js";
 import { bindKeys } from "./keys.js";
 import { ACTION, DONE, ERROR, SNAPSHOT } from "./protocol.js";
+import { countdown } from "./countdown.js";
 
 const main = document.getElementById("main");
 const panel = document.getElementById("panel");
@@ -10,6 +11,7 @@ const roomId = main.dataset.room;
 const channel = "BroadcastChannel" in window ? new BroadcastChannel(`poll-${roomId}`) : null;
 
 let snap = null;
+const followCountdown = countdown(document.getElementById("countdown"));
 let shownVersion = "";
 let fetching = false;
 let again = false;
@@ -18,8 +20,9 @@ const live = new Live(`/ws/console/${roomId}`, {
   onMessage: (message) => {
     if (message.type === SNAPSHOT) {
       snap = message;
-      // Presence changes do not bump the version: compare both.
-      const key = `${message.version}/${message.participants}`;
+      followCountdown(snap);
+      // Presence changes and a countdown running out do not bump the version: compare all.
+      const key = `${message.version}/${message.participants}/${message.status}`;
       if (key !== shownVersion) refresh(key);
     } else if (message.type === ERROR) {
       statusLine.className = "console-status error";

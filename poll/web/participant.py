@@ -177,8 +177,8 @@ def raw_answer(question: Question, form: FormData) -> object:
     fields = {name: [str(value) for value in form.getlist(name)] for name in form}
     raw = question.answer_from_form(fields)
     nickname = form.get("nickname")
-    if question.scored and isinstance(raw, dict) and nickname is not None:
-        raw = {**raw, "nickname": str(nickname)}
+    if question.scored and isinstance(raw, dict) and isinstance(nickname, str):
+        raw = {**raw, "nickname": nickname}
     return raw
 
 

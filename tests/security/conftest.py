@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ async def _dump(store: Store, room_ids: tuple[str, ...]) -> dict[str, Any]:
     for room_id in room_ids:
         state = await store.room(room_id)
         responses = [
-            (r.question_id, r.participant, r.ref, r.answer.to_json(), r.hidden)
+            # The ref is its own column: the answer as a phone is acknowledged it.
+            (r.question_id, r.participant, r.ref, replace(r.answer, ref=None).to_json(), r.hidden)
             async for r in store.responses(room_id)
         ]
         aggregates = {
