@@ -212,10 +212,15 @@ function draftOf(form) {
 }
 
 function applyDraft(form, draft) {
+  const next = {}; // several text fields of one name (a list field) take its values in turn
   for (const field of form.elements) {
     if (!field.name || !(field.name in draft)) continue;
     if (field.type === "checkbox" || field.type === "radio") field.checked = draft[field.name].includes(field.value);
-    else if (!["hidden", "submit", "button"].includes(field.type) && field.tagName !== "BUTTON") field.value = draft[field.name][0] ?? "";
+    else if (!["hidden", "submit", "button"].includes(field.type) && field.tagName !== "BUTTON") {
+      const index = next[field.name] || 0;
+      next[field.name] = index + 1;
+      field.value = draft[field.name][index] ?? "";
+    }
   }
 }
 
@@ -238,16 +243,19 @@ function render(force = false) {
   const next = [html, results, pending !== null];
   if (!force && next.every((part, i) => part === shown[i])) return;
   shown = next;
-  const focusedName = document.activeElement && stage.contains(document.activeElement) ? document.activeElement.name : null;
+  // The field she is in gets the focus back: by its id (one of several inputs of a
+  // list field), else by its name.
+  const focused = document.activeElement && stage.contains(document.activeElement) ? document.activeElement : null;
+  const focusedId = focused && focused.id;
+  const focusedName = focused && focused.name;
   stage.innerHTML = html; // rendered by the server from its autoescaped templates
   resultsBox.innerHTML = results;
   document.title = `${snap.room.title} · poll`;
   const form = stage.querySelector("form.vote");
   if (form) prepare(form);
-  if (focusedName) {
-    const again = stage.querySelector(`[name="${focusedName}"]`);
-    if (again && again.type !== "submit") again.focus();
-  }
+  const byId = focusedId ? document.getElementById(focusedId) : null;
+  const again = byId && stage.contains(byId) ? byId : focusedName ? stage.querySelector(`[name="${focusedName}"]`) : null;
+  if (again && again.type !== "submit") again.focus();
 }
 
 function prepare(form) {

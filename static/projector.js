@@ -61,6 +61,27 @@ function render() {
   if (snap.html === undefined || snap.html === lastHtml) return;
   lastHtml = snap.html;
   screen.innerHTML = snap.html; // autoescaped by the server's templates
+  project();
+}
+
+// A question type may lay out its results in the browser: its fragment names the
+// type's module in data-script, whose `project(element)` runs after every swap. A
+// loaded module is kept, so later swaps are laid out at once, before the next paint.
+const projectors = new Map();
+function project() {
+  for (const host of screen.querySelectorAll("[data-script]")) {
+    const url = host.dataset.script;
+    const loaded = projectors.get(url);
+    if (loaded) {
+      if (loaded.project) loaded.project(host);
+      continue;
+    }
+    import(url).then((module) => {
+      projectors.set(url, module);
+      if (module.project && host.isConnected) module.project(host);
+    }).catch(() => {});
+  }
 }
 
 render();
+project();

@@ -47,6 +47,7 @@ def test_registry_lists_every_type_once() -> None:
         "ranking",
         "scale",
         "slide",
+        "wordcloud",
         "yesno",
     ]
 

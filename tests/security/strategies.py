@@ -149,3 +149,32 @@ frames = st.one_of(
         lambda n: ("text", json.dumps({"type": "vote", "answer": {"text": "x" * n}}))
     ),
 )
+
+#: The word cloud session of the tests' script: its questions' ids.
+WORD_QUESTIONS = ["square-words", "one-word"]
+#: What a phone may send as a word cloud's words: its inputs (some empty, some only
+#: punctuation, some the same word spelled otherwise), or anything at all.
+word_lists = st.one_of(
+    st.lists(
+        st.one_of(
+            texts, st.sampled_from(["", "?!", "C#", "=1+1", "Ab", "ab!", "(x)", "🎉", "ß", "SS"])
+        ),
+        max_size=12,
+    ),
+    st.lists(st.sampled_from(["trees", "Trees", "benches"]), min_size=1, max_size=3),
+    json_values,
+)
+word_votes = st.fixed_dictionaries(
+    {"type": st.just("vote")},
+    optional={
+        "question_id": st.sampled_from(WORD_QUESTIONS) | anything_like(QUESTION_IDS),
+        "submission_id": submission_ids,
+        "answer": st.one_of(st.fixed_dictionaries({"words": word_lists}), answers),
+    },
+)
+#: Frames for a phone on a word cloud: mostly word votes, and everything else.
+word_frames = st.one_of(
+    word_votes.map(lambda m: ("text", json.dumps(m))),
+    word_votes.map(lambda m: ("text", json.dumps(m))),
+    frames,
+)

@@ -8,11 +8,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from poll.store.base import Store
 from tests.security.conftest import PROFILE, World, count, examples, store_dump
-from tests.security.strategies import ACTIONS, OPTION_IDS, QUESTION_IDS
+from tests.security.strategies import ACTIONS, OPTION_IDS, QUESTION_IDS, WORD_QUESTIONS
 from tests.support.scripts import ENGLISH
 from tests.web.conftest import csrf_of, token_of
 
@@ -107,6 +108,60 @@ def test_a_phone_posting_any_form_changes_nothing_unless_saved(world: World) -> 
         one()
 
 
+VALID_WORDS = {"token": "VALID", "question_id": "square-words", "words": ["Trees", "", "C#"]}
+# Mostly well-formed, sometimes anything.
+word_forms = st.fixed_dictionaries(
+    {
+        "token": st.one_of(st.just("VALID"), st.just("VALID"), form_text),
+        "question_id": st.one_of(st.just("square-words"), like(WORD_QUESTIONS)),
+        "submission_id": st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True) | form_text,
+        "words": st.one_of(
+            st.lists(st.sampled_from(["", "Trees", "trees!", "C#", "Straße", "bänke"]), max_size=4),
+            st.lists(like(["", "Trees", "trees!", "?!", "=1+1", "C#"]), max_size=12),
+        ),
+    },
+    optional={"text": form_text},
+)
+
+
+def test_a_phone_posting_any_form_to_a_word_cloud_changes_nothing_unless_saved(
+    world: World,
+) -> None:
+    room, code = world.start_run("words")
+    other, _ = world.start_run(ENGLISH)
+    world.go_to(room, "square-words")
+    with world.as_("phone") as phone:
+        token = token_of(phone.get(f"/r/{code}").text)
+
+        saved = []
+
+        # Besides what hypothesis makes up: a vote that is saved, and one that changes it.
+        @settings(settings.get_profile(PROFILE), max_examples=examples(0.5))
+        @given(form=word_forms)
+        @example(form={**VALID_WORDS, "submission_id": "w1"})
+        @example(form={**VALID_WORDS, "submission_id": "w2", "words": ["?!", "Trees"]})
+        @example(form={**VALID_WORDS, "submission_id": "w3", "words": ["bänke", "", "=1+1"]})
+        def one(form: dict[str, Any]) -> None:
+            before = store_dump(world, room, other)
+            if form.get("token") == "VALID":
+                form["token"] = token
+            response = phone.post(f"/r/{code}", data=form, follow_redirects=False)
+            no_crash(response)
+            page = phone.get(f"/r/{code}")
+            no_crash(page)
+            after = store_dump(world, room, other)
+            if after != before:
+                assert 'class="vote-status saved"' in page.text
+                saved.append(form)
+                count("votes acknowledged during fuzzing")
+            else:
+                count("attacks refused: malformed or refused form posts")
+            count("hypothesis examples: participant vote form")
+
+        one()
+        assert saved, "no generated form was a vote that could be saved"
+
+
 @settings(settings.get_profile(PROFILE), max_examples=examples())
 @given(code=st.text(max_size=30) | st.from_regex(r"[0-9 -]{0,14}", fullmatch=True))
 def _code_entry(world: World, code: str) -> None:
@@ -194,3 +249,79 @@ def _login(world: World, token: str, raw: tuple[str, bytes] | None) -> None:
 def test_login_with_any_token_is_refused_cleanly(world: World) -> None:
     with world.as_("stranger"):
         _login(world)
+
+
+async def _marks(store: Store, room_id: str) -> dict[str, dict[str, str]]:
+    return {qid: dict(a.marks) for qid, a in (await store.aggregates(room_id)).items()}
+
+
+def marks_of(world: World, room_id: str) -> dict[str, dict[str, str]]:
+    """The facilitator's marks on every question of the room, read on the app's loop."""
+    portal = world.client.portal
+    assert portal is not None, "the TestClient is not running"
+    found: dict[str, dict[str, str]] = portal.call(_marks, world.app.state.poll.store, room_id)
+    return found
+
+
+VALID_MARK = {"action": "mark", "csrf": "VALID", "question_id": "square-words", "key": "hide:trees"}
+# Mostly the console's own form, sometimes anything.
+mark_forms = st.fixed_dictionaries(
+    {
+        "action": st.just("mark"),
+        "csrf": st.one_of(st.just("VALID"), st.just("VALID"), form_text),
+        "question_id": st.one_of(st.just("square-words"), like([*WORD_QUESTIONS, "herkennen"])),
+        "key": st.one_of(
+            st.sampled_from(["hide:trees", "hide:b"]),
+            like(
+                ["hide:Trees", "hide:trees!", "hide:", "pin:trees", "hide:" + "x" * 300,
+                 "hide:open space", "hide:straße", "hide:strasse"]
+            ),
+        ),
+        "value": st.one_of(st.sampled_from(["1", ""]), like(["0", "yes"])),
+    },
+)  # fmt: skip
+
+
+def test_console_marks_on_a_word_cloud_hide_only_counted_words(world: World) -> None:
+    room, code = world.start_run("words")
+    world.go_to(room, "square-words")
+    with world.as_("phone") as phone:
+        page = phone.get(f"/r/{code}").text
+        form = {"token": token_of(page), "question_id": "square-words"}
+        phone.post(f"/r/{code}", data={**form, "submission_id": "s1", "words": ["Trees", "b"]})
+    csrf = csrf_of(world.client.get(f"/console/room/{room}").text)
+
+    accepted = []
+
+    # Besides what hypothesis makes up: hiding a counted word, and showing it again.
+    @settings(settings.get_profile(PROFILE), max_examples=examples(0.5))
+    @given(form=mark_forms)
+    @example(form={**VALID_MARK, "value": "1"})
+    @example(form={**VALID_MARK, "value": ""})
+    @example(form={**VALID_MARK, "key": "hide:Trees", "value": "1"})
+    def one(form: dict[str, Any]) -> None:
+        before = marks_of(world, room)
+        valid_csrf = form.get("csrf") == "VALID"
+        if valid_csrf:
+            form["csrf"] = csrf
+        response = world.client.post(f"/console/room/{room}", data=form, follow_redirects=False)
+        no_crash(response)
+        after = marks_of(world, room)
+        if response.status_code == 303 and valid_csrf:
+            # Only a counted word's hide mark, set to "1" or cleared, on a word cloud.
+            for question, marks in after.items():
+                assert question in WORD_QUESTIONS, after
+                for key, value in marks.items():
+                    assert value == "1" and key.startswith("hide:"), after
+                    word = key.removeprefix("hide:")
+                    assert word and word == word.casefold() and len(word) <= 80, after
+            accepted.append(form)
+            count("console marks set")
+        else:
+            assert response.status_code in (400, 403, 409) or not valid_csrf
+            assert after == before
+            count("attacks refused: malformed or refused console forms")
+        count("hypothesis examples: console forms")
+
+    one()
+    assert accepted, "no generated form was a mark the console could set"

@@ -14,11 +14,11 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.security.conftest import PROFILE, World, count, examples, store_dump
-from tests.security.strategies import actions, frames
+from tests.security.strategies import actions, frames, word_frames
 from tests.support.scripts import ENGLISH
 
 pytestmark = pytest.mark.usefixtures("generous_limits")
@@ -118,6 +118,61 @@ def test_a_phone_sending_anything_changes_nothing_it_was_refused(world: World) -
 
                 one()
     count("votes lost", 0)
+
+
+def word_vote(question_id: str, submission_id: str, words: list[str]) -> tuple[str, str]:
+    vote = {"type": "vote", "question_id": question_id, "submission_id": submission_id}
+    return ("text", json.dumps({**vote, "answer": {"words": words}}))
+
+
+def test_a_phone_sending_anything_to_a_word_cloud_changes_nothing_it_was_refused(
+    world: World,
+) -> None:
+    room, code = world.start_run("words")
+    other_room, _other_code = world.start_run(ENGLISH)
+    rooms = (room, other_room)
+    # Stages: three words that may change; then one word that may not.
+    stages = ["square-words", "one-word"]
+    share = 0.5 / len(stages)
+    acked: list[dict[str, Any]] = []
+    with world.as_("phone") as phone:
+        phone.get(f"/r/{code}")
+        with phone.websocket_connect(f"/ws/participant/{code}") as ws:
+            drain_first(ws)
+            for item in stages:
+                with world.as_("facilitator"):
+                    world.go_to(room, item)
+                drain_first(ws)
+
+                # Besides what hypothesis makes up: votes a phone's page script sends.
+                @settings(settings.get_profile(PROFILE), max_examples=examples(share))
+                @given(frame=word_frames)
+                @example(frame=word_vote(item, "w1", ["Trees", "", "C#"]))
+                @example(frame=word_vote(item, "w2", ["trees!", "Straße"]))
+                @example(frame=word_vote(item, "w3", ["?!"]))
+                @example(frame=word_vote(item, "w4", ["Bänke"]))
+                def one(frame: Any) -> None:
+                    replies = check_frame(world, ws, rooms, frame, PARTICIPANT_REPLIES, "phone")
+                    for ack in (r for r in replies if r["type"] == "ack"):
+                        acked.append(ack)
+                        stored = [
+                            answer
+                            for question, _p, _ref, answer, _h in store_dump(world, room)[room][
+                                "responses"
+                            ]
+                            if question == ack["question_id"]
+                        ]
+                        count("votes acknowledged during fuzzing")
+                        assert all(mine in stored for mine in ack["mine"]), (ack, stored)
+                        # What is stored is a word cloud's answer: distinct keys, one
+                        # typed word per key, none longer than the question allows.
+                        for mine in ack["mine"]:
+                            typed = mine["text"].split("\n")
+                            assert len(typed) == len(mine["keys"]) == len(set(mine["keys"]))
+                            assert all(0 < len(word) <= 25 for word in typed)
+
+                one()
+    assert acked, "no vote was acknowledged"
 
 
 facilitator_frames = st.one_of(

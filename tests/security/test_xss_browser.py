@@ -16,6 +16,7 @@ import httpx2 as httpx
 import pytest
 import yaml
 
+from poll.questions.wordcloud import display_form
 from poll.text import clean_text
 from tests.security.conftest import count
 from tests.support.facilitator import BlockingFacilitator
@@ -89,6 +90,8 @@ def xss_script() -> dict[str, Any]:
                      "options": options, "other": True},
                     {"type": "open", "id": "o", "prompt": " ".join(PAYLOADS[8:16])[:500],
                      "max_answers": 20, "max_length": 2000},
+                    {"type": "wordcloud", "id": "w", "prompt": " ".join(PAYLOADS[16:24])[:500],
+                     "max_words": 10, "max_length": 40},
                 ],
             }
         }
@@ -197,6 +200,27 @@ def test_hostile_text_is_shown_literally_and_never_runs(browser: Any, tmp_path: 
         for name in ("console", "projector"):
             shows(pages[name], PAYLOADS)
         nothing_ran(pages, dialogs, "open")
+
+        # The word cloud: hostile words (as long as a word may be), ten per phone, shown
+        # in the projector's laid-out cloud, the console's table and the phones' cloud.
+        facilitator.go_to("w")
+        words = [p[:40] for p in PAYLOADS]
+        for start_at in range(0, len(words), 10):
+            phone_answers(url, code, "w", [{"words": words[start_at : start_at + 10]}])
+        count("XSS payloads tried (word cloud)", len(words))
+        facilitator.act("show")
+        # What is shown of a word: its spelling without the punctuation around it.
+        shown = [display_form(w) for w in words if display_form(w)]
+        for page in pages.values():
+            shows(page, [" ".join(PAYLOADS[16:24])[:500], *shown[:20]])
+        for name in ("console", "projector"):
+            shows(pages[name], shown)
+        pages["projector"].wait_for_selector(".wordcloud-stage span", timeout=LIVE)
+        for page in pages.values():
+            page.reload()
+        for name in ("console", "projector"):
+            shows(pages[name], shown)
+        nothing_ran(pages, dialogs, "word cloud")
         count("XSS payloads tried (script: title, body, prompts, labels)", 3 * len(PAYLOADS))
         count("attacks refused: XSS payloads shown as text", 3 * len(PAYLOADS) * 3)
         staff.close()
