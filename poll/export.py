@@ -14,6 +14,7 @@ through its `Room` and knows nothing of HTTP.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 from collections.abc import AsyncIterator, Iterable
@@ -22,6 +23,7 @@ from typing import BinaryIO, Literal
 
 from poll.answers import Aggregate
 from poll.questions import Question
+from poll.questions.base import SCORE_COLUMNS
 from poll.rooms import Room
 from poll.standings import seconds_between
 
@@ -36,10 +38,6 @@ RESPONSE_HEADER = [
     "answer",
     "answered_at",
     "hidden",
-    # Filled for questions that score (a quiz), empty for the others.
-    "correct",
-    "seconds",
-    "points",
 ]
 SUMMARY_HEADER = [
     "room_code",
@@ -92,31 +90,54 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def extra_columns(room: Room) -> list[str]:
+    """The columns the session's question types add to the answers CSV, in the
+    order the types first appear (none for most sessions)."""
+    columns: list[str] = []
+    for question in room.session.questions.values():
+        columns.extend(c for c in question.csv_columns if c not in columns)
+    return columns
+
+
+def response_header(room: Room) -> list[str]:
+    return [*RESPONSE_HEADER, *extra_columns(room)]
+
+
 async def response_rows(room: Room, decimal: str = ".") -> AsyncIterator[list[object]]:
     questions = room.session.questions
     opened_at = room.state.opened_at
     code, session_id = room.state.code, room.session.id
+    extra = extra_columns(room)
+    # Read before the answers: a type's cells may depend on the question's counters.
+    aggregates = await room.aggregates()
     async for response in room.responses():
         question: Question | None = questions.get(response.question_id)
-        scored: list[object] = ["", "", ""]
         if question is None:  # not possible with a room's own copy, but never lose data
             values = list(response.answer.keys) or [response.answer.text or ""]
+            rows = [{"answer": value} for value in values]
             prompt, kind = response.question_id, ""
         else:
-            values = question.csv_values(response.answer)
+            answer = response.answer
+            if answer.ref is None:
+                answer = dataclasses.replace(answer, ref=response.ref)
+            aggregate = aggregates.get(response.question_id, Aggregate())
+            rows = question.csv_rows(answer, aggregate)
             prompt, kind = question.prompt, question.type_name
             opened = opened_at.get(response.question_id)
             if question.scored and opened is not None:
-                # The same time and points as the leaderboard counts (poll.standings).
+                # The same time and points as the leaderboard counts (poll.standings),
+                # in the columns every scored type lists (SCORE_COLUMNS).
                 seconds = seconds_between(opened, response.answered_at)
                 score = question.score(response.answer, seconds)
                 if score is not None:
-                    scored = [
-                        "yes" if score.correct else "no",
-                        f"{seconds:.3f}".replace(".", decimal),
-                        score.points,
-                    ]
-        for value in values:
+                    correct, taken, points = SCORE_COLUMNS
+                    cells = {
+                        correct: "yes" if score.correct else "no",
+                        taken: f"{seconds:.3f}".replace(".", decimal),
+                        points: str(score.points),
+                    }
+                    rows = [row | cells for row in rows]
+        for row in rows:
             yield [
                 code,
                 session_id,
@@ -124,10 +145,10 @@ async def response_rows(room: Room, decimal: str = ".") -> AsyncIterator[list[ob
                 prompt,
                 kind,
                 pseudonym(room.id, response.participant),
-                value,
+                row.get("answer", ""),
                 iso_utc(response.answered_at),
                 "yes" if response.hidden else "no",
-                *scored,
+                *(row.get(column, "") for column in extra),
             ]
 
 
@@ -197,7 +218,7 @@ async def export_chunks(room: Room, *, kind: Kind, sep: str = ",") -> AsyncItera
         return csv_chunks(SUMMARY_HEADER, rows, sep)
     if kind == "standings":
         return csv_chunks(LEADERBOARD_HEADER, _aiter(await leaderboard_rows(room, decimal)), sep)
-    return csv_chunks(RESPONSE_HEADER, response_rows(room, decimal), sep)
+    return csv_chunks(response_header(room), response_rows(room, decimal), sep)
 
 
 def filename(room: Room, *, kind: Kind) -> str:

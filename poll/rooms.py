@@ -434,7 +434,7 @@ class Room:
             nickname = raw.pop("nickname")
         try:
             answer = question.validate(raw)
-            if question.needs_context:
+            if question.needs_context_for(answer):
                 await self._admit(question, participant, answer)
         except AnswerRefused as refused:
             raise InvalidAnswer(refused.message, **refused.params) from None
@@ -755,10 +755,13 @@ def _results_for(
     audience: Audience, question: Question, aggregate: Aggregate, shown: bool
 ) -> dict[str, Any] | None:
     """The results an audience sees now: the console always; the projector while
-    live or once shown; phones once shown. What is in them is the type's choice."""
-    visible = (
-        audience == "console" or shown or (audience == "projector" and question.results == "live")
+    live or once shown; phones once shown, or while live for a type that shares
+    the answers with them. What is in them is the type's choice."""
+    live = question.results == "live" and (
+        audience == "projector"
+        or (audience == "participant" and question.shares_answers_with_phones)
     )
+    visible = audience == "console" or shown or live
     return question.results_for(aggregate, audience) if visible else None
 
 

@@ -24,6 +24,8 @@ if (snap.item && snap.mine) {
 }
 const drafts = {}; // question id → what she has ticked or typed but not yet sent
 let pending = null; // {submission_id, question_id, answer} until acked or refused
+let pendingFromStage = false; // whether the pending vote is the stage's form (her draft)
+let boardFocus = null; // [name, value] of a board button that lost the focus to a redraw
 let retryTimer = null;
 let lastHeard = Date.now(); // the last message over the websocket
 let shown = [stage.innerHTML, resultsBox.innerHTML, false];
@@ -100,7 +102,8 @@ function receive(message) {
         pending = null;
         clearTimeout(retryTimer);
         remember(message.question_id, message.mine, message);
-        delete drafts[message.question_id];
+        // A vote from the board (an upvote) leaves what she is typing in the stage.
+        if (pendingFromStage) delete drafts[message.question_id];
         setStatus("saved", t("Your answer is saved."));
         render(true);
       }
@@ -168,8 +171,9 @@ async function postVote(vote) {
   receive({ submission_id: vote.submission_id, question_id: vote.question_id, ...reply });
 }
 
-function vote(questionId, answer) {
+function vote(questionId, answer, fromStage) {
   pending = { submission_id: randomId(), question_id: questionId, answer };
+  pendingFromStage = fromStage;
   setStatus("pending", t("Sending…"));
   send();
   render(true);
@@ -245,17 +249,32 @@ function render(force = false) {
   shown = next;
   // The field she is in gets the focus back: by its id (one of several inputs of a
   // list field), else by its name.
-  const focused = document.activeElement && stage.contains(document.activeElement) ? document.activeElement : null;
+  const active = document.activeElement;
+  const focused = active && stage.contains(active) ? active : null;
   const focusedId = focused && focused.id;
   const focusedName = focused && focused.name;
+  // A board's button (an upvote) keeps the focus across redraws; while its vote is
+  // sent it is disabled, and gets the focus back once it is enabled again.
+  if (active && resultsBox.contains(active) && active.name) boardFocus = [active.name, active.value];
+  else if (active && active !== document.body) boardFocus = null;
   stage.innerHTML = html; // rendered by the server from its autoescaped templates
   resultsBox.innerHTML = results;
   document.title = `${snap.room.title} · poll`;
+  if (pending) for (const button of resultsBox.querySelectorAll("form.vote button")) button.disabled = true;
   const form = stage.querySelector("form.vote");
   if (form) prepare(form);
   const byId = focusedId ? document.getElementById(focusedId) : null;
   const again = byId && stage.contains(byId) ? byId : focusedName ? stage.querySelector(`[name="${focusedName}"]`) : null;
   if (again && again.type !== "submit") again.focus();
+  if (boardFocus) {
+    const [name, value] = boardFocus;
+    const button = [...resultsBox.querySelectorAll("button[name]")].find((b) => b.name === name && b.value === value);
+    if (!button) boardFocus = null;
+    else if (!button.disabled) {
+      button.focus();
+      boardFocus = null;
+    }
+  }
 }
 
 function prepare(form) {
@@ -275,13 +294,17 @@ stage.addEventListener("input", (event) => {
   if (!pending && statusLine.classList.contains("saved")) setStatus("", "");
 });
 
-stage.addEventListener("submit", (event) => {
+// The stage's form, and the small vote forms a type's board may hold (an upvote per
+// question on a Q&A board): each is sent as a vote with the fields it has.
+function submitted(event) {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.classList.contains("vote")) return;
   event.preventDefault();
   if (pending) return;
-  vote(form.dataset.question, answerOf(form, event.submitter));
-});
+  vote(form.dataset.question, answerOf(form, event.submitter), stage.contains(form));
+}
+stage.addEventListener("submit", submitted);
+resultsBox.addEventListener("submit", submitted);
 
 {
   const form = stage.querySelector("form.vote");

@@ -43,6 +43,7 @@ def test_registry_lists_every_type_once() -> None:
         "choice",
         "leaderboard",
         "open",
+        "qa",
         "quiz",
         "ranking",
         "scale",

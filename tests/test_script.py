@@ -136,7 +136,7 @@ def test_every_problem_is_listed_at_once() -> None:
     assert found == [
         "sessions.yaml:4:15: sessions.s.language: must be one of nl, en, not 'fr'",
         "sessions.yaml:6:15: sessions.s.items[0].type: unknown type 'yesn' (did you mean "
-        "'yesno'? known types: choice, leaderboard, open, quiz, ranking, scale, slide, "
+        "'yesno'? known types: choice, leaderboard, open, qa, quiz, ranking, scale, slide, "
         "wordcloud, yesno)",
         "sessions.yaml:11:21: sessions.s.items[1].max_length: must be between 1 and 2000, not -1",
         "sessions.yaml:13:13: sessions.s.items[2].id: id 'a' is already used by items[1]; "
@@ -150,7 +150,7 @@ def test_every_problem_is_listed_at_once() -> None:
         "not 'sometimes'",
         "sessions.yaml:25:9: sessions.s.items[6]: missing required key 'title' (a text)",
         "sessions.yaml:26:9: sessions.s.items[7]: an item is a mapping starting with 'type:' "
-        "(choice, leaderboard, open, quiz, ranking, scale, slide, wordcloud, yesno)",
+        "(choice, leaderboard, open, qa, quiz, ranking, scale, slide, wordcloud, yesno)",
     ]
 
 

@@ -48,6 +48,11 @@ OTHER_KEY = "_other"
 PersonalScreen = Literal["name", "points", "board"]
 
 
+#: The answers CSV's columns for a scored answer (a scored type lists them in its
+#: `csv_columns`): right or not, seconds taken, points earned.
+SCORE_COLUMNS = ("correct", "seconds", "points")
+
+
 @dataclass(frozen=True)
 class Score:
     """What one answer to a scored question earned: right or not, and its points."""
@@ -157,6 +162,16 @@ class Question(Item):
     #: Whether `Room.vote` reads the participant's stored answers to the question
     #: and its aggregate, and asks `admit` (a read per vote: only types that need it).
     needs_context: ClassVar[bool] = False
+    #: Whether phones see the others' answers while the question runs: they get
+    #: the results as the projector does (while results are live), not only once
+    #: the facilitator shows them, and the type's phone results may hold the texts
+    #: the facilitator has not hidden. For a type whose answering is reacting to
+    #: the others' answers: upvoting the questions on a Q&A board.
+    shares_answers_with_phones: ClassVar[bool] = False
+    #: Columns this type adds to the answers CSV after the common ones. A run's CSV
+    #: has the columns of the types its session uses (none: the common ones only);
+    #: other types' rows leave them empty.
+    csv_columns: ClassVar[tuple[str, ...]] = ()
 
     results: ResultsMode = "live"
     allow_change: bool = True
@@ -187,6 +202,11 @@ class Question(Item):
     def mode_for(self, answer: Answer) -> AnswerMode:
         """The store's mode for this one answer (a Q&A appends questions and toggles upvotes)."""
         return self.answer_mode
+
+    def needs_context_for(self, answer: Answer) -> bool:
+        """Whether `Room.vote` must read the question's state and call `admit` for this
+        answer: two store reads per vote, so a type asks only for the answers it checks."""
+        return self.needs_context
 
     def admit(self, answer: Answer, mine: Sequence[Answer], aggregate: Aggregate) -> None:
         """Refuse (AnswerRefused) an answer that the question's state rules out: an
@@ -245,6 +265,13 @@ class Question(Item):
     @abstractmethod
     def csv_values(self, answer: Answer) -> list[str]:
         """One CSV answer cell per value: a multi-select gives one per option."""
+
+    def csv_rows(self, answer: Answer, aggregate: Aggregate) -> list[dict[str, str]]:
+        """The answers CSV rows of one stored answer (its `ref` set), with the
+        question's counters at hand: each row's `answer` cell and its cells in
+        `csv_columns` (a Q&A question's votes and state). By default one row per
+        `csv_values` cell."""
+        return [{"answer": value} for value in self.csv_values(answer)]
 
     def score(self, answer: Answer, seconds: float) -> Score | None:
         """What `answer`, stored `seconds` after the question was opened, earned on

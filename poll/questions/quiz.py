@@ -26,6 +26,7 @@ from poll.i18n import N_
 from poll.questions._labelled import read_labelled
 from poll.questions.base import (
     OTHER_KEY,
+    SCORE_COLUMNS,
     AnswerRefused,
     Audience,
     FormFields,
@@ -86,6 +87,8 @@ class Quiz(Question):
     }
     label: ClassVar[str] = N_("Quiz")
     scored: ClassVar[bool] = True
+    # Right or wrong, seconds and points: the answers CSV fills them (poll.export).
+    csv_columns: ClassVar[tuple[str, ...]] = SCORE_COLUMNS
 
     results: ResultsMode = "hidden"
     allow_change: bool = False
@@ -290,6 +293,5 @@ class Quiz(Question):
         return rows
 
     def csv_values(self, answer: Answer) -> list[str]:
-        # Right or wrong, seconds and points are columns of their own (poll.export).
         labels = dict(self.answer_options())
         return [labels.get(key, key) for key in answer.keys]

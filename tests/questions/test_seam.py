@@ -203,7 +203,8 @@ def test_an_unknown_type_in_a_script_is_an_error_not_a_fallback() -> None:
 
 def test_what_phones_see_is_built_from_an_allow_list() -> None:
     """No audience's results are the console's with keys deleted: a phone's view
-    of every registered question type holds no free text at all."""
+    of every registered question type holds no free text at all, unless the type
+    shares the answers with phones (a Q&A board), and never a hidden one."""
     from poll.answers import TextEntry
 
     aggregate = Aggregate(
@@ -215,8 +216,13 @@ def test_what_phones_see_is_built_from_an_allow_list() -> None:
     for question in script.sessions["every"].questions.values():
         phone = repr(question.results_for(aggregate, "participant"))
         projector = repr(question.results_for(aggregate, "projector"))
-        assert "secret words" not in phone and "hidden words" not in phone
-        assert "hidden words" not in projector
+        assert "hidden words" not in phone and "hidden words" not in projector
+        if not question.shares_answers_with_phones:
+            assert "secret words" not in phone
+    shared = [
+        q for q in script.sessions["every"].questions.values() if q.shares_answers_with_phones
+    ]
+    assert all("secret words" in repr(q.results_for(aggregate, "participant")) for q in shared)
 
 
 def _outside_the_seam() -> list[Path]:
