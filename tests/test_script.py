@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from poll.questions import Choice, Open, Slide, YesNo
+from poll.questions import REGISTRY, Choice, Open, Slide, YesNo
 from poll.script import ScriptError, load_script, parse_script, session_from_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,11 @@ def test_the_sample_script_holds_the_dutch_session_and_an_english_one() -> None:
     assert isinstance(manieren, Choice) and manieren.multiple and manieren.other
     assert isinstance(questions[0], YesNo) and questions[0].yes_label == "Ja"
     assert isinstance(dutch.items[0], Slide)
-    assert script.sessions["team-retro"].language == "en"
+    english = script.sessions["team-day"]
+    assert english.language == "en"
+    # The English tour uses every item type there is, and a countdown.
+    assert {item.type_name for item in english.items} == set(REGISTRY)
+    assert any(q.deadline_seconds for q in english.questions.values())
     assert script.notes == ()
 
 
