@@ -2,7 +2,7 @@
 
     poll check [FILE]                 validate sessions.yaml and print its outline
     poll serve [--host ...] ...       run the server (console link printed at start)
-    poll export ROOM [--summary] ...  write a run's results as CSV
+    poll export ROOM [--summary | --leaderboard] ...  write a run's results as CSV
     poll purge --older-than DAYS      delete ended runs and their answers
 
 Every error a user can meet is one clear line (or a list of script problems),
@@ -41,9 +41,10 @@ def _print_outline(script: Script, out: TextIO) -> None:
             f"{len(session.items)} items, {questions} questions)\n"
         )
         width = max(len(item.id) for item in session.items)
+        kind = max(7, *(len(item.type_name) for item in session.items))
         for index, item in enumerate(session.items):
             title = item.title if len(item.title) <= 60 else item.title[:59] + "…"
-            out.write(f"  {index + 1:>3}  {item.type_name:<7} {item.id:<{width}}  {title}\n")
+            out.write(f"  {index + 1:>3}  {item.type_name:<{kind}} {item.id:<{width}}  {title}\n")
     for note in script.notes:
         out.write(f"note: {note}\n")
 
@@ -206,7 +207,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
-    from poll.export import write_csv
+    from poll.export import Kind, write_csv
     from poll.rooms import Rooms, normalize_code
     from poll.store import StoreError, open_store
 
@@ -233,7 +234,8 @@ async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
         sep = ";" if args.sep in (";", "semicolon") else args.sep
         if len(sep) != 1:
             return _fail("--sep must be one character, like ';' or ','")
-        await write_csv(room, out, summary=args.summary, sep=sep)
+        kind: Kind = "summary" if args.summary else "standings" if args.leaderboard else "answers"
+        await write_csv(room, out, kind=kind, sep=sep)
         out.flush()
         return 0
     finally:
@@ -345,8 +347,10 @@ def parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write a run's results as CSV")
     export.add_argument("room", metavar="ROOM_CODE_OR_ID")
-    export.add_argument(
-        "--summary", action="store_true", help="counts per option, not every answer"
+    which = export.add_mutually_exclusive_group()
+    which.add_argument("--summary", action="store_true", help="counts per option, not every answer")
+    which.add_argument(
+        "--leaderboard", action="store_true", help="the quiz players' standings, one row each"
     )
     export.add_argument("--sep", default=",", help="separator: ',' (default) or ';' for Excel (nl)")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")

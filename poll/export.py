@@ -1,4 +1,5 @@
-"""A run's results as CSV: one row per answer value, or a summary per option.
+"""A run's results as CSV: one row per answer value, a summary per option, or the
+leaderboard (one row per player).
 
 Written for spreadsheets: UTF-8 with a byte-order mark (Excel needs it to
 read UTF-8), `;` on request (Dutch Excel expects it, with decimal commas),
@@ -18,11 +19,13 @@ import hashlib
 import io
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from poll.answers import Aggregate
 from poll.questions import Question
+from poll.questions.base import SCORE_COLUMNS
 from poll.rooms import Room
+from poll.standings import seconds_between
 
 BOM = "\ufeff"
 RESPONSE_HEADER = [
@@ -47,6 +50,19 @@ SUMMARY_HEADER = [
     "percent_of_respondents",
     "respondents",
 ]
+LEADERBOARD_HEADER = [
+    "room_code",
+    "session_id",
+    "place",
+    "nickname",
+    "score",
+    "correct",
+    "answered",
+    "seconds",
+    "participant",
+]
+#: The three files: every answer, counts per option, the players' standings.
+Kind = Literal["answers", "summary", "standings"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Rows written per chunk of the streamed download.
 BATCH = 500
@@ -87,8 +103,9 @@ def response_header(room: Room) -> list[str]:
     return [*RESPONSE_HEADER, *extra_columns(room)]
 
 
-async def response_rows(room: Room) -> AsyncIterator[list[object]]:
+async def response_rows(room: Room, decimal: str = ".") -> AsyncIterator[list[object]]:
     questions = room.session.questions
+    opened_at = room.state.opened_at
     code, session_id = room.state.code, room.session.id
     extra = extra_columns(room)
     # Read before the answers: a type's cells may depend on the question's counters.
@@ -106,6 +123,20 @@ async def response_rows(room: Room) -> AsyncIterator[list[object]]:
             aggregate = aggregates.get(response.question_id, Aggregate())
             rows = question.csv_rows(answer, aggregate)
             prompt, kind = question.prompt, question.type_name
+            opened = opened_at.get(response.question_id)
+            if question.scored and opened is not None:
+                # The same time and points as the leaderboard counts (poll.standings),
+                # in the columns every scored type lists (SCORE_COLUMNS).
+                seconds = seconds_between(opened, response.answered_at)
+                score = question.score(response.answer, seconds)
+                if score is not None:
+                    correct, taken, points = SCORE_COLUMNS
+                    cells = {
+                        correct: "yes" if score.correct else "no",
+                        taken: f"{seconds:.3f}".replace(".", decimal),
+                        points: str(score.points),
+                    }
+                    rows = [row | cells for row in rows]
         for row in rows:
             yield [
                 code,
@@ -136,6 +167,26 @@ async def summary_rows(room: Room, decimal: str = ".") -> list[list[object]]:
     return rows
 
 
+async def leaderboard_rows(room: Room, decimal: str = ".") -> list[list[object]]:
+    """Every player, best first, as the leaderboard ranks them (poll.standings)."""
+    standings = await room.standings()
+    code, session_id = room.state.code, room.session.id
+    return [
+        [
+            code,
+            session_id,
+            entry.place,
+            entry.name,
+            entry.score,
+            entry.correct,
+            entry.answered,
+            f"{entry.seconds:.3f}".replace(".", decimal),
+            pseudonym(room.id, entry.participant),
+        ]
+        for entry in standings.entries
+    ]
+
+
 async def _aiter(rows: Iterable[list[object]]) -> AsyncIterator[list[object]]:
     for row in rows:
         yield row
@@ -159,21 +210,24 @@ async def csv_chunks(
     yield buffer.getvalue().encode("utf-8")
 
 
-async def export_chunks(room: Room, *, summary: bool, sep: str = ",") -> AsyncIterator[bytes]:
-    if summary:
-        decimal = "," if sep == ";" else "."
+async def export_chunks(room: Room, *, kind: Kind, sep: str = ",") -> AsyncIterator[bytes]:
+    # Dutch Excel, which wants ';', also wants decimal commas.
+    decimal = "," if sep == ";" else "."
+    if kind == "summary":
         rows = _aiter(await summary_rows(room, decimal))
         return csv_chunks(SUMMARY_HEADER, rows, sep)
-    return csv_chunks(response_header(room), response_rows(room), sep)
+    if kind == "standings":
+        return csv_chunks(LEADERBOARD_HEADER, _aiter(await leaderboard_rows(room, decimal)), sep)
+    return csv_chunks(response_header(room), response_rows(room, decimal), sep)
 
 
-def filename(room: Room, *, summary: bool) -> str:
+def filename(room: Room, *, kind: Kind) -> str:
     day = room.state.created_at.astimezone(UTC).strftime("%Y-%m-%d")
-    kind = "summary" if summary else "responses"
-    return f"poll-{room.session.id}-{room.state.code}-{day}-{kind}.csv"
+    name = "responses" if kind == "answers" else kind
+    return f"poll-{room.session.id}-{room.state.code}-{day}-{name}.csv"
 
 
-async def write_csv(room: Room, out: BinaryIO, *, summary: bool, sep: str) -> None:
+async def write_csv(room: Room, out: BinaryIO, *, kind: Kind, sep: str) -> None:
     """Write the whole CSV to `out` (`poll export`)."""
-    async for chunk in await export_chunks(room, summary=summary, sep=sep):
+    async for chunk in await export_chunks(room, kind=kind, sep=sep):
         out.write(chunk)

@@ -45,6 +45,8 @@ LINGER = 5.0
 PRESENCE_REFRESH = 10.0
 #: Seconds between participant snapshots whose only change is the shown tally.
 PARTICIPANT_TALLY_INTERVAL = 1.0
+#: Phones drawn their own standing between two turns of the event loop.
+YIELD_EVERY = 200
 #: Snapshot fields that phones do not show; a change in these alone is not sent to them.
 _PHONE_IGNORES = ("version", "participants", "answers", "results", "deadline_in")
 
@@ -55,7 +57,12 @@ class ScreenRenderer(Protocol):
 
     def snapshot_fields(self, view: dict[str, Any], audience: Audience) -> dict[str, Any]: ...
 
-    def stage(self, view: dict[str, Any], mine: list[dict[str, Any]]) -> str: ...
+    def stage(
+        self,
+        view: dict[str, Any],
+        mine: list[dict[str, Any]],
+        me: dict[str, Any] | None = None,
+    ) -> str: ...
 
 
 class Outbox:
@@ -175,6 +182,8 @@ class RoomChannel:
         self.views: dict[Audience, dict[str, Any]] = {}
         self._texts: dict[Audience, str] = {}
         self._screens: dict[Audience, dict[str, Any]] = {}
+        # The room as last read: what each phone's personal context is built from.
+        self.data: RoomData | None = None
         self._last_stage: str | None = None
         self.dirty = asyncio.Event()
         self.dirty.set()
@@ -259,7 +268,7 @@ class RoomChannel:
             await asyncio.sleep(interval)
 
     async def broadcast(self) -> None:
-        data = await self.room.load()
+        data = self.data = await self.room.load()
         self.watch_deadline(data)
         for audience, outboxes in self.outboxes.items():
             if not outboxes:
@@ -282,10 +291,11 @@ class RoomChannel:
             if self.outboxes["participant"] and self.phone_view
             else None
         )
-        # A phone's stage shows its own answers: when the screen changes under them
-        # (another question, a reset, voting opened or closed, the end), each phone
-        # gets its answers again with its stage rendered for them. (Phones that join
-        # get theirs with their first snapshot: a room without phones has no stage.)
+        # A phone's stage shows its own answers, and on a personal screen her own
+        # standing: when the screen changes under them (another item, a reset, voting
+        # opened or closed, new standings, the end), each phone gets its answers again
+        # with its stage rendered for them. (Phones that join get theirs with their
+        # first snapshot: a room without phones has no stage.)
         restaged = stage is not None and self._last_stage not in (None, stage)
         changed = (
             question != self._last_question or respondents < self._last_respondents or restaged
@@ -293,11 +303,13 @@ class RoomChannel:
         self._last_question, self._last_respondents = question, respondents
         if stage is not None:
             self._last_stage = stage
-        if changed and question is not None and self.phone_view is not None and stage:
+        drawn_for = self.phone_view
+        personal = drawn_for is not None and bool(drawn_for.get("personal"))
+        if changed and drawn_for is not None and stage and (question is not None or personal):
             # Let every writer send the new item first (they were woken before us):
             # queued behind it, "mine" would double the time to reach the last phone.
             await asyncio.sleep(0)
-            await self._send_mine(question, respondents, data.state.version, self.phone_view)
+            await self._send_mine(question, respondents, data, drawn_for)
 
     def watch_deadline(self, data: RoomData) -> None:
         """Read the room again just after the current question's deadline (once per deadline)."""
@@ -381,24 +393,35 @@ class RoomChannel:
         self.dirty.set()
 
     async def _send_mine(
-        self, question: str, respondents: int, version: int, view: dict[str, Any]
+        self, question: str | None, respondents: int, data: RoomData, view: dict[str, Any]
     ) -> None:
-        """Each local participant's answers to the (new) current question, read at once."""
+        """Each local participant's answers to the (new) current question, read at once,
+        and on a personal screen what it shows of her (counted once for all)."""
+        item_id = view["item"]["id"]
         stored: dict[str, list[Answer]] = {}
-        if respondents:
-            wanted = {o.participant for o in self.outboxes["participant"]}
+        wanted = {o.participant for o in self.outboxes["participant"] if o.participant}
+        if question is not None and respondents:
             async for response in self.hub.rooms.store.responses(self.room.id):
                 if response.question_id == question and response.participant in wanted:
                     stored.setdefault(response.participant, []).append(response.answer)
-        found = {who: self.room.mine_json(question, answers) for who, answers in stored.items()}
+        found = {who: self.room.mine_json(item_id, answers) for who, answers in stored.items()}
+        personal: dict[str, dict[str, Any]] = {}
+        if view.get("personal"):
+            personal = await self.room.personal(data, wanted, fresh=True)
         hub = self.hub
-        # No answers: the phone shows the snapshot's own stage, drawn for none.
-        empty = protocol.encode(protocol.mine(question, [], version))
-        for outbox in list(self.outboxes["participant"]):
-            answers = found.get(outbox.participant or "")
-            if answers:
-                fields = hub.stage_fields(view, answers)
-                outbox.put(protocol.encode(protocol.mine(question, answers, version, **fields)))
+        version = data.state.version
+        # Nothing of hers: the phone shows the snapshot's own stage, drawn for nobody.
+        empty = protocol.encode(protocol.mine(item_id, [], version))
+        for count, outbox in enumerate(list(self.outboxes["participant"]), 1):
+            if personal and count % YIELD_EVERY == 0:
+                # Thousands of players are each drawn their own block: let the other
+                # rooms and sockets of this process have their turn between batches.
+                await asyncio.sleep(0)
+            answers = found.get(outbox.participant or "", [])
+            me = personal.get(outbox.participant or "")
+            if answers or me:
+                fields = hub.stage_fields(view, answers, me)
+                outbox.put(protocol.encode(protocol.mine(item_id, answers, version, **fields)))
             else:
                 outbox.put(empty)
 
@@ -440,11 +463,17 @@ class Hub:
     def screen_fields(self, view: dict[str, Any], audience: Audience) -> dict[str, Any]:
         return self.screens.snapshot_fields(view, audience) if self.screens else {}
 
-    def stage_fields(self, view: dict[str, Any], mine: list[dict[str, Any]]) -> dict[str, Any]:
-        """A phone's stage for its answers, and the screen it was drawn for."""
+    def stage_fields(
+        self,
+        view: dict[str, Any],
+        mine: list[dict[str, Any]],
+        me: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A phone's stage for its answers (and what a personal screen shows of her),
+        and the screen it was drawn for."""
         if self.screens is None:
             return {}
-        return {"stage": protocol.stage_key(view), "html": self.screens.stage(view, mine)}
+        return {"stage": protocol.stage_key(view), "html": self.screens.stage(view, mine, me)}
 
     async def start(self) -> None:
         self._presence_task = asyncio.create_task(self._presence_loop(), name="poll-presence")
@@ -489,20 +518,23 @@ class Hub:
 
     async def send_current(self, channel: RoomChannel, outbox: Outbox) -> None:
         room = channel.room
-        if outbox.audience not in channel.views:
-            data = await room.load()
+        if outbox.audience not in channel.views or channel.data is None:
+            data = channel.data = await room.load()
             channel.watch_deadline(data)
             channel.set_view(outbox.audience, room.view(data, outbox.audience))
         outbox.offer_snapshot(channel.fresh_snapshot_text(outbox.audience))
-        if outbox.participant is not None:
+        drawn_for = channel.phone_view
+        if outbox.participant is not None and drawn_for is not None:
             question = room.state.current_question
-            if question is not None:
-                mine = await room.mine(outbox.participant)
-                # No answers: the phone shows the snapshot's own stage, drawn for none.
-                drawn_for = channel.phone_view
-                fields = self.stage_fields(drawn_for, mine) if mine and drawn_for else {}
+            personal = bool(drawn_for.get("personal"))
+            if question is not None or personal:
+                mine = await room.mine(outbox.participant) if question is not None else []
+                me = await room.me(channel.data, outbox.participant) if personal else None
+                # Nothing of hers: the phone shows the snapshot's own stage, drawn for none.
+                fields = self.stage_fields(drawn_for, mine, me) if mine or me else {}
+                item_id = drawn_for["item"]["id"]
                 outbox.put(
-                    protocol.encode(protocol.mine(question, mine, room.state.version, **fields))
+                    protocol.encode(protocol.mine(item_id, mine, room.state.version, **fields))
                 )
 
     def leave(self, room_id: str, outbox: Outbox) -> None:

@@ -77,6 +77,8 @@ CHANGE_NOT_ALLOWED: Final = "change_not_allowed"
 TOO_MANY_ANSWERS: Final = "too_many_answers"
 #: The answer does not fit the question.
 INVALID_ANSWER: Final = "invalid_answer"
+#: Another participant of the room plays under this nickname already.
+NICKNAME_TAKEN: Final = "nickname_taken"
 #: The store failed; send the same vote again later (`retry: true`).
 STORE_UNAVAILABLE: Final = "store_unavailable"
 # Refused by the connection or the HTTP fallback, before the room is asked.
@@ -111,6 +113,7 @@ REASONS: Final = (
     CHANGE_NOT_ALLOWED,
     TOO_MANY_ANSWERS,
     INVALID_ANSWER,
+    NICKNAME_TAKEN,
     STORE_UNAVAILABLE,
     RATE_LIMITED,
     TOO_MANY_ATTEMPTS,
@@ -190,8 +193,12 @@ def mine(question_id: str, answers: list[dict[str, Any]], version: int, **stage:
 
 def stage_key(view: Mapping[str, Any]) -> str:
     """The `stage` field: what a phone's stage depends on besides her own answers
-    (the item itself never changes within a room, which keeps its own script)."""
-    return f"{view['item']['id']}|{view['status']}|{int(bool(view['room']['ended']))}"
+    (the item itself never changes within a room, which keeps its own script),
+    and, on a personal screen, what it shows of her and the standings it was
+    drawn from (the view's `personal`)."""
+    key = f"{view['item']['id']}|{view['status']}|{int(bool(view['room']['ended']))}"
+    personal = view.get("personal")
+    return f"{key}|{personal}" if personal else key
 
 
 def ack(

@@ -18,15 +18,18 @@ type, leaves the atomic checks to the store, and turns every refusal into a
     ├── ChangeNotAllowed   answered already; allow_change is false
     ├── TooManyAnswers     open text: max_answers reached
     ├── InvalidAnswer      the answer does not fit the question
+    │   └── NicknameNeeded … a question that scores, from a phone with no nickname yet
+    ├── NicknameTaken      another participant plays under that nickname
     └── StoreUnavailable   not saved now; the client may retry (same submission id)
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
@@ -34,7 +37,9 @@ from typing import Any, ClassVar, Literal
 from poll import protocol
 from poll.questions import Aggregate, Answer, AnswerRefused, Item, Question
 from poll.questions import Audience as Audience
+from poll.questions.base import PersonalScreen
 from poll.script import Script, Session, session_from_spec
+from poll.standings import TOP, Standings, compute_standings
 from poll.store.base import (
     QuestionStatus,
     Response,
@@ -49,6 +54,7 @@ from poll.store.base import (
 # reaches them as it is (a vote's failure becomes `StoreUnavailable` instead).
 from poll.store.base import RoomState as RoomState
 from poll.store.base import StoreError as StoreError
+from poll.text import NICKNAME_MAX, clean_nickname, nickname_key
 
 AUDIENCES: tuple[Audience, ...] = ("participant", "projector", "console")
 
@@ -135,6 +141,16 @@ class InvalidMark(RoomError):
     reason = protocol.ACTION_ERROR
 
 
+class NicknameNeeded(InvalidAnswer):
+    message = "Choose a nickname first: it shows on the leaderboard."
+    reason = protocol.INVALID_ANSWER
+
+
+class NicknameTaken(RoomError):
+    message = "Somebody else plays as {name}; choose another nickname."
+    reason = protocol.NICKNAME_TAKEN
+
+
 class StoreUnavailable(RoomError):
     message = "Your answer was not saved. Trying again…"
     reason = protocol.STORE_UNAVAILABLE
@@ -163,6 +179,8 @@ class RoomData:
     participants: int
     #: When it was read: countdowns are measured from here.
     read_at: datetime = dataclasses.field(default_factory=lambda: datetime.now(UTC))
+    #: The leaderboard, when the current screen shows a standing (else None).
+    standings: Standings | None = None
 
 
 def new_code() -> str:
@@ -188,6 +206,14 @@ class Rooms:
         self._script = script
         # Sessions are immutable per room: parse each room's copy once.
         self._sessions: dict[str, Session] = {}
+        # Nicknames per room: a name, once given, never changes, so what this process
+        # has seen stays true; a participant it has not seen is looked up in the store.
+        self._names: dict[str, dict[str, str]] = {}
+        self._name_reads: dict[str, asyncio.Task[dict[str, str]]] = {}
+        # The standings per room, with the version they were counted at: one count
+        # per change, however many phones and pages ask.
+        self._standings: dict[str, tuple[int, Standings]] = {}
+        self._counting: dict[str, asyncio.Lock] = {}
 
     async def create(self, session_id: str) -> Room:
         script = self._script()
@@ -233,8 +259,51 @@ class Rooms:
         return session
 
     def forget(self, room_id: str) -> None:
-        """Drop a cached session copy (after a purge)."""
+        """Drop a room's cached session copy, nicknames and standings (after a purge)."""
         self._sessions.pop(room_id, None)
+        self._names.pop(room_id, None)
+        self._standings.pop(room_id, None)
+        self._counting.pop(room_id, None)
+
+    async def names(self, room_id: str) -> Mapping[str, str]:
+        """Every nickname of the room, read from the store now (callers at the same
+        time share one read)."""
+        task = self._name_reads.get(room_id)
+        if task is None:
+            task = asyncio.ensure_future(self.store.names(room_id))
+            self._name_reads[room_id] = task
+            task.add_done_callback(lambda _: self._name_reads.pop(room_id, None))
+        names = await asyncio.shield(task)
+        self._names.setdefault(room_id, {}).update(names)
+        return names
+
+    async def name_of(self, room_id: str, participant: str) -> str | None:
+        """A participant's nickname, or None while she has none."""
+        known = self._names.get(room_id, {}).get(participant)
+        if known is not None:
+            return known
+        return (await self.names(room_id)).get(participant)
+
+    def remember_name(self, room_id: str, participant: str, name: str) -> None:
+        self._names.setdefault(room_id, {})[participant] = name
+
+    async def standings(self, room: Room) -> Standings:
+        """The room's standings as of its state's version (or a newer count)."""
+        version = room.state.version
+        cached = self._standings.get(room.id)
+        if cached is not None and cached[0] >= version:
+            return cached[1]
+        async with self._counting.setdefault(room.id, asyncio.Lock()):
+            cached = self._standings.get(room.id)
+            if cached is not None and cached[0] >= version:
+                return cached[1]  # counted while this caller waited
+            names = await self.names(room.id)
+            responses = [response async for response in self.store.responses(room.id)]
+            standings = compute_standings(
+                room.session.questions, responses, room.state.opened_at, names
+            )
+            self._standings[room.id] = (version, standings)
+            return standings
 
     async def health(self) -> dict[str, Any]:
         """The store's own report for /healthz; `ok` is false when it cannot serve."""
@@ -358,6 +427,11 @@ class Room:
         question = self.session.questions.get(question_id)
         if question is None:
             raise NotCurrent()
+        nickname: object = None
+        if question.scored and isinstance(raw, Mapping) and "nickname" in raw:
+            # The nickname travels with the answer; it is the room's, not the type's.
+            raw = dict(raw)
+            nickname = raw.pop("nickname")
         try:
             answer = question.validate(raw)
             if question.needs_context_for(answer):
@@ -365,6 +439,8 @@ class Room:
         except AnswerRefused as refused:
             raise InvalidAnswer(refused.message, **refused.params) from None
         mode = question.mode_for(answer)
+        if question.scored:
+            await self._play(participant, nickname)
         try:
             outcome = await self.store.vote(
                 self.id,
@@ -414,20 +490,130 @@ class Room:
             raise StoreUnavailable() from exc
         question.admit(answer, mine.get(question.id, []), aggregates.get(question.id, Aggregate()))
 
+    async def _play(self, participant: str, nickname: object) -> str:
+        """The participant's nickname for a question that scores: the one she has, or
+        the one she sends now if nobody else in the room has it (compared without
+        regard to capitals, accents written either way, or invisible characters)."""
+        if nickname is not None and not isinstance(nickname, str):
+            raise InvalidAnswer()
+        name = clean_nickname(nickname or "")
+        try:
+            if not name:
+                known = await self._rooms.name_of(self.id, participant)
+                if known is None:
+                    raise NicknameNeeded()
+                return known
+            if len(name) > NICKNAME_MAX:
+                raise InvalidAnswer(
+                    "A nickname has at most {limit} characters; yours has {length}.",
+                    limit=NICKNAME_MAX,
+                    length=len(name),
+                )
+            # She may have one already: the store keeps hers and ignores this one.
+            claimed = await self.store.claim_name(self.id, participant, name, nickname_key(name))
+        except RoomNotFound:
+            raise UnknownRoom(code=self.state.code) from None
+        except StoreError as exc:
+            raise StoreUnavailable() from exc
+        if claimed is None:
+            raise NicknameTaken(name=name)
+        self._rooms.remember_name(self.id, participant, claimed)
+        return claimed
+
+    # Standings -------------------------------------------------------------
+
+    def personal_screen(
+        self, state: RoomState, aggregates: Mapping[str, Aggregate], now: datetime
+    ) -> PersonalScreen | None:
+        """What the phones' screen of the current item shows of each player at `now`."""
+        item = self.session.items[state.current]
+        if not isinstance(item, Question):
+            return item.personal_screen(None, False, {})
+        marks = aggregates.get(item.id, Aggregate()).marks
+        status = _status(state, item.id, now)
+        return item.personal_screen(status, item.id in state.shown, marks)
+
+    async def standings(self) -> Standings:
+        """The leaderboard now: every player's score recounted from the stored answers
+        (shared by every caller until the room changes; see `poll.standings`)."""
+        return await self._rooms.standings(self)
+
+    async def me(self, data: RoomData, participant: str) -> dict[str, Any] | None:
+        """What the current screen shows of this participant (see `personal`)."""
+        return (await self.personal(data, [participant])).get(participant)
+
+    async def personal(
+        self, data: RoomData, participants: Iterable[str], *, fresh: bool = False
+    ) -> dict[str, dict[str, Any]]:
+        """What the current screen shows of each of these participants (`me` of the
+        phone's stage), for those it shows anything of: on a question that asks for
+        a nickname, that she has one; once a question that scores is revealed, what
+        her answer earned and her score; on the leaderboard, her name, place and
+        score. Kept to what the screen shows, so that phones in the same situation
+        share one render of it."""
+        screen = self.personal_screen(data.state, data.aggregates, data.read_at)
+        if screen is None:
+            return {}
+        wanted = list(participants)
+        if screen == "name":
+            # `fresh`: one read for every phone of a process (a new screen); else a
+            # phone's own, from what this process knows first (a join, an answer).
+            if fresh:
+                names = await self._rooms.names(self.id)
+                return {who: {"named": True} for who in wanted if who in names}
+            return {
+                who: {"named": True}
+                for who in wanted
+                if await self._rooms.name_of(self.id, who) is not None
+            }
+        standings = data.standings or await self.standings()
+        item_id = self.session.items[data.state.current].id
+        found: dict[str, dict[str, Any]] = {}
+        for who in wanted:
+            entry = standings.by_participant.get(who)
+            if entry is None:
+                continue
+            if screen == "board":
+                found[who] = {
+                    "named": True,
+                    "name": entry.name,
+                    "place": entry.place,
+                    "score": entry.score,
+                    "players": len(standings.entries),
+                }
+            else:
+                result = entry.results.get(item_id)
+                found[who] = {
+                    "named": True,
+                    "answered": result is not None,
+                    "correct": bool(result and result.correct),
+                    "points": result.points if result else 0,
+                    "score": entry.score,
+                }
+        return found
+
     # Snapshots -------------------------------------------------------------
 
     async def load(self) -> RoomData:
-        """Read state, counters and presence once; `view` builds any audience from it."""
+        """Read state, counters and presence once; `view` builds any audience from it.
+        A screen that shows a standing also gets the standings (counted once per change)."""
         state = await self.refresh()
         aggregates = await self.store.aggregates(self.id)
         participants = await self.store.presence(self.id)
-        return RoomData(state, aggregates, participants)
+        now = datetime.now(UTC)
+        standings = None
+        if self.personal_screen(state, aggregates, now) in ("points", "board"):
+            standings = await self.standings()
+        return RoomData(state, aggregates, participants, standings=standings, read_at=now)
 
     async def snapshot(self, audience: Audience, participant: str | None = None) -> dict[str, Any]:
+        """The view for `audience`; a participant's also holds her own answers (`mine`)
+        and what a personal screen shows of her (`me`), to draw her stage with."""
         data = await self.load()
         view = self.view(data, audience)
         if audience == "participant" and participant is not None:
             view["mine"] = await self.mine(participant)
+            view["me"] = await self.me(data, participant) if view.get("personal") else None
         return view
 
     async def mine(self, participant: str) -> list[dict[str, Any]]:
@@ -493,7 +679,9 @@ class Room:
         }
         if question is not None and aggregate is not None:
             snapshot["results"] = _results_for(audience, question, aggregate, shown)
+        snapshot |= self._standings_view(data, audience)
         if audience == "console":
+            snapshot["scores"] = any(q.scored for q in self.session.questions.values())
             snapshot["items"] = [
                 {
                     "index": index,
@@ -508,6 +696,30 @@ class Room:
                 for index, it in enumerate(self.session.items)
             ]
         return snapshot
+
+    def _standings_view(self, data: RoomData, audience: Audience) -> dict[str, Any]:
+        """`personal`: what the phones' stage shows of each player and the standings it
+        was drawn from (part of its `stage` key); `standings`: the leaderboard while it
+        is on screen (the top ten for the projector and console, the count for phones)."""
+        screen = self.personal_screen(data.state, data.aggregates, data.read_at)
+        standings = data.standings if screen in ("points", "board") else None
+        personal: str | None = None
+        if screen == "name":
+            personal = screen
+        elif screen is not None and standings is not None:
+            personal = f"{screen}:{standings.digest}"
+        board: dict[str, Any] | None = None
+        if screen == "board" and standings is not None:
+            board = {"players": len(standings.entries), "final": self._last_of_its_type(data)}
+            if audience != "participant":  # phones see their own line only
+                board["top"] = standings.top(TOP)
+        return {"personal": personal, "standings": board}
+
+    def _last_of_its_type(self, data: RoomData) -> bool:
+        """Whether no later item of the session is of the current item's type (the
+        session's last leaderboard shows a podium)."""
+        kind = self.session.items[data.state.current].type_name
+        return all(it.type_name != kind for it in self.session.items[data.state.current + 1 :])
 
     # Results ---------------------------------------------------------------
 

@@ -57,7 +57,8 @@ setInterval(async () => {
     if (!response.ok) return;
     const message = await response.json();
     if (message.type !== SNAPSHOT) return;
-    if (message.item && message.item.question) {
+    // Her stage: drawn for her answers, or on a personal screen (a leaderboard) for her standing.
+    if (message.item) {
       receive({
         type: MINE, question_id: message.item.id, answers: message.mine || [],
         stage: message.stage, html: message.mine_html,

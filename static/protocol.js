@@ -25,6 +25,7 @@ export const TOO_LATE = "too_late";
 export const CHANGE_NOT_ALLOWED = "change_not_allowed";
 export const TOO_MANY_ANSWERS = "too_many_answers";
 export const INVALID_ANSWER = "invalid_answer";
+export const NICKNAME_TAKEN = "nickname_taken";
 export const STORE_UNAVAILABLE = "store_unavailable";
 export const RATE_LIMITED = "rate_limited";
 export const TOO_MANY_ATTEMPTS = "too_many_attempts";

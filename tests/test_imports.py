@@ -31,7 +31,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
     "web": (7, ("poll.web",)),
     "live hub": (6, ("poll.live",)),
     "results": (5, ("poll.export",)),
-    "rooms": (4, ("poll.rooms",)),
+    "rooms": (4, ("poll.rooms", "poll.standings")),
     "script": (3, ("poll.script",)),
     # Siblings: an item type never imports a store, a store never an item type.
     "item types": (2, ("poll.questions",)),

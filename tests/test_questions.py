@@ -41,8 +41,10 @@ def refusal(question: object, raw: object) -> str:
 def test_registry_lists_every_type_once() -> None:
     assert sorted(REGISTRY) == [
         "choice",
+        "leaderboard",
         "open",
         "qa",
+        "quiz",
         "ranking",
         "scale",
         "slide",

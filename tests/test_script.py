@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from poll.questions import Choice, Open, Slide, YesNo
+from poll.questions import REGISTRY, Choice, Open, Slide, YesNo
 from poll.script import ScriptError, load_script, parse_script, session_from_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,11 @@ def test_the_sample_script_holds_the_dutch_session_and_an_english_one() -> None:
     assert isinstance(manieren, Choice) and manieren.multiple and manieren.other
     assert isinstance(questions[0], YesNo) and questions[0].yes_label == "Ja"
     assert isinstance(dutch.items[0], Slide)
-    assert script.sessions["team-retro"].language == "en"
+    english = script.sessions["team-day"]
+    assert english.language == "en"
+    # The English tour uses every item type there is, and a countdown.
+    assert {item.type_name for item in english.items} == set(REGISTRY)
+    assert any(q.deadline_seconds for q in english.questions.values())
     assert script.notes == ()
 
 
@@ -136,7 +140,8 @@ def test_every_problem_is_listed_at_once() -> None:
     assert found == [
         "sessions.yaml:4:15: sessions.s.language: must be one of nl, en, not 'fr'",
         "sessions.yaml:6:15: sessions.s.items[0].type: unknown type 'yesn' (did you mean "
-        "'yesno'? known types: choice, open, qa, ranking, scale, slide, wordcloud, yesno)",
+        "'yesno'? known types: choice, leaderboard, open, qa, quiz, ranking, scale, slide, "
+        "wordcloud, yesno)",
         "sessions.yaml:11:21: sessions.s.items[1].max_length: must be between 1 and 2000, not -1",
         "sessions.yaml:13:13: sessions.s.items[2].id: id 'a' is already used by items[1]; "
         "ids must be unique",
@@ -149,7 +154,7 @@ def test_every_problem_is_listed_at_once() -> None:
         "not 'sometimes'",
         "sessions.yaml:25:9: sessions.s.items[6]: missing required key 'title' (a text)",
         "sessions.yaml:26:9: sessions.s.items[7]: an item is a mapping starting with 'type:' "
-        "(choice, open, qa, ranking, scale, slide, wordcloud, yesno)",
+        "(choice, leaderboard, open, qa, quiz, ranking, scale, slide, wordcloud, yesno)",
     ]
 
 

@@ -40,6 +40,26 @@ TIMER_MIN, TIMER_MAX = 5, 3600
 #: The tally key of the free-text "other" answer of a choice question.
 OTHER_KEY = "_other"
 
+#: What a phone's screen of an item shows of the participant herself (see
+#: `Item.personal_screen`): whether she has a nickname yet ("name"), what her
+#: answer to this question earned and her score ("points"), or her place and
+#: score on the leaderboard ("board", which also puts the standings on the
+#: projector and the console).
+PersonalScreen = Literal["name", "points", "board"]
+
+
+#: The answers CSV's columns for a scored answer (a scored type lists them in its
+#: `csv_columns`): right or not, seconds taken, points earned.
+SCORE_COLUMNS = ("correct", "seconds", "points")
+
+
+@dataclass(frozen=True)
+class Score:
+    """What one answer to a scored question earned: right or not, and its points."""
+
+    correct: bool
+    points: int
+
 
 class AnswerRefused(Exception):
     """A participant's answer does not fit the question.
@@ -107,6 +127,18 @@ class Item(ABC):
             "question": self.is_question,
         }
 
+    def personal_screen(
+        self, status: str | None, shown: bool, marks: Mapping[str, str]
+    ) -> PersonalScreen | None:
+        """Whether the phones' screen of this item, in this state, is drawn for each
+        participant's own standing (see `PersonalScreen`), and how; None: the same
+        for everybody with the same answers (most items, always).
+
+        `status` is the question's status as phones see it (None for content),
+        `shown` whether its results are shown, `marks` the facilitator's marks.
+        """
+        return None
+
 
 @dataclass(frozen=True)
 class Question(Item):
@@ -120,6 +152,9 @@ class Question(Item):
     """
 
     is_question: ClassVar[bool] = True
+    #: Answers earn points on the session's leaderboard (see `score`), and
+    #: participants answer under a nickname, unique in the room.
+    scored: ClassVar[bool] = False
     #: Keys every question accepts.
     common_keys: ClassVar[frozenset[str]] = frozenset(
         {"id", "prompt", "results", "allow_change", "timer"}
@@ -194,6 +229,7 @@ class Question(Item):
             "allow_change": self.allow_change,
             "max_entries": self.max_entries,
             "answer_mode": self.answer_mode,
+            "scored": self.scored,
             "timer": self.deadline_seconds,
             "options": [{"id": key, "label": label} for key, label in self.answer_options()],
         }
@@ -236,6 +272,11 @@ class Question(Item):
         `csv_columns` (a Q&A question's votes and state). By default one row per
         `csv_values` cell."""
         return [{"answer": value} for value in self.csv_values(answer)]
+
+    def score(self, answer: Answer, seconds: float) -> Score | None:
+        """What `answer`, stored `seconds` after the question was opened, earned on
+        the leaderboard; None for a question that does not score (`scored` false)."""
+        return None
 
     def common_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {

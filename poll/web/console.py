@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from poll.export import Kind
 from poll.rooms import Room, RoomError, RoomState, UnknownRoom, display_code
 from poll.web.actions import ACTIONS, perform
 from poll.web.export import csv_response
@@ -176,12 +177,18 @@ async def room_action(request: Request) -> Response:
 async def export_csv(request: Request) -> Response:
     facilitator(request)
     room = await _room(request)
-    kind = request.path_params["kind"]
-    if kind not in ("results", "responses", "summary"):  # responses: the bench's older name
+    # results: every answer (responses: the bench's older name for it).
+    kinds: dict[str, Kind] = {
+        "results": "answers",
+        "responses": "answers",
+        "summary": "summary",
+        "standings": "standings",
+    }
+    kind = kinds.get(request.path_params["kind"])
+    if kind is None:
         raise HTTPException(404)
-    summary = kind == "summary"
     sep = ";" if request.query_params.get("sep") in (";", "semicolon") else ","
-    return await csv_response(room, summary=summary, sep=sep)
+    return await csv_response(room, kind=kind, sep=sep)
 
 
 def routes() -> list[BaseRoute]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from starlette.responses import StreamingResponse
 
-from poll.export import export_chunks, filename
+from poll.export import Kind, export_chunks, filename
 from poll.rooms import Room
 
 
-async def csv_response(room: Room, *, summary: bool, sep: str) -> StreamingResponse:
-    chunks = await export_chunks(room, summary=summary, sep=sep)
-    name = filename(room, summary=summary)
+async def csv_response(room: Room, *, kind: Kind, sep: str) -> StreamingResponse:
+    chunks = await export_chunks(room, kind=kind, sep=sep)
+    name = filename(room, kind=kind)
     return StreamingResponse(
         chunks,
         media_type="text/csv; charset=utf-8",

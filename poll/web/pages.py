@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from poll.questions import REGISTRY
+from poll.text import NICKNAME_MAX
 from poll.web.i18n import Lang, as_lang, js_strings, translations
 from poll.web.resources import resource_dir
 
@@ -61,6 +62,7 @@ def environment(lang: Lang, templates: Path | None = None) -> Environment:
         lang=lang,
         type_scripts=type_files(".js"),
         type_styles=list(type_files(".css").values()),
+        nickname_max=NICKNAME_MAX,
     )
     return env
 

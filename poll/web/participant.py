@@ -117,13 +117,15 @@ async def room_page(request: Request) -> Response:
     if participant is None:
         participant = secrets.token_urlsafe(16)
     snapshot = await room.snapshot("participant", participant)
+    me = snapshot.pop("me", None)
     if not new_id and "application/json" in request.headers.get("accept", ""):
         # The phone's script follows the room this way while its websocket is down:
-        # the snapshot with its screens, and the stage drawn for this phone's answers.
+        # the snapshot with its screens, and the stage drawn for this phone (her
+        # answers, and on a personal screen her standing).
         mine = snapshot.pop("mine", [])
         fields = state.screens.snapshot_fields(snapshot, "participant")
         reply = protocol.snapshot(snapshot, **fields)
-        reply |= {"mine": mine, "mine_html": state.screens.stage(snapshot, mine)}
+        reply |= {"mine": mine, "mine_html": state.screens.stage(snapshot, mine, me)}
         return JSONResponse(reply)
     lang = room.session.language
     flash = state.auth.read_flash(request)
@@ -140,7 +142,7 @@ async def room_page(request: Request) -> Response:
         "participant/room.html",
         lang,
         snap=snapshot,
-        stage=state.screens.stage(snapshot, snapshot.get("mine", [])),
+        stage=state.screens.stage(snapshot, snapshot.get("mine", []), me),
         flash=message,
         vote_token=state.auth.vote_token(participant),
         submission_id=secrets.token_urlsafe(12),
@@ -170,9 +172,14 @@ def _waiting(snapshot: dict[str, Any]) -> bool:
 
 
 def raw_answer(question: Question, form: FormData) -> object:
-    """A form's fields in the shape `Question.validate` expects (as the websocket sends)."""
+    """A form's fields in the shape `Question.validate` expects (as the websocket sends);
+    with the nickname a question that scores asks a new player for, as the room reads it."""
     fields = {name: [str(value) for value in form.getlist(name)] for name in form}
-    return question.answer_from_form(fields)
+    raw = question.answer_from_form(fields)
+    nickname = form.get("nickname")
+    if question.scored and isinstance(raw, dict) and isinstance(nickname, str):
+        raw = {**raw, "nickname": nickname}
+    return raw
 
 
 def _refused_json(reason: str, message: str, *, retry: bool, status_code: int) -> JSONResponse:

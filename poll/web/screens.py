@@ -8,9 +8,12 @@ renders a room's screens once per change and sends them with the snapshot;
 the page scripts only swap them in (and enhance a type's form with
 `static/questions/<type>.js` where one exists). No screen is written twice.
 
-A phone's stage depends on its own answers ("mine"): it is rendered per
-distinct answer set and cached, so a thousand phones that all answered "yes"
-cost one render.
+A phone's stage depends on its own answers ("mine") and, on a personal
+screen (a leaderboard, a revealed quiz question: see `Item.personal_screen`),
+on what the room says of the participant herself ("me": her nickname, place,
+score): it is rendered per distinct answer set and context and cached, so a
+thousand phones that all answered "yes" cost one render, and a thousand
+players on the leaderboard cost one each, once per change of the standings.
 
 `check_types` runs at start-up: a type without its template, a macro its
 template lacks, or a console label without a Dutch text stops the server
@@ -25,6 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from jinja2 import Environment, TemplateNotFound
+from markupsafe import Markup
 
 from poll.i18n import LANGUAGES, as_lang, messages
 from poll.protocol import stage_key
@@ -35,8 +39,10 @@ from poll.web.pages import environment
 #: The macros each kind of item's template must define.
 QUESTION_MACROS = ("form", "answered", "phone_results", "projector_results", "console_results")
 ITEM_MACROS = ("phone", "projector", "console")
-#: Phone stages kept rendered (per room, screen and answer set).
+#: Phone stages kept rendered (per room, screen, answer set and personal context).
 STAGE_CACHE = 4096
+#: Where a player's own block goes in a stage drawn once for many players.
+_SLOT = "\x00standing\x00"
 
 
 def template_name(type_name: str) -> str:
@@ -45,7 +51,13 @@ def template_name(type_name: str) -> str:
 
 #: The screens the hub renders while a room runs: compiled at start-up, in every
 #: language, so that the first change of a screen waits for no compiler.
-LIVE_TEMPLATES = ("participant/_stage.html", "participant/_results.html", "projector/_screen.html")
+LIVE_TEMPLATES = (
+    "participant/_stage.html",
+    "participant/_standing.html",
+    "participant/_results.html",
+    "projector/_screen.html",
+    "projector/_standings.html",
+)
 
 
 def check_types(types: Iterable[type[Item]] | None = None) -> None:
@@ -88,18 +100,50 @@ class Screens:
     """Renders live screens for the hub and the pages; one per process."""
 
     def __init__(self) -> None:
-        self._stages: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._stages: OrderedDict[tuple[str, str, str, str], str] = OrderedDict()
 
     def _env(self, view: dict[str, Any]) -> Environment:
         return environment(as_lang(view["room"]["language"]))
 
-    def stage(self, view: dict[str, Any], mine: list[dict[str, Any]]) -> str:
-        """A phone's stage for its answers `mine` (the page adds the no-JS form's token)."""
-        key = (view["room"]["id"], stage_key(view), json.dumps(mine, sort_keys=True))
+    def stage(
+        self,
+        view: dict[str, Any],
+        mine: list[dict[str, Any]],
+        me: dict[str, Any] | None = None,
+    ) -> str:
+        """A phone's stage for its answers `mine` and, on a personal screen, for what
+        the room says of her (`me`, from `Room.me`); the page adds the no-JS form's token."""
+        room, screen = view["room"]["id"], stage_key(view)
+        answers = json.dumps(mine, sort_keys=True)
+        if me is None or set(me) <= {"named"}:
+            return self._cached((room, screen, answers, json.dumps(me)), view, mine, me)
+        # Her place or points: the stage around them is the same for every player with
+        # the same answers, so it is drawn once, and only the small block per player.
+        named = {"named": True} if me.get("named") else None
+        shell = self._cached((room, screen, answers, "shell"), view, mine, named, _SLOT)
+        block = self._cached((room, screen, "", json.dumps(me, sort_keys=True)), view, [], me, None)
+        return shell.replace(_SLOT, block)
+
+    def _cached(
+        self,
+        key: tuple[str, str, str, str],
+        view: dict[str, Any],
+        mine: list[dict[str, Any]],
+        me: dict[str, Any] | None,
+        standing: str | None = "",
+    ) -> str:
+        """The stage (or with `standing` None only her block, or with the slot marker
+        the stage around it), from the cache or drawn now."""
         html = self._stages.get(key)
         if html is None:
-            template = self._env(view).get_template("participant/_stage.html")
-            html = template.render(snap=view, mine=mine)
+            env = self._env(view)
+            if standing is None:
+                template = env.get_template("participant/_standing.html")
+                html = template.render(snap=view, me=me)
+            else:
+                template = env.get_template("participant/_stage.html")
+                extra = {"standing": Markup(standing)} if standing else {}
+                html = template.render(snap=view, mine=mine, me=me, **extra)
             self._stages[key] = html
             if len(self._stages) > STAGE_CACHE:
                 self._stages.popitem(last=False)

@@ -44,26 +44,35 @@ async def vote_reply(
         mine = answers.get(receipt.question_id, [])
     state.hub.poke(room.id)
     mine_json = room.mine_json(receipt.question_id, mine)
-    stage = stage_for(state, room, receipt.question_id, mine_json)
+    stage = await stage_for(state, room, receipt.question_id, mine_json, participant)
     return protocol.ack(
         submission_id, receipt.question_id, receipt.status, receipt.version, mine_json, **stage
     )
 
 
-def stage_for(
-    state: PollState, room: Room, question_id: str, answers: list[dict[str, Any]]
+async def stage_for(
+    state: PollState,
+    room: Room,
+    question_id: str,
+    answers: list[dict[str, Any]],
+    participant: str,
 ) -> dict[str, Any]:
     """The phone's stage drawn for its answers, while the question is on screen.
 
     Drawn for the screen the phones were last sent (the hub's newest participant
     view), so that it matches the snapshot the phone shows; without one, from
-    the room's state as last read. Pure: no store call. When the question is no
-    longer on screen the phone gets its stage with the next snapshot instead.
+    the room's state as last read. No store call for the answers; on a personal
+    screen, what it shows of her comes from what this process knows of her.
+    When the question is no longer on screen the phone gets its stage with the
+    next snapshot instead.
     """
     channel = state.hub.channels.get(room.id)
     view = channel.phone_view if channel is not None else None
-    if view is None or view["item"]["id"] != question_id:
+    data = channel.data if channel is not None else None
+    if view is None or data is None or view["item"]["id"] != question_id:
         if room.state.current_question != question_id:
             return {}
-        view = room.view(RoomData(room.state, {}, 0), "participant")
-    return {"stage": protocol.stage_key(view), "html": state.screens.stage(view, answers)}
+        data = RoomData(room.state, {}, 0)
+        view = room.view(data, "participant")
+    me = await room.me(data, participant) if view.get("personal") else None
+    return {"stage": protocol.stage_key(view), "html": state.screens.stage(view, answers, me)}

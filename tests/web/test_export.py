@@ -57,8 +57,13 @@ def test_neutralise() -> None:
     assert neutralise(5) == "5"
 
 
-def test_only_the_two_exports_exist(world: World) -> None:
+def test_only_the_three_exports_exist(world: World) -> None:
     room, _code = world.start_run()
     assert world.client.get(f"/console/room/{room}/results.csv").status_code == 200
     assert world.client.get(f"/console/room/{room}/summary.csv").status_code == 200
+    leaderboard = world.client.get(f"/console/room/{room}/standings.csv")
+    assert leaderboard.status_code == 200  # no quiz: no players, only the header
+    assert leaderboard.content.decode("utf-8-sig").splitlines() == [
+        "room_code,session_id,place,nickname,score,correct,answered,seconds,participant"
+    ]
     assert world.client.get(f"/console/room/{room}/anything.csv").status_code == 404
