@@ -576,3 +576,35 @@ class QandA(Workload):
             else:
                 found[self.asked(cell, csv_cell(row.get("name") or "") or None)] += 1
         return found
+
+
+@register
+class Quiz(Workload):
+    """Units: the chosen option's id, as for yes/no; the CSV names it by its
+    label. A phone picks an option at random under a nickname of its own
+    (`Player 17`: the first question that scores asks for one) and answers
+    once: a quiz takes no change, so nobody has second thoughts (`may_change`
+    reads `allow_change: false`). Points and standings are not checked here:
+    tests/questions/test_quiz.py recounts them.
+
+    The bench's quiz question counts down 300 s, the longest `time_limit`:
+    the countdown starts when the facilitator opens it, before the phones
+    join, and a thousand phones can take half a minute to come in on a busy
+    machine."""
+
+    type_name = "quiz"
+    question_id = "quiz"
+
+    def answer(self, item: Item, rng: random.Random, phone: int, take: int) -> Answer:
+        ids = [str(o["id"]) for o in item.get("options", [])]
+        return {"choice": rng.choice(ids), "nickname": f"Player {phone}"}
+
+    def units(self, item: Item, answer: Answer) -> list[str]:
+        return [str(answer["choice"])]
+
+    def from_results(self, item: Item, results: Mapping[str, Any]) -> Counter[str]:
+        return Counter({str(o["id"]): int(o["count"]) for o in results.get("options", [])})
+
+    def from_csv(self, item: Item, rows: Sequence[Row]) -> Counter[str]:
+        labels = _by_label(item.get("options", []))
+        return _read(rows, lambda cell: [labels[cell]] if cell in labels else None)
