@@ -19,6 +19,7 @@ from poll.questions.base import (
     first,
     read_common,
     texts_for,
+    within,
 )
 from poll.text import clean_text
 
@@ -137,11 +138,11 @@ class Choice(Question):
             if not isinstance(other_raw, str):
                 raise AnswerRefused("This answer is not in a form poll understands.")
             other_text = clean_text(other_raw) or None
-            if other_text and len(other_text) > OTHER_MAX_LENGTH:
-                raise AnswerRefused(
-                    "Your answer is {length} characters long; at most {limit} fit.",
-                    length=len(other_text),
-                    limit=OTHER_MAX_LENGTH,
+            if other_text:
+                within(
+                    other_text,
+                    OTHER_MAX_LENGTH,
+                    N_("Your answer is {length} characters long; at most {limit} fit."),
                 )
         if OTHER_KEY in chosen and other_text is None:
             raise AnswerRefused("Write your other answer, or untick it.")
