@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_, translate
-from poll.questions._labelled import Labelled, read_labelled
+from poll.questions._labelled import Labelled, read_options
 from poll.questions.base import (
     OTHER_KEY,
     AnswerRefused,
@@ -85,15 +85,7 @@ class Choice(Question):
 
     @staticmethod
     def _read_options(spec: SpecReader) -> tuple[Option, ...] | None:
-        raw = spec.sequence("options", required=True)
-        if raw is None:
-            return None
-        if len(raw) < 2:
-            spec.error("options", "a choice needs at least two options")
-            return None
-        return read_labelled(
-            spec, "options", raw, noun="option", article="an", reserved={OTHER_KEY}
-        )
+        return read_options(spec, kind="a choice", minimum=2, reserved={OTHER_KEY})
 
     def to_spec(self) -> dict[str, Any]:
         spec = self.common_spec() | {
