@@ -148,7 +148,8 @@ def test_every_problem_is_listed_at_once() -> None:
         "sessions.yaml:17:23: sessions.s.items[3].options[1]: option 'ja' is listed twice "
         "(also at options[0])",
         "sessions.yaml:17:27: sessions.s.items[3].options[2]: this option is empty",
-        "sessions.yaml:20:18: sessions.s.items[4].options: a choice needs at least two options",
+        "sessions.yaml:20:18: sessions.s.items[4].options: a choice needs at least 2 options; "
+        "it has 1",
         "sessions.yaml:23:23: sessions.s.items[5].allow_change: must be true or false, not 'yes'",
         "sessions.yaml:24:18: sessions.s.items[5].results: must be one of live, hidden, "
         "not 'sometimes'",

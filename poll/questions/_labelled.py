@@ -1,5 +1,5 @@
-"""Labelled entries a type lists in its script: the options of a choice or a
-ranking, the statements of a scale. Each is a text, or `{id, label}`; ids are
+"""Labelled entries a type lists in its script: the options of a choice, a ranking
+or a quiz, the statements of a scale. Each is a text, or `{id, label}`; ids are
 made from the labels when not given, and must be unique within the list."""
 
 from __future__ import annotations
@@ -99,3 +99,26 @@ def read_labelled(
         seen_ids[entry_id] = index
         entries.append(Labelled(id=entry_id, label=label))
     return tuple(entries) if ok else None
+
+
+def read_options(
+    spec: SpecReader,
+    *,
+    kind: str,
+    minimum: int,
+    maximum: int | None = None,
+    fewer: str = "",
+    reserved: Collection[str] = (),
+) -> tuple[Labelled, ...] | None:
+    """The `options` of a `kind` ("a ranking"), `minimum` to `maximum` of them; `fewer`
+    tells the facilitator how to make do with fewer when there are too many."""
+    raw = spec.sequence("options", required=True)
+    if raw is None:
+        return None
+    if len(raw) < minimum:
+        spec.error("options", f"{kind} needs at least {minimum} options; it has {len(raw)}")
+        return None
+    if maximum is not None and len(raw) > maximum:
+        spec.error("options", f"{kind} takes at most {maximum} options; it has {len(raw)}. {fewer}")
+        return None
+    return read_labelled(spec, "options", raw, noun="option", article="an", reserved=reserved)

@@ -332,6 +332,14 @@ def read_common(spec: SpecReader) -> tuple[str | None, ResultsMode, bool]:
     return prompt, mode, allow_change
 
 
+def within(text: str, limit: int, too_long: str) -> str:
+    """`text` when it has at most `limit` characters; else `AnswerRefused(too_long)`,
+    whose `{length}` and `{limit}` are filled in."""
+    if len(text) > limit:
+        raise AnswerRefused(too_long, length=len(text), limit=limit)
+    return text
+
+
 def expect_mapping(raw: object) -> Mapping[str, Any]:
     if not isinstance(raw, Mapping):
         raise AnswerRefused("This answer is not in a form poll understands.")

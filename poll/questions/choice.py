@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_, translate
-from poll.questions._labelled import Labelled, read_labelled
+from poll.questions._labelled import Labelled, read_options
 from poll.questions.base import (
     OTHER_KEY,
     AnswerRefused,
@@ -19,6 +19,7 @@ from poll.questions.base import (
     first,
     read_common,
     texts_for,
+    within,
 )
 from poll.text import clean_text
 
@@ -84,15 +85,7 @@ class Choice(Question):
 
     @staticmethod
     def _read_options(spec: SpecReader) -> tuple[Option, ...] | None:
-        raw = spec.sequence("options", required=True)
-        if raw is None:
-            return None
-        if len(raw) < 2:
-            spec.error("options", "a choice needs at least two options")
-            return None
-        return read_labelled(
-            spec, "options", raw, noun="option", article="an", reserved={OTHER_KEY}
-        )
+        return read_options(spec, kind="a choice", minimum=2, reserved={OTHER_KEY})
 
     def to_spec(self) -> dict[str, Any]:
         spec = self.common_spec() | {
@@ -137,11 +130,11 @@ class Choice(Question):
             if not isinstance(other_raw, str):
                 raise AnswerRefused("This answer is not in a form poll understands.")
             other_text = clean_text(other_raw) or None
-            if other_text and len(other_text) > OTHER_MAX_LENGTH:
-                raise AnswerRefused(
-                    "Your answer is {length} characters long; at most {limit} fit.",
-                    length=len(other_text),
-                    limit=OTHER_MAX_LENGTH,
+            if other_text:
+                within(
+                    other_text,
+                    OTHER_MAX_LENGTH,
+                    N_("Your answer is {length} characters long; at most {limit} fit."),
                 )
         if OTHER_KEY in chosen and other_text is None:
             raise AnswerRefused("Write your other answer, or untick it.")

@@ -17,6 +17,7 @@ from poll.questions.base import (
     first,
     read_common,
     texts_for,
+    within,
 )
 from poll.text import clean_text
 
@@ -69,13 +70,13 @@ class Open(Question):
         text = clean_text(text)
         if not text:
             raise AnswerRefused("Write an answer first.")
-        if len(text) > self.max_length:
-            raise AnswerRefused(
-                "Your answer is {length} characters long; at most {limit} fit.",
-                length=len(text),
-                limit=self.max_length,
+        return Answer(
+            text=within(
+                text,
+                self.max_length,
+                N_("Your answer is {length} characters long; at most {limit} fit."),
             )
-        return Answer(text=text)
+        )
 
     def client_view(self) -> dict[str, Any]:
         return super().client_view() | {

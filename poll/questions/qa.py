@@ -40,6 +40,7 @@ from poll.questions.base import (
     first,
     percentage,
     read_common,
+    within,
 )
 from poll.text import clean_text
 
@@ -220,21 +221,20 @@ class QandA(Question):
         question = clean_text(text)
         if not question:
             raise AnswerRefused("Write your question first.")
-        if len(question) > self.max_length:
-            raise AnswerRefused(
-                "Your question is {length} characters long; at most {limit} fit.",
-                length=len(question),
-                limit=self.max_length,
-            )
+        within(
+            question,
+            self.max_length,
+            N_("Your question is {length} characters long; at most {limit} fit."),
+        )
         name = data.get("name")
         if name is not None and not isinstance(name, str):
             raise AnswerRefused("This answer is not in a form poll understands.")
         name = clean_text(name or "") or None
-        if name is not None and len(name) > NAME_MAX_LENGTH:
-            raise AnswerRefused(
-                "Your name is {length} characters long; at most {limit} fit.",
-                length=len(name),
-                limit=NAME_MAX_LENGTH,
+        if name is not None:
+            within(
+                name,
+                NAME_MAX_LENGTH,
+                N_("Your name is {length} characters long; at most {limit} fit."),
             )
         return Answer(text=stored_text(question, name))
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_
-from poll.questions._labelled import read_labelled
+from poll.questions._labelled import read_options
 from poll.questions.base import (
     OTHER_KEY,
     SCORE_COLUMNS,
@@ -149,21 +149,13 @@ class Quiz(Question):
 
     @staticmethod
     def _read_options(spec: SpecReader) -> tuple[Option, ...] | None:
-        raw = spec.sequence("options", required=True)
-        if raw is None:
-            return None
-        if len(raw) < MIN_OPTIONS:
-            spec.error("options", f"a quiz needs at least {MIN_OPTIONS} options; it has {len(raw)}")
-            return None
-        if len(raw) > MAX_OPTIONS:
-            spec.error(
-                "options",
-                f"a quiz takes at most {MAX_OPTIONS} options; it has {len(raw)}. "
-                "Leave some out: a phone shows them all at once",
-            )
-            return None
-        return read_labelled(
-            spec, "options", raw, noun="option", article="an", reserved={OTHER_KEY}
+        return read_options(
+            spec,
+            kind="a quiz",
+            minimum=MIN_OPTIONS,
+            maximum=MAX_OPTIONS,
+            fewer="Leave some out: a phone shows them all at once",
+            reserved={OTHER_KEY},
         )
 
     @staticmethod

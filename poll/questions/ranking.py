@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_
-from poll.questions._labelled import read_labelled
+from poll.questions._labelled import read_options
 from poll.questions.base import (
     OTHER_KEY,
     AnswerRefused,
@@ -90,23 +90,13 @@ class Ranking(Question):
     @staticmethod
     def _read_options(spec: SpecReader) -> tuple[Option, ...] | None:
         """Options as a choice lists them (texts or `{id, label}`), 2 to 10 of them."""
-        raw = spec.sequence("options", required=True)
-        if raw is None:
-            return None
-        if len(raw) < MIN_OPTIONS:
-            spec.error(
-                "options", f"a ranking needs at least {MIN_OPTIONS} options; it has {len(raw)}"
-            )
-            return None
-        if len(raw) > MAX_OPTIONS:
-            spec.error(
-                "options",
-                f"a ranking takes at most {MAX_OPTIONS} options; it has {len(raw)}. "
-                "Leave some out, or split the question",
-            )
-            return None
-        return read_labelled(
-            spec, "options", raw, noun="option", article="an", reserved={OTHER_KEY}
+        return read_options(
+            spec,
+            kind="a ranking",
+            minimum=MIN_OPTIONS,
+            maximum=MAX_OPTIONS,
+            fewer="Leave some out, or split the question",
+            reserved={OTHER_KEY},
         )
 
     def to_spec(self) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import csv
 import io
 import random
 import re
-import textwrap
 from collections import Counter
 
 import pytest
@@ -26,9 +25,10 @@ from poll.rooms import (
     TooManyAnswers,
     VoteReceipt,
 )
-from poll.script import ScriptError, parse_script
+from poll.script import parse_script
 from poll.store.base import Store
 from poll.web.screens import Screens
+from tests.questions.items import one_item, one_item_problems, refusal
 from tests.web.conftest import World, csrf_of, token_of
 from tests.web.conftest import world as world  # the fixture, for the forms' round trip
 
@@ -37,25 +37,12 @@ def board(moderation: str = "none", **fields: int) -> QandA:
     return QandA(id="ask", title="Ask the alderman", moderation=moderation, **fields)  # type: ignore[arg-type]
 
 
-def refusal(question: QandA, raw: object) -> str:
-    with pytest.raises(AnswerRefused) as caught:
-        question.validate(raw)
-    return str(caught.value)
-
-
 def script(item: str) -> str:
-    """A one-item session around a Q&A's YAML (indented as an item of the list)."""
-    body = textwrap.indent(textwrap.dedent(item).strip(), " " * 8)
-    return (
-        "sessions:\n  s:\n    title: T\n    language: en\n    items:\n"
-        "      - type: qa\n" + body + "\n"
-    )
+    return one_item("qa", item)
 
 
 def problems(item: str) -> list[str]:
-    with pytest.raises(ScriptError) as caught:
-        parse_script(script(item), "sessions.yaml")
-    return [str(p) for p in caught.value.problems]
+    return one_item_problems("qa", item)
 
 
 # The script ------------------------------------------------------------------------

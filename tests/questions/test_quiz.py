@@ -10,7 +10,6 @@ import csv
 import io
 import itertools
 import random
-import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ import pytest
 
 from poll.answers import Aggregate, Answer
 from poll.live import Hub
-from poll.questions import REGISTRY, AnswerRefused, Option
+from poll.questions import REGISTRY, Option
 from poll.questions.leaderboard import Leaderboard
 from poll.questions.quiz import Quiz, points_for
 from poll.rooms import (
@@ -34,12 +33,13 @@ from poll.rooms import (
     Rooms,
     VoteReceipt,
 )
-from poll.script import ScriptError, parse_script
+from poll.script import parse_script
 from poll.standings import compute_standings
 from poll.store.base import Store
 from poll.text import nickname_key
 from poll.web.pages import environment
 from poll.web.screens import Screens
+from tests.questions.items import one_item, one_item_problems, refusal
 from tests.support.scripts import fixture_script
 from tests.support.waiting import eventually
 from tests.test_live import Socket
@@ -59,25 +59,12 @@ def quiz(**kwargs: object) -> Quiz:
     return Quiz(**(defaults | kwargs))  # type: ignore[arg-type]
 
 
-def refusal(question: Quiz, raw: object) -> str:
-    with pytest.raises(AnswerRefused) as caught:
-        question.validate(raw)
-    return str(caught.value)
-
-
 def script(item: str, kind: str = "quiz") -> str:
-    """A one-item session around an item's YAML (indented as an item of the list)."""
-    body = textwrap.indent(textwrap.dedent(item).strip(), " " * 8)
-    return (
-        "sessions:\n  s:\n    title: T\n    language: en\n    items:\n"
-        f"      - type: {kind}\n" + body + "\n"
-    )
+    return one_item(kind, item)
 
 
 def problems(item: str, kind: str = "quiz") -> list[str]:
-    with pytest.raises(ScriptError) as caught:
-        parse_script(script(item, kind), "sessions.yaml")
-    return [str(p) for p in caught.value.problems]
+    return one_item_problems(kind, item)
 
 
 # The script ------------------------------------------------------------------------

@@ -8,18 +8,18 @@ import csv
 import io
 import random
 import re
-import textwrap
 from collections import Counter
 
 import pytest
 
 from poll.answers import Aggregate, Answer
-from poll.questions import REGISTRY, AnswerRefused, Option
+from poll.questions import REGISTRY, Option
 from poll.questions.ranking import Ranking
 from poll.rooms import InvalidAnswer, Rooms
-from poll.script import ScriptError, parse_script
+from poll.script import parse_script
 from poll.store.base import Store
 from poll.web.screens import Screens
+from tests.questions.items import one_item, one_item_problems, refusal
 from tests.web.conftest import World, token_of
 from tests.web.conftest import world as world  # the fixture, for the form's round trip
 
@@ -30,25 +30,12 @@ def ranking(top: int | None = None, options: tuple[Option, ...] = PLANS) -> Rank
     return Ranking(id="plans", title="Which first?", options=options, top=top)
 
 
-def refusal(question: Ranking, raw: object) -> str:
-    with pytest.raises(AnswerRefused) as caught:
-        question.validate(raw)
-    return str(caught.value)
-
-
 def script(item: str) -> str:
-    """A one-item session around a ranking's YAML (indented as an item of the list)."""
-    body = textwrap.indent(textwrap.dedent(item).strip(), " " * 8)
-    return (
-        "sessions:\n  s:\n    title: T\n    language: en\n    items:\n"
-        "      - type: ranking\n" + body + "\n"
-    )
+    return one_item("ranking", item)
 
 
 def problems(item: str) -> list[str]:
-    with pytest.raises(ScriptError) as caught:
-        parse_script(script(item), "sessions.yaml")
-    return [str(p) for p in caught.value.problems]
+    return one_item_problems("ranking", item)
 
 
 # The script ------------------------------------------------------------------------

@@ -6,19 +6,18 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-import textwrap
 from collections import Counter
 from typing import Any
 
 import pytest
 
 from poll.answers import Aggregate, Answer
-from poll.questions.base import AnswerRefused
 from poll.questions.scale import Scale
 from poll.rooms import InvalidAnswer, Rooms
-from poll.script import ScriptError, parse_script, session_from_spec
+from poll.script import parse_script, session_from_spec
 from poll.store.base import Store
 from poll.web.screens import Screens
+from tests.questions.items import one_item, one_item_problems, refusal
 from tests.web.conftest import World, token_of, world
 
 __all__ = ["world"]  # the web tests' fixture, used below for the no-JavaScript form
@@ -47,18 +46,11 @@ sessions:
 
 
 def script_with(item: str) -> str:
-    """A session whose one item is `item` (YAML lines of a scale, indented as an item)."""
-    body = textwrap.indent(textwrap.dedent(item).strip(), " " * 8)
-    return (
-        "sessions:\n  s:\n    title: T\n    language: en\n    items:\n"
-        "      - type: scale\n        prompt: Q\n" + body + "\n"
-    )
+    return one_item("scale", item, head="prompt: Q\n")
 
 
 def problems(item: str) -> list[str]:
-    with pytest.raises(ScriptError) as caught:
-        parse_script(script_with(item))
-    return [str(p) for p in caught.value.problems]
+    return one_item_problems("scale", item, head="prompt: Q\n")
 
 
 def block() -> Scale:
@@ -71,12 +63,6 @@ def mark() -> Scale:
     question = parse_script(BLOCK).sessions["s"].questions["mark"]
     assert isinstance(question, Scale)
     return question
-
-
-def refusal(question: Scale, raw: object) -> str:
-    with pytest.raises(AnswerRefused) as caught:
-        question.validate(raw)
-    return str(caught.value)
 
 
 # The script -------------------------------------------------------------------------

@@ -9,13 +9,12 @@ import csv
 import io
 import random
 import re
-import textwrap
 from collections import Counter
 
 import pytest
 
 from poll.answers import Aggregate, Answer, TextEntry
-from poll.questions import REGISTRY, AnswerRefused
+from poll.questions import REGISTRY
 from poll.questions.wordcloud import (
     CLOUD_WORDS,
     CONSOLE_WORDS,
@@ -27,10 +26,11 @@ from poll.questions.wordcloud import (
     tone_of,
 )
 from poll.rooms import InvalidAnswer, Rooms
-from poll.script import ScriptError, parse_script
+from poll.script import parse_script
 from poll.store.base import Store
 from poll.text import clean_text
 from poll.web.screens import Screens
+from tests.questions.items import one_item, one_item_problems, refusal
 from tests.web.conftest import World, token_of
 from tests.web.conftest import world as world  # the fixture, for the form's round trip
 
@@ -39,25 +39,12 @@ def cloud(max_words: int = 3, max_length: int = 25) -> WordCloud:
     return WordCloud(id="words", title="Words?", max_words=max_words, max_length=max_length)
 
 
-def refusal(question: WordCloud, raw: object) -> str:
-    with pytest.raises(AnswerRefused) as caught:
-        question.validate(raw)
-    return str(caught.value)
-
-
 def script(item: str) -> str:
-    """A one-item session around a word cloud's YAML (indented as an item of the list)."""
-    body = textwrap.indent(textwrap.dedent(item).strip(), " " * 8)
-    return (
-        "sessions:\n  s:\n    title: T\n    language: en\n    items:\n"
-        "      - type: wordcloud\n" + body + "\n"
-    )
+    return one_item("wordcloud", item)
 
 
 def problems(item: str) -> list[str]:
-    with pytest.raises(ScriptError) as caught:
-        parse_script(script(item), "sessions.yaml")
-    return [str(p) for p in caught.value.problems]
+    return one_item_problems("wordcloud", item)
 
 
 # The script ------------------------------------------------------------------------
