@@ -1,0 +1,267 @@
+"""The facilitator's own files that slides show: images, PDF pages, a theme's logo.
+
+A script names a file by its path, relative to `sessions.yaml`. Loading the
+script checks the file (it exists, it is what its name says, it is not too
+large, a PDF opens without a password) and, for a server, copies it into the
+media folder of the data dir under the SHA-256 of its bytes. The item keeps that
+content name, not the path: a room's copy of its session points at the copy, so
+editing or deleting the original later changes no past run, and a URL named by
+the content may be cached for ever.
+
+A room's copy of a session is read back with `MediaFiles.room_copy()`, which
+takes content names as they are and opens no file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+import threading
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+#: What a file's content name ends with, by kind, and the type it is served as.
+MEDIA_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "webp": "image/webp",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+}
+IMAGE_KINDS = frozenset({"png", "jpg", "webp", "svg"})
+PDF_KINDS = frozenset({"pdf"})
+
+#: A content name: the SHA-256 of the bytes and the kind.
+CONTENT_NAME = re.compile(r"([0-9a-f]{64})\.(png|jpg|webp|svg|pdf)")
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_PDF_BYTES = 100 * 1024 * 1024
+#: Pixels an image may have: a small file may still decompress into gigabytes.
+MAX_IMAGE_PIXELS = 50_000_000
+
+_SUFFIXES = {
+    ".png": "png",
+    ".jpg": "jpg",
+    ".jpeg": "jpg",
+    ".webp": "webp",
+    ".svg": "svg",
+    ".pdf": "pdf",
+}
+_PILLOW_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+_KIND_NAMES = {"png": "PNG", "jpg": "JPEG", "webp": "WebP", "svg": "SVG", "pdf": "PDF"}
+
+
+class MediaError(Exception):
+    """A file a script names cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A checked file, known by its content name (`<sha256>.<kind>`)."""
+
+    name: str
+    #: Pages of a PDF (0 for an image, and for a room's copy, which opens nothing).
+    pages: int = 0
+    #: The file's own path, for reading page texts while the script loads.
+    source: Path | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.name.rsplit(".", 1)[1]
+
+    @property
+    def digest(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+def kinds_text(kinds: Collection[str]) -> str:
+    names = [_KIND_NAMES[k] for k in sorted(kinds, key=list(_KIND_NAMES).index)]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _image_kind(data: bytes) -> str:
+    """The kind an image's bytes really are; raises MediaError for anything else."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = _PILLOW_FORMATS.get(image.format or "")
+            if kind is None:
+                raise MediaError(f"is a {image.format} image; use PNG, JPEG, WebP or SVG")
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise MediaError(
+                    f"is {width}×{height} pixels; at most {MAX_IMAGE_PIXELS // 1_000_000} "
+                    "megapixels fit: scale it down"
+                )
+            image.verify()
+            return kind
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if _looks_like_svg(data):
+            return "svg"
+        raise MediaError("is not a PNG, JPEG, WebP or SVG image (or it is damaged)") from exc
+
+
+def _looks_like_svg(data: bytes) -> bool:
+    try:
+        root = ElementTree.fromstring(data)
+    except (ElementTree.ParseError, ValueError):
+        return False
+    return root.tag in {"svg", "{http://www.w3.org/2000/svg}svg"}
+
+
+def pdf_pages(data: bytes) -> int:
+    """The number of pages of a PDF; raises MediaError when it cannot be opened."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        reason = str(exc).lower()
+        if "password" in reason:
+            raise MediaError(
+                "is encrypted with a password; export it again without a password"
+            ) from None
+        raise MediaError(f"cannot be read as a PDF ({exc}); export it again") from None
+    try:
+        pages = len(document)
+    finally:
+        document.close()
+    if pages == 0:
+        raise MediaError("is a PDF without pages")
+    return pages
+
+
+def page_text(path: Path, page: int, limit: int = 1000) -> str:
+    """The text of one page (1-based) of a PDF on one line, its spaces squeezed:
+    a slide's text alternative for screen readers."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(path)
+    try:
+        pdf_page = document[page - 1]
+        textpage = pdf_page.get_textpage()
+        try:
+            raw = textpage.get_text_bounded()
+        finally:
+            textpage.close()
+            pdf_page.close()
+    finally:
+        document.close()
+    text = " ".join(raw.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def content_name(data: bytes, kind: str) -> str:
+    return f"{hashlib.sha256(data).hexdigest()}.{kind}"
+
+
+def check_file(path: Path, kinds: Collection[str]) -> tuple[bytes, str, int]:
+    """Read and check one file: its bytes, its kind and (for a PDF) its pages."""
+    expected = kinds_text(kinds)
+    kind = _SUFFIXES.get(path.suffix.lower())
+    if kind is None or kind not in kinds:
+        raise MediaError(f"{path.name!r} is not a {expected} file (by its name)")
+    limit = MAX_PDF_BYTES if kind == "pdf" else MAX_IMAGE_BYTES
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise MediaError(
+                f"{path.name!r} is {size / 1024 / 1024:.1f} MB; at most "
+                f"{limit // 1024 // 1024} MB fit: make it smaller"
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MediaError(
+            f"file {str(path)!r} not found; paths are relative to the sessions file"
+        ) from None
+    except IsADirectoryError:
+        raise MediaError(f"{str(path)!r} is a folder, not a file") from None
+    except OSError as exc:
+        raise MediaError(f"cannot read {str(path)!r}: {exc.strerror}") from None
+    try:
+        if kind == "pdf":
+            if not data.startswith(b"%PDF-"):
+                raise MediaError("is not a PDF (it does not start with %PDF-)")
+            return data, kind, pdf_pages(data)
+        real = _image_kind(data)
+    except MediaError as exc:
+        raise MediaError(f"{path.name!r} {exc}") from None
+    if real != kind and {real, kind} != {"jpg"}:
+        raise MediaError(
+            f"{path.name!r} is really a {_KIND_NAMES[real]} image; "
+            f"rename it to end in .{real} or save it as {_KIND_NAMES[kind]}"
+        )
+    return data, kind, 0
+
+
+def store_copy(folder: Path, name: str, data: bytes) -> None:
+    """Keep `data` as `folder/name` unless it is there already (written whole or not
+    at all: a temporary file renamed into place)."""
+    target = folder / name
+    if target.exists():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+class MediaFiles:
+    """Finds the files a script names, checks them and keeps their copies.
+
+    `base`: the folder paths are relative to (the sessions file's); `store`: the
+    media folder copies go into (None: check only, as `poll check` does).
+    """
+
+    def __init__(self, base: Path | None, store: Path | None = None) -> None:
+        self.base = base
+        self.store = store
+        self._checked: dict[Path, MediaFile] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def room_copy(cls) -> MediaFiles:
+        """For a room's copy of its session: content names only, nothing opened."""
+        return cls(None)
+
+    def resolve(self, raw: str, kinds: Collection[str]) -> MediaFile:
+        if self.base is None:
+            match = CONTENT_NAME.fullmatch(raw)
+            if match is None or match.group(2) not in kinds:
+                raise MediaError(f"{raw!r} is not the content name of a {kinds_text(kinds)}")
+            return MediaFile(name=raw)
+        path = (self.base / raw).resolve()
+        with self._lock:
+            known = self._checked.get(path)
+        if known is not None:
+            if known.kind not in kinds:
+                raise MediaError(f"{path.name!r} is not a {kinds_text(kinds)} file")
+            return known
+        data, kind, pages = check_file(path, kinds)
+        found = MediaFile(name=content_name(data, kind), pages=pages, source=path)
+        if self.store is not None:
+            store_copy(self.store, found.name, data)
+        with self._lock:
+            self._checked[path] = found
+        return found
+
+
+def media_path(name: str) -> str:
+    """The URL path a file of the media folder is served at (`poll.web.media`)."""
+    return f"/media/{name}"
+
+
+def page_path(name: str, page: int, width: int) -> str:
+    """The URL path of a PDF page rendered `width` pixels wide."""
+    return f"/media/{name.split('.', 1)[0]}/{page}/{width}.png"
