@@ -56,6 +56,13 @@ _PILLOW_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 _KIND_NAMES = {"png": "PNG", "jpg": "JPEG", "webp": "WebP", "svg": "SVG", "pdf": "PDF"}
 
 
+#: PDFium is not thread-safe: every call into it, from any thread, holds this lock.
+PDFIUM_LOCK = threading.Lock()
+
+#: The widths PDF pages are rendered at: a projector's screen picks the one that fits.
+PAGE_WIDTHS = (1024, 1280, 1920)
+
+
 class MediaError(Exception):
     """A file a script names cannot be used; the message says why and what to do."""
 
@@ -120,7 +127,8 @@ def pdf_pages(data: bytes) -> int:
     import pypdfium2
 
     try:
-        document = pypdfium2.PdfDocument(data)
+        with PDFIUM_LOCK:
+            document = pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError as exc:
         reason = str(exc).lower()
         if "password" in reason:
@@ -129,9 +137,11 @@ def pdf_pages(data: bytes) -> int:
             ) from None
         raise MediaError(f"cannot be read as a PDF ({exc}); export it again") from None
     try:
-        pages = len(document)
+        with PDFIUM_LOCK:
+            pages = len(document)
     finally:
-        document.close()
+        with PDFIUM_LOCK:
+            document.close()
     if pages == 0:
         raise MediaError("is a PDF without pages")
     return pages
@@ -142,19 +152,47 @@ def page_text(path: Path, page: int, limit: int = 1000) -> str:
     a slide's text alternative for screen readers."""
     import pypdfium2
 
-    document = pypdfium2.PdfDocument(path)
-    try:
-        pdf_page = document[page - 1]
-        textpage = pdf_page.get_textpage()
+    with PDFIUM_LOCK:
+        document = pypdfium2.PdfDocument(path)
         try:
-            raw = textpage.get_text_bounded()
+            pdf_page = document[page - 1]
+            textpage = pdf_page.get_textpage()
+            try:
+                raw: str = textpage.get_text_bounded()
+            finally:
+                textpage.close()
+                pdf_page.close()
         finally:
-            textpage.close()
-            pdf_page.close()
-    finally:
-        document.close()
+            document.close()
     text = " ".join(raw.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render_page(path: Path, page: int, width: int) -> bytes | None:
+    """One page (1-based) of a PDF as PNG, fitted into a 16:9 box `width` pixels
+    wide (a portrait page is as tall as the box); None if the PDF has no such page.
+    Slow (tenths of a second): call it in a thread, once per page and width."""
+    import pypdfium2
+
+    box_width, box_height = width, round(width * 9 / 16)
+    with PDFIUM_LOCK:
+        document = pypdfium2.PdfDocument(path)
+        try:
+            if not 1 <= page <= len(document):
+                return None
+            pdf_page = document[page - 1]
+            try:
+                page_width, page_height = pdf_page.get_size()
+                scale = min(box_width / page_width, box_height / page_height)
+                bitmap = pdf_page.render(scale=scale, may_draw_forms=False)
+                image = bitmap.to_pil()
+            finally:
+                pdf_page.close()
+        finally:
+            document.close()
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 def content_name(data: bytes, kind: str) -> str:

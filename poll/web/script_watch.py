@@ -14,12 +14,14 @@ from poll.script import Script, ScriptError, load_script
 
 
 class ScriptWatch:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, media_dir: Path | None = None) -> None:
         self.path = path
+        #: Where the files the script names are copied for the runs (see poll.media).
+        self.media_dir = media_dir
         self._stamp: tuple[int, int] | None = None
         self.error: ScriptError | None = None
         # Raises ScriptError at startup: a server without a usable script is no use.
-        self.script: Script = load_script(path)
+        self.script: Script = load_script(path, media_dir)
         self._stamp = self._stat()
 
     def _stat(self) -> tuple[int, int] | None:
@@ -35,7 +37,7 @@ class ScriptWatch:
         if stamp != self._stamp:
             self._stamp = stamp
             try:
-                self.script = load_script(self.path)
+                self.script = load_script(self.path, self.media_dir)
                 self.error = None
             except ScriptError as exc:
                 self.error = exc
