@@ -284,7 +284,7 @@ class MediaFiles:
             known = self._checked.get(path)
         if known is not None:
             if known.kind not in kinds:
-                raise MediaError(f"{path.name!r} is not a {kinds_text(kinds)} file")
+                raise MediaError(f"{path.name!r} is not a {kinds_text(kinds)} file (by its name)")
             return known
         data, kind, pages = check_file(path, kinds)
         found = MediaFile(name=content_name(data, kind), pages=pages, source=path)
