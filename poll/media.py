@@ -266,12 +266,18 @@ class MediaFiles:
         self.base = base
         self.store = store
         self._checked: dict[Path, MediaFile] = {}
+        self._seen: set[Path] = set()
         self._lock = threading.Lock()
 
     @classmethod
     def room_copy(cls) -> MediaFiles:
         """For a room's copy of its session: content names only, nothing opened."""
         return cls(None)
+
+    def paths(self) -> tuple[Path, ...]:
+        """Every file found so far (checked or not), in order."""
+        with self._lock:
+            return tuple(sorted(self._seen))
 
     def resolve(self, raw: str, kinds: Collection[str]) -> MediaFile:
         if self.base is None:
@@ -281,6 +287,7 @@ class MediaFiles:
             return MediaFile(name=raw)
         path = (self.base / raw).resolve()
         with self._lock:
+            self._seen.add(path)
             known = self._checked.get(path)
         if known is not None:
             if known.kind not in kinds:

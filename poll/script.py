@@ -82,6 +82,8 @@ class Script:
     path: str
     sessions: Mapping[str, Session]
     notes: tuple[Problem, ...] = ()
+    #: The files its slides and themes name (a server re-reads the script when one changes).
+    files: tuple[Path, ...] = ()
 
 
 class _Composer:
@@ -194,7 +196,8 @@ def parse_script(
                     sessions[session_id] = session
     if report.problems:
         raise ScriptError(report.problems)
-    return Script(path=filename, sessions=sessions, notes=tuple(report.notes))
+    files = media.paths() if media is not None else ()
+    return Script(path=filename, sessions=sessions, notes=tuple(report.notes), files=files)
 
 
 def load_script(path: str | Path, media_dir: Path | None = None) -> Script:

@@ -36,7 +36,7 @@ from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
 from poll.web.forms import BodyLimit
 from poll.web.guard import facilitator
-from poll.web.media import PageRenderer
+from poll.web.renderer import PageRenderer
 from poll.web.resources import resource_dir
 from poll.web.screens import check_types
 from poll.web.script_watch import ScriptWatch

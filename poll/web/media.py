@@ -9,14 +9,13 @@ A URL names its content, so a response never changes: browsers keep it a year
 without asking again. Nothing else is served from here: only names of the form
 above, only files of the media folder, only the widths poll renders; anything
 else is a 404. A page is rendered in a thread (PDFium is slow and not
-thread-safe), and requests for a page being rendered wait for that one render.
+thread-safe), and requests for a page being rendered wait for that one render
+(`poll.web.renderer`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,8 +27,6 @@ from poll.media import (
     IMAGE_KINDS,
     MEDIA_TYPES,
     PAGE_WIDTHS,
-    render_page,
-    store_copy,
 )
 from poll.theme import theme_from_css_name
 from poll.web.state import poll_state
@@ -38,42 +35,6 @@ FOR_EVER = "public, max-age=31536000, immutable"
 #: An SVG opened on its own is a document that could run script: never let it.
 MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-
-
-class PageRenderer:
-    """Renders PDF pages of the media folder once each (per page and width) and
-    keeps them in `<media>/pages/`; counts its renders (`renders`)."""
-
-    def __init__(self, media_dir: Path) -> None:
-        self.media_dir = media_dir
-        self.cache_dir = media_dir / "pages"
-        self.renders = 0
-        self._pending: dict[tuple[str, int, int], asyncio.Task[Path | None]] = {}
-
-    async def page(self, digest: str, page: int, width: int) -> Path | None:
-        """The rendered page's file, or None if there is no such PDF or page."""
-        cached = self.cache_dir / f"{digest}-{page}-{width}.png"
-        if cached.is_file():
-            return cached
-        source = self.media_dir / f"{digest}.pdf"
-        if not source.is_file():
-            return None
-        key = (digest, page, width)
-        task = self._pending.get(key)
-        if task is None:
-            # A task of its own: a viewer who leaves cancels only her wait, not the render.
-            task = asyncio.create_task(self._render(source, page, width, cached))
-            self._pending[key] = task
-            task.add_done_callback(lambda _: self._pending.pop(key, None))
-        return await asyncio.shield(task)
-
-    async def _render(self, source: Path, page: int, width: int, cached: Path) -> Path | None:
-        self.renders += 1
-        png = await asyncio.to_thread(render_page, source, page, width)
-        if png is None:
-            return None
-        await asyncio.to_thread(store_copy, self.cache_dir, cached.name, png)
-        return cached
 
 
 async def media_file(request: Request) -> Response:

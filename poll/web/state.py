@@ -11,7 +11,7 @@ from poll.rooms import Rooms
 from poll.settings import Settings
 from poll.store.base import Store
 from poll.web.auth import Auth
-from poll.web.media import PageRenderer
+from poll.web.renderer import PageRenderer
 from poll.web.screens import Screens
 from poll.web.script_watch import ScriptWatch
 from poll.web.throttle import FailedLookups
