@@ -166,3 +166,15 @@ async def test_a_page_is_rendered_once_per_width_however_many_ask(tmp_path: Path
 
     with Image.open(first[0]) as image:
         assert image.size == (1920, 1080)
+
+
+def test_a_phone_on_a_picture_slide_loads_no_picture(pictures: World) -> None:
+    """Phones show a picture slide's title only: nothing for them to download over a
+    venue's wifi, and no render for the server, however many phones there are."""
+    room_id, code = pictures.start_run("pictures")
+    pictures.go_to(room_id, "deck-1")
+    with pictures.as_("ann") as phone:
+        html = phone.get(f"/r/{code}").text
+    assert "Page 1" in html
+    assert '<img src="/media/' not in html and "srcset" not in html
+    assert pictures.app.state.poll.pages.renders == 0
