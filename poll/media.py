@@ -24,6 +24,7 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 #: What a file's content name ends with, by kind, and the type it is served as.
 MEDIA_TYPES = {
@@ -74,8 +75,10 @@ class MediaFile:
     name: str
     #: Pages of a PDF (0 for an image, and for a room's copy, which opens nothing).
     pages: int = 0
-    #: The file's own path, for reading page texts while the script loads.
+    #: The file's own path, for reading page texts while the script loads, and its
+    #: modification time and size when it was read.
     source: Path | None = None
+    stamp: tuple[int, int] | None = None
 
     @property
     def kind(self) -> str:
@@ -195,6 +198,36 @@ def render_page(path: Path, page: int, width: int) -> bytes | None:
     return out.getvalue()
 
 
+#: What files were found to be, by path, modification time and size: a script that
+#: is read again (after an edit, by a server) does not hash an unchanged deck again.
+_KNOWN: dict[tuple[Path, int, int], tuple[str, int]] = {}
+_TEXTS: dict[tuple[Path, int, int, int], str] = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_LIMIT = 4096
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
+def text_of_page(file: MediaFile, page: int) -> str:
+    """`page_text` of a checked PDF, read once per version of the file."""
+    if file.source is None:
+        return ""
+    if file.stamp is None:
+        return page_text(file.source, page)
+    key = (file.source, *file.stamp, page)
+    with _CACHE_LOCK:
+        known = _TEXTS.get(key)
+    if known is None:
+        known = page_text(file.source, page)
+        with _CACHE_LOCK:
+            _remember(_TEXTS, key, known)
+    return known
+
+
 def content_name(data: bytes, kind: str) -> str:
     return f"{hashlib.sha256(data).hexdigest()}.{kind}"
 
@@ -269,6 +302,23 @@ class MediaFiles:
         self._seen: set[Path] = set()
         self._lock = threading.Lock()
 
+    def _unchanged(self, path: Path, kinds: Collection[str]) -> MediaFile | None:
+        """The file as an earlier read found it, if it has not changed since and its
+        copy is in place."""
+        stamp = _stat(path)
+        if stamp is None:
+            return None
+        with _CACHE_LOCK:
+            known = _KNOWN.get((path, *stamp))
+        if known is None:
+            return None
+        name, pages = known
+        if name.rsplit(".", 1)[1] not in kinds:
+            return None  # checked again, to say what is wrong
+        if self.store is not None and not (self.store / name).is_file():
+            return None
+        return MediaFile(name=name, pages=pages, source=path, stamp=stamp)
+
     @classmethod
     def room_copy(cls) -> MediaFiles:
         """For a room's copy of its session: content names only, nothing opened."""
@@ -293,13 +343,27 @@ class MediaFiles:
             if known.kind not in kinds:
                 raise MediaError(f"{path.name!r} is not a {kinds_text(kinds)} file (by its name)")
             return known
-        data, kind, pages = check_file(path, kinds)
-        found = MediaFile(name=content_name(data, kind), pages=pages, source=path)
-        if self.store is not None:
-            store_copy(self.store, found.name, data)
+        found = self._unchanged(path, kinds)
+        if found is None:
+            stamp = _stat(path)
+            data, kind, pages = check_file(path, kinds)
+            found = MediaFile(name=content_name(data, kind), pages=pages, source=path, stamp=stamp)
+            if self.store is not None:
+                store_copy(self.store, found.name, data)
+            if stamp is not None:
+                with _CACHE_LOCK:
+                    _remember(_KNOWN, (path, *stamp), (found.name, pages))
         with self._lock:
             self._checked[path] = found
         return found
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size)
 
 
 def media_path(name: str) -> str:

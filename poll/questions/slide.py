@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from markdown_it import MarkdownIt
 
 from poll.i18n import N_
-from poll.media import IMAGE_KINDS, PDF_KINDS, MediaFile, page_text
+from poll.media import IMAGE_KINDS, PDF_KINDS, MediaFile, text_of_page
 from poll.questions.base import Item
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ class Slide(Item):
     @staticmethod
     def _page_alt(pdf: MediaFile, page: int, language: str) -> str:
         """A PDF page's own text, or what it is when it has none (a scan, a photo)."""
-        text = page_text(pdf.source, page) if pdf.source is not None else ""
+        text = text_of_page(pdf, page)
         if text:
             return text
         name = pdf.source.name if pdf.source is not None else "PDF"
