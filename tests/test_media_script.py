@@ -134,6 +134,61 @@ def test_a_deck_becomes_one_slide_per_page_with_stable_ids_and_texts(tmp_path: P
     assert session_from_spec(session.to_spec()) == session
 
 
+def test_a_deck_s_pages_are_read_as_ranges(tmp_path: Path) -> None:
+    pdf(tmp_path / "a.pdf", pages=9)
+    (tmp_path / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="5"/></svg>'
+    )
+    (tmp_path / "not.svg").write_text("<html><body>no</body></html>")
+    path = write(
+        tmp_path,
+        """\
+        sessions:
+          s:
+            title: T
+            items:
+              - deck: a.pdf
+                pages: 1-3, 5, 7-9
+              - deck: a.pdf
+                id: again
+                pages: 4
+              - type: slide
+                image: logo.svg
+                alt: A logo
+          bad:
+            title: T
+            items:
+              - deck: a.pdf
+                pages: 3-1
+              - deck: a.pdf
+                pages: one
+              - deck: a.pdf
+                pages: [1, 2]
+              - type: slide
+                image: not.svg
+                alt: x
+        """,
+    )
+    with pytest.raises(ScriptError) as caught:
+        load_script(path)
+    assert [str(p).split("sessions.yaml:", 1)[1] for p in caught.value.problems] == [
+        "17:16: sessions.bad.items[0].pages: '3-1': a range runs from page 1 up, like 1-9",
+        "19:16: sessions.bad.items[1].pages: 'one' is not a page or a range like 1-9",
+        "21:16: sessions.bad.items[2].pages: must be a page range like 1-9, or pages like 1-3, 5",
+        "23:16: sessions.bad.items[3].image: 'not.svg' is not a PNG, JPEG, WebP or SVG image "
+        "(or it is damaged)",
+    ]
+    path.write_text(path.read_text().split("  bad:")[0])
+    session = load_script(path).sessions["s"]
+    assert [item.id for item in session.items] == [
+        *(f"a-{n}" for n in (1, 2, 3, 5, 7, 8, 9)),
+        "again-4",
+        "item-3",
+    ]
+    svg = session.items[-1]
+    assert isinstance(svg, Slide) and svg.image and svg.image.endswith(".svg")
+
+
 def test_two_decks_may_not_make_the_same_ids(tmp_path: Path) -> None:
     pdf(tmp_path / "a.pdf", pages=2)
     path = write(

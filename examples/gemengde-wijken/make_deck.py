@@ -160,9 +160,9 @@ def write_logo(path: Path) -> None:
     svg = ElementTree.Element(
         "svg",
         xmlns="http://www.w3.org/2000/svg",
-        width="360",
+        width="430",
         height="120",
-        viewBox="0 0 360 120",
+        viewBox="0 0 430 120",
     )
     accent = hex_colour(ACCENT)
     for x, height in ((10, 50), (46, 70), (82, 58)):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.browser.test_session import LIVE, Console, expect, shot, start_run
+from tests.browser.test_session import LIVE, Console, expect, shot, start_run, violations
 from tests.support.servers import PollServer
 
 pytestmark = pytest.mark.browser
@@ -97,6 +97,23 @@ def test_a_pdf_page_and_an_image_fill_the_projector(
     box = page.bounding_box()
     assert box and box["width"] >= 1900
     shot(projector, artifacts, "pictures-pdf-page")
+    assert not violations(projector)
+    # A 4:3 projector of 1024×768 (a browser of its own, its cache empty) fetches
+    # the 1024 render, not the 1920 one.
+    small = browser.new_context(viewport={"width": 1024, "height": 768})
+    small.add_cookies(console.context.cookies())
+    beamer = small.new_page()
+    beamer.goto(projector.url)
+    beamer.wait_for_function(
+        "() => { const i = document.querySelector('.picture-slide img');"
+        " return i && i.complete && i.naturalWidth > 0; }",
+        timeout=LIVE,
+    )
+    assert beamer.evaluate("document.querySelector('.picture-slide img').currentSrc").endswith(
+        "/2/1024.png"
+    )
+    shot(beamer, artifacts, "pictures-pdf-page-1024")
+    small.close()
     facilitator.next()
     image = projector.locator(".picture-slide.layout-left img")
     expect(image).to_have_attribute("alt", "Three houses in a row on a quiet street", timeout=LIVE)
@@ -107,3 +124,4 @@ def test_a_pdf_page_and_an_image_fill_the_projector(
         timeout=LIVE,
     )
     shot(projector, artifacts, "pictures-image-left")
+    assert not violations(projector)

@@ -177,4 +177,9 @@ def test_a_phone_on_a_picture_slide_loads_no_picture(pictures: World) -> None:
         html = phone.get(f"/r/{code}").text
     assert "Page 1" in html
     assert '<img src="/media/' not in html and "srcset" not in html
+    # The room's theme reaches the phone's page, and the console's.
+    assert 'class="phone theme-dark"' in html or "theme-dark" in html.split("<body", 1)[1][:80]
+    assert "/theme/dark-f4b400-" in html
+    console = pictures.client.get(f"/console/room/{room_id}").text
+    assert "theme-dark" in console.split("<body", 1)[1][:80] and "/theme/dark-f4b400-" in console
     assert pictures.app.state.poll.pages.renders == 0
