@@ -20,6 +20,7 @@ import os
 import re
 import tempfile
 import threading
+import warnings
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -98,19 +99,22 @@ def _image_kind(data: bytes) -> str:
     """The kind an image's bytes really are; raises MediaError for anything else."""
     from PIL import Image, UnidentifiedImageError
 
+    too_big = f"has more than {MAX_IMAGE_PIXELS // 1_000_000} megapixels: scale it down"
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = _PILLOW_FORMATS.get(image.format or "")
-            if kind is None:
-                raise MediaError(f"is a {image.format} image; use PNG, JPEG, WebP or SVG")
-            width, height = image.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise MediaError(
-                    f"is {width}×{height} pixels; at most {MAX_IMAGE_PIXELS // 1_000_000} "
-                    "megapixels fit: scale it down"
-                )
-            image.verify()
-            return kind
+        with warnings.catch_warnings():
+            # Pillow warns of (and past twice its limit refuses) a decompression bomb.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                kind = _PILLOW_FORMATS.get(image.format or "")
+                if kind is None:
+                    raise MediaError(f"is a {image.format} image; use PNG, JPEG, WebP or SVG")
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise MediaError(f"is {width}×{height} pixels, so it {too_big}")
+                image.verify()
+                return kind
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise MediaError(too_big) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if _looks_like_svg(data):
             return "svg"

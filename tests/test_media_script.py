@@ -328,3 +328,25 @@ def test_the_sample_session_shows_its_deck_between_its_questions() -> None:
     assert pages == [*range(1, 10), 10, 11]
     assert session.items[1].title.startswith("Opzet van de sessie")
     assert session.theme is not None and session.theme.logo is not None
+
+
+def test_an_image_of_too_many_pixels_is_refused_however_small_its_file(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("1", (8000, 8000)).save(tmp_path / "big.png", "PNG")
+    Image.new("1", (20000, 20000)).save(tmp_path / "bomb.png", "PNG")
+    path = write(
+        tmp_path,
+        """\
+        sessions:
+          s:
+            title: T
+            items:
+              - {type: slide, image: big.png, alt: x}
+              - {type: slide, image: bomb.png, alt: x}
+        """,
+    )
+    assert [p.split(": ", 2)[2] for p in problems(path)] == [
+        "'big.png' is 8000×8000 pixels, so it has more than 50 megapixels: scale it down",
+        "'bomb.png' has more than 50 megapixels: scale it down",
+    ]
