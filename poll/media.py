@@ -155,8 +155,9 @@ def pdf_pages(data: bytes) -> int:
 
 
 def page_text(path: Path, page: int, limit: int = 1000) -> str:
-    """The text of one page (1-based) of a PDF on one line, its spaces squeezed:
-    a slide's text alternative for screen readers."""
+    """The text of one page (1-based) of a PDF, a line per line of text with its
+    spaces squeezed: a slide's text alternative for screen readers (and its first
+    line, usually the slide's title, what lists call it)."""
     import pypdfium2
 
     with PDFIUM_LOCK:
@@ -171,7 +172,8 @@ def page_text(path: Path, page: int, limit: int = 1000) -> str:
                 pdf_page.close()
         finally:
             document.close()
-    text = " ".join(raw.split())
+    lines = (" ".join(line.split()) for line in raw.splitlines())
+    text = "\n".join(line for line in lines if line)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

@@ -14,6 +14,7 @@ from markdown_it import MarkdownIt
 from poll.i18n import N_
 from poll.media import IMAGE_KINDS, PDF_KINDS, MediaFile, text_of_page
 from poll.questions.base import Item
+from poll.text import clean_text
 
 if TYPE_CHECKING:
     from poll.spec import SpecReader
@@ -54,6 +55,15 @@ def _first_line(text: str, limit: int = 80) -> str:
     """What lists call a picture slide without a title: the start of its alt text."""
     line = text.strip().split("\n", 1)[0].strip()
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _lines(text: str | None) -> str | None:
+    """A text alternative cleaned line by line: its lines kept (the first names the
+    slide in lists), empty ones dropped; None if nothing is left."""
+    if text is None:
+        return None
+    lines = (clean_text(line) for line in text.splitlines())
+    return "\n".join(line for line in lines if line) or None
 
 
 def _read_pages(spec: SpecReader, pages: int) -> list[int] | None:
@@ -125,7 +135,7 @@ class Slide(Item):
         has_picture = any(spec.data.get(key) is not None for key in ("image", "pdf"))
         title = spec.text("title", required=not has_picture, max_length=200)
         body = (spec.text("body", default="", max_length=5000, strip=False) or "").strip("\n")
-        alt = spec.text("alt", max_length=1000)
+        alt = _lines(spec.text("alt", max_length=1000, strip=False))
         layout = spec.one_of("layout", LAYOUTS, default="full")
         page = spec.integer("page", default=None, minimum=1, maximum=MAX_PAGE)
         ok = not (has_picture and picture is None)
