@@ -163,7 +163,12 @@ class Slide(Item):
         if not ok or (title is None and not has_picture):
             return None
         if pdf is not None and alt is None:
-            alt = cls._page_alt(pdf, page or 1, spec.language) if title is None else title
+            # The page's own text says more than its title; the title if it has none.
+            alt = (
+                text_of_page(pdf, page or 1)
+                or title
+                or cls._page_alt(pdf, page or 1, spec.language)
+            )
         alt = alt if alt is not None else (title or "")
         return cls(
             id=item_id,
@@ -184,7 +189,7 @@ class Slide(Item):
         if text:
             return text
         name = pdf.source.name if pdf.source is not None else "PDF"
-        return f"{name}, {_PAGE_WORD.get(language, 'page')} {page}"
+        return f"{name}, {_PAGE_WORD.get(language, _PAGE_WORD['en'])} {page}"
 
     @classmethod
     def expand(cls, spec: SpecReader) -> list[Self]:
