@@ -33,7 +33,10 @@ from poll.web.state import poll_state
 
 FOR_EVER = "public, max-age=31536000, immutable"
 #: An SVG opened on its own is a document that could run script: never let it.
-MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+MEDIA_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; object-src 'none'; "
+    "frame-ancestors 'none'; sandbox"
+)
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 

@@ -18,6 +18,7 @@ from poll.store.sqlite import SqliteStore
 from poll.web.app import create_app
 from poll.web.media import FOR_EVER
 from poll.web.renderer import PageRenderer
+from tests.security.test_leaks import check_headers
 from tests.support.media import pdf, png
 from tests.web.conftest import TOKEN, World
 
@@ -79,6 +80,7 @@ def test_the_projector_shows_the_image_and_the_pdf_page_at_the_width_that_fits(
     assert served.status_code == 200 and served.headers["content-type"] == "image/png"
     assert served.headers["cache-control"] == FOR_EVER
     assert "sandbox" in served.headers["content-security-policy"]
+    check_headers(served, "an image of a slide")
     pictures.go_to(room_id, "deck-1")
     html = projector_html(pictures, room_id)
     srcset = re.search(r'srcset="([^"]+)"', html)
@@ -90,6 +92,8 @@ def test_the_projector_shows_the_image_and_the_pdf_page_at_the_width_that_fits(
     assert page.status_code == 200 and page.headers["content-type"] == "image/png"
     assert page.headers["cache-control"] == FOR_EVER
     assert page.content.startswith(b"\x89PNG")
+    check_headers(page, "a rendered PDF page")
+    check_headers(sheet, "a theme's stylesheet")
 
 
 def test_a_run_keeps_its_files_when_the_originals_change_or_go(
