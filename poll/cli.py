@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
+from poll.proxies import ProxyIpsError, parse_proxy_ips, uvicorn_proxy_options
 from poll.script import Script, ScriptError, load_script
 from poll.settings import DEFAULT_STORE, ENV, Settings, SettingsError
 
@@ -71,6 +72,12 @@ def _fail(message: str) -> int:
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:
     env = Settings.from_env()
+    proxy_ips = env.proxy_ips
+    if args.proxy_ips is not None:
+        try:
+            proxy_ips = parse_proxy_ips(args.proxy_ips)
+        except ProxyIpsError as exc:
+            raise SettingsError(f"--proxy-ips: {exc}") from None
     return Settings(
         store=args.store or env.store,
         sessions=Path(args.sessions) if args.sessions else env.sessions,
@@ -80,6 +87,7 @@ def _settings_from_args(args: argparse.Namespace) -> Settings:
         port=args.port if args.port is not None else env.port,
         workers=args.workers if args.workers is not None else env.workers,
         token=env.token,
+        proxy_ips=proxy_ips,
     )
 
 
@@ -193,7 +201,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=settings.workers if settings.workers > 1 else None,
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=5,
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto only from the proxies named by --proxy-ips.
+        **uvicorn_proxy_options(settings.proxy_ips),
         # Frames beyond this are refused by the protocol layer before poll reads
         # them (uvicorn's default is 16 MiB); poll's own limits are a few KiB.
         ws_max_size=WS_MAX_SIZE,
@@ -334,6 +343,14 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--data-dir",
         help=f"where the facilitator token is kept (default poll-data; {ENV['data_dir']})",
+    )
+    serve.add_argument(
+        "--proxy-ips",
+        metavar="IPS",
+        help=(
+            "reverse proxies to believe X-Forwarded-For/-Proto from: comma-separated "
+            f"addresses or networks, like 127.0.0.1 (default none; {ENV['proxy_ips']})"
+        ),
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]

@@ -45,6 +45,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
             "poll.cancel",
             "poll.i18n",
             "poll.protocol",
+            "poll.proxies",
             "poll.settings",
             "poll.spec",
             "poll.text",
