@@ -4,6 +4,7 @@
     poll serve [--host ...] ...       run the server (console link printed at start)
     poll export ROOM [--summary | --leaderboard] ...  write a run's results as CSV
     poll purge --older-than DAYS      delete ended runs and their answers
+    poll backup DEST                  copy the SQLite store, safely while it serves
 
 Every error a user can meet is one clear line (or a list of script problems),
 never a traceback.
@@ -297,6 +298,21 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return asyncio.run(_purge(args.store, args.older_than, args.yes))
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from poll.store import StoreError, backup_store
+
+    try:
+        report = backup_store(args.store, Path(args.dest), overwrite=args.force)
+    except StoreError as exc:
+        return _fail(str(exc))
+    size = f"{report.size / 1_000_000:.1f} MB" if report.size >= 100_000 else f"{report.size} bytes"
+    sys.stdout.write(
+        f"backed up {report.source} to {report.dest}: {report.runs} run(s), "
+        f"{report.answers} answer(s), {size}\n"
+    )
+    return 0
+
+
 def _no_script() -> Script:
     raise ScriptError([])  # exporting reads each room's own copy, never the script
 
@@ -389,6 +405,18 @@ def parser() -> argparse.ArgumentParser:
         help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
     )
     purge.set_defaults(func=cmd_purge)
+
+    backup = sub.add_parser(
+        "backup", help="copy the SQLite store to DEST, safely while the server runs"
+    )
+    backup.add_argument("dest", metavar="DEST", help="a file, or a folder for a dated file")
+    backup.add_argument("--force", action="store_true", help="replace DEST if it exists")
+    backup.add_argument(
+        "--store",
+        default=os.environ.get(ENV["store"], DEFAULT_STORE),
+        help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
+    )
+    backup.set_defaults(func=cmd_backup)
     return top
 
 
