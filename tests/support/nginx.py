@@ -30,6 +30,8 @@ from tests.support.processes import Reaper, free_port, spawn
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "deploy" / "nginx.conf"
 NGINX = os.environ.get("POLL_NGINX", "/usr/sbin/nginx")
+#: Set to 1 (as CI does) to fail instead of skipping when a deployment tool is missing.
+REQUIRE = "POLL_REQUIRE_DEPLOY"
 
 #: The main config around the site: the parts /etc/nginx/nginx.conf has on a server.
 MAIN = """\
@@ -50,12 +52,10 @@ http {{
 
 
 def need_nginx() -> None:
-    """Skip (or fail, with POLL_REQUIRE_BROWSER=1 as in CI) without nginx and openssl."""
+    """Skip (or fail, with POLL_REQUIRE_DEPLOY=1 as in CI) without nginx and openssl."""
     for binary in (NGINX, shutil.which("openssl") or "/usr/bin/openssl"):
         if not (Path(binary).exists() and os.access(binary, os.X_OK)):
-            require_or_skip(
-                f"{binary} not found (apt-get install nginx openssl)", "POLL_REQUIRE_BROWSER"
-            )
+            require_or_skip(f"{binary} not found (apt-get install nginx openssl)", REQUIRE)
 
 
 def replace_once(text: str, old: str, new: str) -> str:
