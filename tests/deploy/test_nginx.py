@@ -20,6 +20,7 @@ import pytest
 from poll.web.csp import STRICT_TRANSPORT_SECURITY
 from tests.browser.test_session import LIVE, PHONE, Console, expect, saved, shot, vote_button
 from tests.conftest import delete_keys, redis_url
+from tests.deploy.test_systemd import UNIT
 from tests.support.browser import browser  # noqa: F401 - the fixture, re-exported
 from tests.support.nginx import SITE, Nginx
 from tests.support.processes import Reaper, free_port
@@ -130,7 +131,8 @@ def test_a_session_through_nginx_with_tls(
     assert direct.status_code == 200 and "strict-transport-security" not in direct.headers
 
 
-def test_the_docs_show_the_nginx_config_the_test_runs() -> None:
+@pytest.mark.parametrize(("fence", "path"), [("nginx", SITE), ("ini", UNIT)])
+def test_the_docs_show_the_files_the_tests_run(fence: str, path: Path) -> None:
     docs = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
-    config = SITE.read_text(encoding="utf-8")
-    assert f"```nginx\n{config}```\n" in docs, "docs/deploy.md must show deploy/nginx.conf as is"
+    shown = f"```{fence}\n{path.read_text(encoding='utf-8')}```\n"
+    assert shown in docs, f"docs/deploy.md must show {path.relative_to(ROOT)} as it is"
