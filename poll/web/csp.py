@@ -40,7 +40,7 @@ HEADERS = {
 # Over HTTPS only: browsers ignore it over plain HTTP, and a phone that once saw it
 # for a host would refuse that host over HTTP for a year. A year, and no
 # includeSubDomains: poll speaks for its own host only. The scheme is "https"
-# when uvicorn served TLS itself or a proxy named by --proxy-ips said so.
+# when the server speaks TLS itself or a proxy named by --proxy-ips says so.
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
