@@ -114,6 +114,15 @@ def test_a_session_through_nginx_with_tls(
     shot(projector, ARTIFACTS, "nginx-projector")
     shot(phone, ARTIFACTS, "nginx-phone")
 
+    # One process stops (an upgrade restarts them one at a time): nginx sends
+    # everybody to the other, and the phone finds its vote there, from Redis.
+    servers[0].stop()
+    with httpx.Client(verify=False) as client:
+        for _ in range(4):
+            assert client.get(f"{nginx.url}/r/{digits}").status_code == 200
+    phone.reload()
+    expect(phone.locator("button[aria-pressed=true]")).to_have_text(re.compile("^Ja"), timeout=LIVE)
+
     # Every live socket went through nginx, over TLS.
     assert sockets and all(
         url.startswith(f"wss://127.0.0.1:{nginx.https_port}/") for url in sockets
@@ -127,7 +136,7 @@ def test_a_session_through_nginx_with_tls(
     assert plain.headers["location"].startswith("https://127.0.0.1/r/")
     assert "strict-transport-security" not in plain.headers
     # Straight to a backend over plain HTTP (no proxy in between): no HSTS either.
-    direct = httpx.get(f"{servers[0].url}/r/{digits}")
+    direct = httpx.get(f"{servers[1].url}/r/{digits}")
     assert direct.status_code == 200 and "strict-transport-security" not in direct.headers
 
 
