@@ -46,6 +46,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
             "poll.i18n",
             "poll.media",
             "poll.protocol",
+            "poll.proxies",
             "poll.settings",
             "poll.spec",
             "poll.text",
