@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from poll.export import Kind
 from poll.rooms import Room, RoomError, RoomState, UnknownRoom, display_code
 from poll.web.actions import ACTIONS, perform
+from poll.web.errors import Refused
 from poll.web.export import csv_response
 from poll.web.forms import closes_form
 from poll.web.guard import check_csrf, facilitator
@@ -107,7 +108,7 @@ async def start_run(request: Request) -> Response:
     try:
         room = await state.rooms.create(str(form.get("session_id") or ""))
     except RoomError as exc:
-        raise HTTPException(400, translate(_lang(request), exc.message, exc.params)) from None
+        raise Refused(400, exc.message, exc.params) from None
     return RedirectResponse(f"/console/room/{room.id}", status_code=303)
 
 
@@ -156,7 +157,7 @@ async def room_action(request: Request) -> Response:
     action = str(form.get("action") or "")
     target = f"/console/room/{room.id}"
     if action not in ACTIONS:
-        raise HTTPException(400, N_("Unknown action {action}.").format(action=action))
+        raise Refused(400, N_("Unknown action {action}."), {"action": action})
     try:
         await perform(room, action, form)
     except RoomError as exc:

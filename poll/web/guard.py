@@ -6,6 +6,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
+from poll.web.errors import Refused
 from poll.web.i18n import N_
 from poll.web.network import origin_allowed
 from poll.web.state import poll_state
@@ -38,6 +39,4 @@ def check_csrf(conn: HTTPConnection, nonce: str, form: FormData) -> None:
     if not from_this_site(conn):
         raise HTTPException(403)
     if not poll_state(conn).auth.csrf_ok(nonce, form.get("csrf")):
-        raise HTTPException(
-            400, N_("The form had expired. Go back, reload the page and try again.")
-        )
+        raise Refused(400, N_("The form had expired. Go back, reload the page and try again."))
