@@ -51,7 +51,8 @@ def test_a_detail_is_escaped_on_every_error_page(status: int, payload: str) -> N
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_reason_with_typed_text_is_escaped(status: int, payload: str) -> None:
     exc = Refused(status, N_("There is no session {session} in the script."), {"session": payload})
-    for lang, sentence in (("en", "There is no session "), ("nl", "Het sessiebestand bevat geen sessie ")):
+    sentences = (("en", "There is no session "), ("nl", "Het sessiebestand bevat geen sessie "))
+    for lang, sentence in sentences:
         code, page = _body(_app(exc), lang)
         assert code == status
         assert sentence in page
