@@ -499,6 +499,17 @@ class RedisStore(Store):
                 total += int(count)
         return total
 
+    # Facilitator sign-ins ------------------------------------------------------------
+
+    async def console_epoch(self) -> int:
+        with self._errors():
+            value = await self._client.get(self._layout.console_epoch)
+        return int(value) if value is not None else 0
+
+    async def end_console_sessions(self) -> int:
+        with self._errors():
+            return int(await self._client.incr(self._layout.console_epoch))
+
     # Housekeeping --------------------------------------------------------------------
 
     async def purge(self, ended_before: datetime) -> list[str]:

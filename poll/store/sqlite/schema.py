@@ -74,6 +74,11 @@ CREATE TABLE IF NOT EXISTS names (
     PRIMARY KEY (room_id, participant)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS names_by_key ON names(room_id, key);
+-- Installation-wide counters, e.g. the generation of facilitator sign-ins.
+CREATE TABLE IF NOT EXISTS counters_global (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS respondents (
     room_id TEXT NOT NULL,
     question_id TEXT NOT NULL,

@@ -42,6 +42,8 @@ from poll.store.sqlite.writer import OpenFailed, Writer
 from poll.store.timestamps import now_ms, to_ms
 
 T = TypeVar("T")
+#: The global counter that holds the generation of facilitator sign-ins.
+CONSOLE_EPOCH = "console_epoch"
 
 
 class SqliteStore(Store):
@@ -283,6 +285,14 @@ class SqliteStore(Store):
 
     async def presence(self, room_id: str) -> int:
         return self._shared.presence.total(room_id, self._clock(), self._presence_ttl)
+
+    # Facilitator sign-ins ----------------------------------------------------------
+
+    async def console_epoch(self) -> int:
+        return await self._read(partial(reads.global_counter, name=CONSOLE_EPOCH))
+
+    async def end_console_sessions(self) -> int:
+        return await self._write(partial(writes.bump_global_counter, name=CONSOLE_EPOCH))
 
     # Housekeeping ------------------------------------------------------------------
 
