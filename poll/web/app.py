@@ -29,13 +29,13 @@ from poll.live import Hub
 from poll.rooms import Rooms
 from poll.settings import Settings
 from poll.store import Store, open_store
-from poll.token import load_or_create_token
+from poll.token import load_or_create_token, token_path
 from poll.web import console, live_ws, participant, projector
 from poll.web.auth import Auth
 from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
 from poll.web.forms import BodyLimit
-from poll.web.guard import facilitator
+from poll.web.guard import ConsoleEpoch, facilitator
 from poll.web.resources import resource_dir
 from poll.web.screens import check_types
 from poll.web.script_watch import ScriptWatch
@@ -135,7 +135,11 @@ def create_app(
     secure = bool(settings.public_url and settings.public_url.startswith("https://"))
     state = PollState(
         settings=settings,
-        auth=Auth(token, secure_cookies=secure),
+        auth=Auth(
+            token,
+            secure_cookies=secure,
+            token_file=None if settings.token else token_path(settings.data_dir),
+        ),
         watch=ScriptWatch(settings.sessions),
         process_id=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}",
     )
@@ -157,7 +161,12 @@ def create_app(
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit), Middleware(AbortHandle)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit),
+            Middleware(AbortHandle),
+            Middleware(ConsoleEpoch),
+        ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )

@@ -25,7 +25,7 @@ from tests.support.scripts import SCRIPT
 from tests.support.waiting import eventually, eventually_sync
 
 #: The facilitator token of every server the tests start.
-TOKEN = "test-facilitator-token"
+TOKEN = "test-facilitator-token-0d5c1f7e9a3b"
 REDIS_SERVER = os.environ.get("POLL_REDIS_SERVER", "/usr/bin/redis-server")
 
 
