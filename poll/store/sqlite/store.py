@@ -55,8 +55,11 @@ class SqliteStore(Store):
         *,
         presence_ttl: float = PRESENCE_TTL,
         clock: Callable[[], float] = time.time,
+        synchronous: str = "FULL",
     ) -> None:
         self.path = Path(path)
+        # Only the durability bench changes it (see schema.connect).
+        self._synchronous = synchronous
         self._key = str(self.path.resolve())
         self._presence_ttl = presence_ttl
         self._clock = clock
@@ -91,7 +94,7 @@ class SqliteStore(Store):
         """Start the writer process (it creates the schema), then open the read connection."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            writer = Writer(self.path, self._key, self._shared.fanout)
+            writer = Writer(self.path, self._key, self._shared.fanout, self._synchronous)
         except (OpenFailed, OSError) as error:
             raise StoreError(
                 f"cannot open SQLite database {self.path}: {error}"
@@ -141,7 +144,9 @@ class SqliteStore(Store):
             if self._writer is dead:
                 dead.stop()
                 try:
-                    self._writer = Writer(self.path, self._key, self._shared.fanout)
+                    self._writer = Writer(
+                        self.path, self._key, self._shared.fanout, self._synchronous
+                    )
                 except OpenFailed as error:
                     raise StoreError(
                         f"cannot reopen SQLite database {self.path}: {error}"
