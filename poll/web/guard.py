@@ -64,7 +64,8 @@ class ConsoleEpoch:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
+        # Static files need no facilitator (and a console page loads several).
+        if scope["type"] in ("http", "websocket") and not scope["path"].startswith("/static/"):
             conn = HTTPConnection(scope)
             if conn.cookies.get(CONSOLE_COOKIE):
                 try:
