@@ -309,6 +309,14 @@ class Rooms:
         """The store's own report for /healthz; `ok` is false when it cannot serve."""
         return await self.store.health()
 
+    async def console_epoch(self) -> int:
+        """The generation of facilitator sign-ins (see `Store.console_epoch`)."""
+        return await self.store.console_epoch()
+
+    async def end_console_sessions(self) -> int:
+        """Void every facilitator cookie made so far; the new generation."""
+        return await self.store.end_console_sessions()
+
 
 class Room:
     """One live run of a session."""

@@ -22,24 +22,43 @@ import yaml
 from poll.media import MediaFiles
 from poll.questions import REGISTRY, Item, Question
 from poll.questions.base import TIMER_MAX, TIMER_MIN
-from poll.spec import KeyPath, Positions, Problem, Report, SpecReader, kind_of
+from poll.spec import KeyPath, Positions, Problem, Report, SpecReader, format_path, kind_of, shown
 from poll.theme import Theme, read_theme
 
 Language = Literal["nl", "en"]
 LANGUAGES: tuple[Language, ...] = ("nl", "en")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
 
-# Limits that keep a hostile or broken file from exhausting the server.
+# Limits that keep a hostile or broken file from exhausting the server. Aliases
+# make a small file stand for a huge document, so the limits count the document
+# as it reads once every alias is expanded: each visit of a node, key or value,
+# and every character of its text.
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 50_000
+MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES
 MAX_DEPTH = 32
 
 
 class ScriptError(Exception):
-    """The script cannot be used; `problems` lists everything wrong with it."""
+    """The script cannot be used; `problems` lists what is wrong with it.
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    A file with very many problems lists the first of them and a last line that
+    counts the rest (`unshown`).
+    """
+
+    def __init__(self, problems: Sequence[Problem], unshown: int = 0) -> None:
         self.problems = sorted(problems)
+        if unshown and self.problems:
+            last = self.problems[-1]
+            self.problems.append(
+                Problem(
+                    last.file,
+                    last.line,
+                    last.column,
+                    "",
+                    f"and {unshown} more problem(s) not shown; fix these first",
+                )
+            )
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -94,35 +113,47 @@ class _Composer:
         self.positions = positions
         self.report = report
         self.count = 0
+        self.chars = 0
+
+    def _count(self, node: yaml.Node, path: KeyPath) -> None:
+        self.count += 1
+        if isinstance(node, yaml.ScalarNode):
+            self.chars += len(node.value)
+        if self.count > MAX_NODES:
+            raise _TooBig(
+                node,
+                path,
+                f"the file stands for more than {MAX_NODES} values once its aliases"
+                " (*name) are expanded; use fewer aliases or split the file",
+            )
+        if self.chars > MAX_EXPANDED_CHARS:
+            raise _TooBig(
+                node,
+                path,
+                f"the file stands for more than {MAX_EXPANDED_CHARS // (1024 * 1024)} million"
+                " characters of text once its aliases (*name) are expanded; use fewer aliases",
+            )
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _TooBig(f"the file has more than {MAX_NODES} values (an alias bomb?)")
+        self._count(node, path)
         if len(path) > MAX_DEPTH:
-            raise _TooBig(f"the file nests deeper than {MAX_DEPTH} levels")
+            raise _TooBig(node, path, f"the file nests deeper than {MAX_DEPTH} levels")
         mark = node.start_mark
         self.positions.values.setdefault(path, (mark.line + 1, mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                try:
-                    key = self.loader.construct_object(key_node, deep=True)
-                except (ValueError, TypeError, OverflowError):
-                    key = None  # a tagged key that does not fit its tag: reported below
-                if not isinstance(key, str | int) or isinstance(key, bool):
-                    self.report.error(path, f"a key must be a word, not {key!r}", key=True)
+                key = self._key(key_node, path)
+                if key is None:
                     continue
-                key = str(key)
                 key_path = (*path, key)
+                km = key_node.start_mark
                 if key in result:
-                    km = key_node.start_mark
                     self.positions.keys[(*key_path, "#dup")] = (km.line + 1, km.column + 1)
                     self.report.error(
-                        path, f"key {key!r} appears twice", key=True, at=(*key_path, "#dup")
+                        path, f"key {shown(key)} appears twice", key=True, at=(*key_path, "#dup")
                     )
                     continue
-                km = key_node.start_mark
                 self.positions.keys[key_path] = (km.line + 1, km.column + 1)
                 result[key] = self.build(value_node, key_path)
             return result
@@ -133,12 +164,43 @@ class _Composer:
         except (ValueError, TypeError, OverflowError):
             # An explicit tag the value does not fit, like `!!int x` or `!!float 1e`.
             tag = str(node.tag).rsplit(":", 1)[-1]
-            self.report.error(path, f"{node.value!r} is not a valid {tag}")
+            self.report.error(path, f"{shown(node.value)} is not a valid {tag}")
             return None
+
+    def _key(self, key_node: yaml.Node, path: KeyPath) -> str | None:
+        """A mapping's key as text, or None (reported) when it is not a word.
+
+        A list or mapping as a key is refused before it is built: built, an
+        aliased one can expand to gigabytes without passing through `build`.
+        """
+        self._count(key_node, path)
+        km = key_node.start_mark
+        if not isinstance(key_node, yaml.ScalarNode):
+            kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+            self.positions.keys[(*path, "#key")] = (km.line + 1, km.column + 1)
+            self.report.error(
+                path, f"a key must be a word, not {kind}", key=True, at=(*path, "#key")
+            )
+            return None
+        try:
+            key = self.loader.construct_object(key_node, deep=True)
+        except (ValueError, TypeError, OverflowError):
+            key = None  # a tagged key that does not fit its tag: reported below
+        if not isinstance(key, str | int) or isinstance(key, bool):
+            self.positions.keys[(*path, "#key")] = (km.line + 1, km.column + 1)
+            self.report.error(
+                path, f"a key must be a word, not {shown(key)}", key=True, at=(*path, "#key")
+            )
+            return None
+        return str(key)
 
 
 class _TooBig(Exception):
-    pass
+    def __init__(self, node: yaml.Node, path: KeyPath, message: str) -> None:
+        super().__init__(message)
+        self.path = format_path(path)
+        self.line = node.start_mark.line + 1
+        self.column = node.start_mark.column + 1
 
 
 def _compose(text: str, positions: Positions, report: Report) -> Any:
@@ -177,9 +239,10 @@ def parse_script(
         ) from None
     except yaml.YAMLError as exc:
         raise ScriptError([Problem(filename, 1, 1, "", f"YAML error: {exc}")]) from None
-    except (_TooBig, RecursionError) as exc:
-        message = str(exc) if isinstance(exc, _TooBig) else "the file nests too deeply"
-        raise ScriptError([Problem(filename, 1, 1, "", message)]) from None
+    except _TooBig as exc:
+        raise ScriptError([Problem(filename, exc.line, exc.column, exc.path, str(exc))]) from None
+    except RecursionError:
+        raise ScriptError([Problem(filename, 1, 1, "", "the file nests too deeply")]) from None
 
     sessions: dict[str, Session] = {}
     if not isinstance(data, dict):
@@ -195,7 +258,7 @@ def parse_script(
                 if session is not None:
                     sessions[session_id] = session
     if report.problems:
-        raise ScriptError(report.problems)
+        raise ScriptError(report.problems, report.unshown)
     files = media.paths() if media is not None else ()
     return Script(path=filename, sessions=sessions, notes=tuple(report.notes), files=files)
 

@@ -309,6 +309,22 @@ class Store(ABC):
     async def presence(self, room_id: str) -> int:
         """Participants connected to the room, summed over live processes."""
 
+    # Facilitator sign-ins --------------------------------------------------
+
+    @abstractmethod
+    async def console_epoch(self) -> int:
+        """The generation of facilitator sign-ins, 0 until the first sign-out.
+
+        A console cookie carries the generation it was signed in under and is
+        void once this has moved on: kept in the store, every process and host
+        of one installation sees a sign-out at its next request.
+        """
+
+    @abstractmethod
+    async def end_console_sessions(self) -> int:
+        """Void every facilitator cookie made so far (a sign-out, a new token);
+        the new generation."""
+
     # Housekeeping ----------------------------------------------------------
 
     @abstractmethod

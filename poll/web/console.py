@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from poll.export import Kind
 from poll.rooms import Room, RoomError, RoomState, UnknownRoom, display_code
 from poll.web.actions import ACTIONS, perform
+from poll.web.errors import Refused
 from poll.web.export import csv_response
 from poll.web.forms import closes_form
 from poll.web.guard import check_csrf, facilitator
@@ -24,6 +25,8 @@ from poll.web.i18n import N_, negotiate, translate
 from poll.web.network import join_base, short_address
 from poll.web.pages import render
 from poll.web.state import poll_state
+from poll.web.throttle import client_address
+from poll.web.wrong_tokens import TOO_MANY_WRONG_TOKENS
 
 
 def _lang(request: Request) -> str:
@@ -35,14 +38,8 @@ async def console_home(request: Request) -> Response:
     lang = _lang(request)
     token = request.query_params.get("token")
     if token is not None:
-        if not state.auth.token_matches(token):
-            return _login(
-                request, lang, N_("That token is not right. Copy the whole console link.")
-            )
         # Redirect so that the token leaves the address bar (and the history).
-        response = RedirectResponse("/console", status_code=303)
-        state.auth.sign_in(response, request)
-        return response
+        return await _sign_in(request, lang, token)
     nonce = state.auth.console_nonce(request)
     if nonce is None:
         return _login(request, lang, None)
@@ -72,29 +69,43 @@ def _run_view(run: RoomState, sessions: Any) -> dict[str, Any]:
     }
 
 
-def _login(request: Request, lang: str, error: str | None) -> Response:
+def _login(request: Request, lang: str, error: str | None, status_code: int = 403) -> Response:
     message = translate(lang, error) if error else None
-    return render(request, "console/login.html", lang, status_code=403, error=message)
+    return render(request, "console/login.html", lang, status_code=status_code, error=message)
 
 
-async def login(request: Request) -> Response:
+async def _sign_in(request: Request, lang: str, token: str) -> Response:
+    """Check a typed or linked token (throttled per address), then set the cookie."""
     state = poll_state(request)
-    form = await request.form()
-    token = str(form.get("token") or "")
+    address = client_address(request)
+    wait = state.wrong_tokens.retry_after(address)
+    if wait is not None:
+        response = _login(request, lang, TOO_MANY_WRONG_TOKENS, status_code=429)
+        response.headers["retry-after"] = str(wait)
+        return response
     if not state.auth.token_matches(token):
-        return _login(
-            request, _lang(request), N_("That token is not right. Copy the whole console link.")
-        )
+        state.wrong_tokens.failed(address)
+        return _login(request, lang, N_("That token is not right. Copy the whole console link."))
+    epoch = await state.rooms.console_epoch()
     response = RedirectResponse("/console", status_code=303)
-    state.auth.sign_in(response, request)
+    state.auth.sign_in(response, request, epoch)
     return response
 
 
+async def login(request: Request) -> Response:
+    form = await request.form()
+    return await _sign_in(request, _lang(request), str(form.get("token") or ""))
+
+
 async def logout(request: Request) -> Response:
+    """Sign out for real: the generation of sign-ins moves on, so this cookie (and
+    every other console cookie, on every process) is void even if kept."""
+    state = poll_state(request)
     nonce = facilitator(request)
     check_csrf(request, nonce, await request.form())
+    await state.rooms.end_console_sessions()
     response = RedirectResponse("/console", status_code=303)
-    poll_state(request).auth.sign_out(response)
+    state.auth.sign_out(response)
     return response
 
 
@@ -107,7 +118,7 @@ async def start_run(request: Request) -> Response:
     try:
         room = await state.rooms.create(str(form.get("session_id") or ""))
     except RoomError as exc:
-        raise HTTPException(400, translate(_lang(request), exc.message, exc.params)) from None
+        raise Refused(400, exc.message, exc.params) from None
     return RedirectResponse(f"/console/room/{room.id}", status_code=303)
 
 
@@ -156,7 +167,7 @@ async def room_action(request: Request) -> Response:
     action = str(form.get("action") or "")
     target = f"/console/room/{room.id}"
     if action not in ACTIONS:
-        raise HTTPException(400, N_("Unknown action {action}.").format(action=action))
+        raise Refused(400, N_("Unknown action {action}."), {"action": action})
     try:
         await perform(room, action, form)
     except RoomError as exc:

@@ -15,6 +15,7 @@ from poll.web.renderer import PageRenderer
 from poll.web.screens import Screens
 from poll.web.script_watch import ScriptWatch
 from poll.web.throttle import FailedLookups
+from poll.web.wrong_tokens import WrongTokens
 
 
 class NotStarted(RuntimeError):
@@ -31,6 +32,8 @@ class PollState:
     pages: PageRenderer
     #: Failed join-code lookups per client address (memory only, see throttle.py).
     lookups: FailedLookups = field(default_factory=FailedLookups)
+    #: Wrong facilitator tokens per client address (memory only, see wrong_tokens.py).
+    wrong_tokens: WrongTokens = field(default_factory=WrongTokens)
     #: Renders the live screens of phones and projector (one cache per process).
     screens: Screens = field(default_factory=Screens)
     _store: Store | None = field(default=None, repr=False)

@@ -568,6 +568,19 @@ async def test_presence_sums_live_processes_and_forgets_silent_ones(backend: Bac
     assert await two.presence(room.id) == 5
 
 
+# Facilitator sign-ins -------------------------------------------------------------------
+
+
+async def test_a_sign_out_moves_the_console_epoch_for_every_worker(backend: Backend) -> None:
+    one = await backend.open_store()
+    two = await backend.open_store()
+    assert await one.console_epoch() == 0 and await two.console_epoch() == 0
+    assert await one.end_console_sessions() == 1
+    assert await two.console_epoch() == 1
+    assert await two.end_console_sessions() == 2
+    assert await one.console_epoch() == 2
+
+
 # Housekeeping -----------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
     P:rooms                     zset   room id → creation order (global index)
     P:rooms:seq                 string counter giving that order
     P:code:CODE                 string room id holding the join code (SET NX)
+    P:console-epoch             string generation of facilitator sign-ins (INCR)
     P:room:{R}                  hash   id, code, session_id, created_at, ended_at,
                                        current, current_question, version, seq, qorder
     P:room:{R}:spec             string the session copy (JSON)
@@ -128,6 +129,10 @@ class Layout:
     @property
     def index(self) -> str:
         return f"{self.prefix}:rooms"
+
+    @property
+    def console_epoch(self) -> str:
+        return f"{self.prefix}:console-epoch"
 
     @property
     def index_seq(self) -> str:

@@ -186,3 +186,8 @@ def answers_of(conn: sqlite3.Connection, room_id: str, participant: str) -> dict
         answer = Answer(tuple(json.loads(keys)), text, ref=str(ref))
         result.setdefault(question_id, []).append(answer)
     return result
+
+
+def global_counter(conn: sqlite3.Connection, name: str) -> int:
+    row = conn.execute("SELECT value FROM counters_global WHERE name = ?", (name,)).fetchone()
+    return int(row[0]) if row is not None else 0

@@ -271,3 +271,13 @@ def purge(tx: Tx, ended_before: int) -> list[str]:
             conn.execute(f"DELETE FROM {table} WHERE room_id = ?", (room_id,))
         conn.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
     return ids
+
+
+def bump_global_counter(tx: Tx, name: str) -> int:
+    tx.conn.execute(
+        "INSERT INTO counters_global (name, value) VALUES (?, 1)"
+        " ON CONFLICT DO UPDATE SET value = value + 1",
+        (name,),
+    )
+    row = tx.conn.execute("SELECT value FROM counters_global WHERE name = ?", (name,)).fetchone()
+    return int(row[0])
