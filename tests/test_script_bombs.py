@@ -18,6 +18,7 @@ import pytest
 
 from poll.script import ScriptError, parse_script
 from poll.spec import MAX_MESSAGE, MAX_PROBLEMS
+from tests.support.scripts import SCRIPT
 
 ROOT = Path(__file__).resolve().parent.parent
 # Address space for a whole `python -m poll.cli check`: the interpreter and its
@@ -165,7 +166,8 @@ RELOAD = textwrap.dedent(
 @pytest.mark.parametrize("text", BOMBS.values(), ids=BOMBS.keys())
 def test_the_server_reload_refuses_a_bomb_within_bounded_memory(tmp_path: Path, text: str) -> None:
     script = tmp_path / "sessions.yaml"
-    script.write_text((ROOT / "sessions.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    # The tests' script names no files, so it reads the same from any folder.
+    script.write_text(SCRIPT.read_text(encoding="utf-8"), encoding="utf-8")
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(text, encoding="utf-8")
     result = _run_limited(["-c", RELOAD, str(script), str(bomb)])
