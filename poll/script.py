@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 
 from poll.questions import REGISTRY, Item, Question
-from poll.questions.base import TIMER_MAX, TIMER_MIN
+from poll.questions.base import ITEM_KEYS, NOTES_MAX, TIMER_MAX, TIMER_MIN
 from poll.spec import KeyPath, Positions, Problem, Report, SpecReader, kind_of
 
 Language = Literal["nl", "en"]
@@ -66,7 +66,7 @@ class Session:
             "id": self.id,
             "title": self.title,
             "language": self.language,
-            "items": [item.to_spec() for item in self.items],
+            "items": [item.item_spec() for item in self.items],
         }
 
 
@@ -270,7 +270,7 @@ def _read_item(index: int, raw: Any, path: KeyPath, report: Report, language: st
         return None
     body = {k: v for k, v in raw.items() if k != "type"}
     spec = SpecReader(body, path, report, language)
-    keys_ok = spec.check_keys(cls.keys)
+    keys_ok = spec.check_keys(cls.keys | ITEM_KEYS)
     item_id = _item_id(spec, index, cls, report)
     item = cls.parse(spec, item_id or f"item-{index + 1}")
     if isinstance(item, Question):
@@ -278,6 +278,10 @@ def _read_item(index: int, raw: Any, path: KeyPath, report: Report, language: st
         timer = spec.integer("timer", default=None, minimum=TIMER_MIN, maximum=TIMER_MAX)
         if timer is not None:
             item = dataclasses.replace(item, timer=timer)
+    # Every item may carry the facilitator's notes; read here, once for all types.
+    notes = spec.text("notes", default="", max_length=NOTES_MAX, strip=False)
+    if item is not None and notes and notes.strip():
+        item = dataclasses.replace(item, notes=notes.strip("\n"))
     return item if keys_ok and item_id is not None else None
 
 
