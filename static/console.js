@@ -49,7 +49,10 @@ const live = new Live(`/ws/console/${roomId}`, {
       showError(message.message);
     }
   },
-  onStatus: notice,
+  onStatus: (status) => {
+    main.dataset.live = status; // "online" once the websocket is up (tests wait for it)
+    notice(status);
+  },
 });
 
 function viewKey(message) {
