@@ -112,4 +112,6 @@ function tick() {
 tick();
 setInterval(tick, 1000);
 
-bindKeys(() => snap, act);
+// Keys pressed while the page still connects are sent once it has.
+bindKeys(() => snap, (action, fields = {}) =>
+  live.sendSoon({ type: ACTION, action, request_id: randomId(), ...fields }));

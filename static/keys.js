@@ -27,8 +27,9 @@ export function bindKeys(getSnapshot, act) {
       case "r":
       case "R":
         if (!question) return;
-        // What the projector shows now, whatever the question's default: hide hides.
-        act(snap.results_on_projector ? "hide" : "show", { question_id: snap.item.id });
+        // Show: on the projector and the phones; hide: off both, whatever the
+        // question's default (a question with live results too).
+        act(snap.results_shown ? "hide" : "show", { question_id: snap.item.id });
         break;
       case "j":
       case "J":

@@ -24,7 +24,7 @@ const live = new Live(`/ws/projector/${roomId}`, {
 });
 
 function act(action, extra = {}) {
-  live.send({ type: ACTION, action, request_id: randomId(), ...extra });
+  live.sendSoon({ type: ACTION, action, request_id: randomId(), ...extra });
 }
 
 // The join screen is the room's: the console's button and J set it on the server.

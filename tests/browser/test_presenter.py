@@ -204,8 +204,12 @@ def test_hiding_the_results_of_a_live_question_hides_them_on_the_projector(
 
     # `results: live`: on the projector from the start, and the console says so.
     expect(results.first).to_be_visible(timeout=LIVE)
-    expect(badge).to_have_text("results shown")
+    expect(badge).to_have_text("results live on the projector")
+    # Showing them puts them on the phones too; hiding takes them off the projector.
+    console.locator("#btn-results").click()
+    expect(badge).to_have_text("results shown", timeout=LIVE)
     expect(console.locator("#btn-results")).to_have_text("Hide results")
+    expect(results.first).to_be_visible()
 
     console.locator("#btn-results").click()
     expect(results).to_have_count(0, timeout=LIVE)
