@@ -133,6 +133,8 @@ def test_the_presenter_sees_notes_and_what_comes_next_and_the_audience_never_the
     expect(console.locator("#countdown")).to_be_visible(timeout=LIVE)
     expect(console.locator("#countdown .countdown-clock")).to_have_text(re.compile(r"^[12]:\d\d$"))
     expect(notes).to_have_text("Read the three options aloud before opening the vote.")
+    phone.locator("form.vote button", has_text="Trees").click()
+    expect(console.locator(".status-line")).to_contain_text("1 answer", timeout=LIVE)
 
     for size in LAPTOPS:
         console.set_viewport_size(size)
