@@ -21,7 +21,7 @@ import yaml
 
 from poll.media import MediaFiles
 from poll.questions import REGISTRY, Item, Question
-from poll.questions.base import TIMER_MAX, TIMER_MIN
+from poll.questions.base import ITEM_KEYS, NOTES_MAX, TIMER_MAX, TIMER_MIN
 from poll.spec import KeyPath, Positions, Problem, Report, SpecReader, format_path, kind_of, shown
 from poll.theme import Theme, read_theme
 
@@ -91,7 +91,7 @@ class Session:
         }
         if self.theme is not None:
             spec["theme"] = self.theme.to_spec()
-        return spec | {"items": [item.to_spec() for item in self.items]}
+        return spec | {"items": [item.item_spec() for item in self.items]}
 
 
 @dataclass(frozen=True)
@@ -386,7 +386,7 @@ def _read_item(
         return None
     body = {k: v for k, v in raw.items() if k != "type"}
     spec = SpecReader(body, path, report, language, media)
-    keys_ok = spec.check_keys(cls.keys)
+    keys_ok = spec.check_keys(cls.keys | ITEM_KEYS)
     item_id = _item_id(spec, index, cls, report)
     item = cls.parse(spec, item_id or f"item-{index + 1}")
     if isinstance(item, Question):
@@ -394,6 +394,10 @@ def _read_item(
         timer = spec.integer("timer", default=None, minimum=TIMER_MIN, maximum=TIMER_MAX)
         if timer is not None:
             item = dataclasses.replace(item, timer=timer)
+    # Every item may carry the facilitator's notes; read here, once for all types.
+    notes = spec.text("notes", default="", max_length=NOTES_MAX, strip=False)
+    if item is not None and notes and notes.strip():
+        item = dataclasses.replace(item, notes=notes.strip("\n"))
     return item if keys_ok and item_id is not None else None
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from poll.answers import Aggregate, Answer
@@ -32,6 +32,11 @@ ResultsMode = Literal["live", "hidden"]
 #: several entries added one after another (open text with max_answers), or an
 #: entry taken back by sending it again (an upvote). See `poll.store.base.Vote`.
 AnswerMode = Literal["replace", "append", "toggle"]
+
+#: Keys every item accepts, whatever its type, read by `poll.script` (not the type).
+ITEM_KEYS = frozenset({"notes"})
+#: The longest `notes:` of an item, in characters.
+NOTES_MAX = 5000
 
 #: The seconds a `timer:` may count down.
 TIMER_MIN, TIMER_MAX = 5, 3600
@@ -112,6 +117,9 @@ class Item(ABC):
 
     id: str
     title: str
+    #: `notes:` the facilitator's own notes (Markdown), shown only in the console:
+    #: never part of `client_view` or of any audience's results.
+    notes: str = field(default="", kw_only=True)
 
     @classmethod
     @abstractmethod
@@ -127,6 +135,13 @@ class Item(ABC):
     @abstractmethod
     def to_spec(self) -> dict[str, Any]:
         """Plain data that `parse` reads back into an equal item (kept with each room)."""
+
+    def item_spec(self) -> dict[str, Any]:
+        """`to_spec` with the keys every item has (`ITEM_KEYS`), as `poll.script` reads them."""
+        spec = self.to_spec()
+        if self.notes:
+            spec["notes"] = self.notes
+        return spec
 
     def client_view(self) -> dict[str, Any]:
         """What every client needs to show the item (no answers, no results)."""

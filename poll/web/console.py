@@ -7,6 +7,7 @@ websocket and the live panel is redrawn whenever a new snapshot arrives.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -64,8 +65,10 @@ def _run_view(run: RoomState, sessions: Any) -> dict[str, Any]:
         "code": display_code(run.code),
         "session_id": run.session_id,
         "title": session.title if session is not None else run.session_id,
-        "created": run.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-        "ended": run.ended_at.strftime("%Y-%m-%d %H:%M UTC") if run.ended_at else None,
+        "created": run.created_at.strftime("%Y-%m-%d %H:%M"),
+        "created_iso": run.created_at.isoformat(),
+        "ended": run.ended_at.strftime("%Y-%m-%d %H:%M") if run.ended_at else None,
+        "ended_iso": run.ended_at.isoformat() if run.ended_at else None,
     }
 
 
@@ -129,11 +132,28 @@ async def _room(request: Request) -> Room:
         raise HTTPException(404) from None
 
 
+def _clock(moment: datetime | None) -> str:
+    """A time of day in UTC, for pages read without JavaScript (static/times.js
+    shows it in the browser's own time zone)."""
+    return moment.astimezone(UTC).strftime("%H:%M") if moment else ""
+
+
+def _duration(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
 async def _room_context(request: Request, room: Room, nonce: str) -> dict[str, Any]:
     state = poll_state(request)
     snapshot = await room.snapshot("console")
     base = join_base(request, state.settings.public_url)
+    now = datetime.now(UTC)
+    run = room.state
     return {
+        "now": now,
+        "started_utc": _clock(run.created_at),
+        "ended_utc": _clock(run.ended_at),
+        "elapsed": _duration(((run.ended_at or now) - run.created_at).total_seconds()),
         "snap": snapshot,
         "csrf": state.auth.csrf_token(nonce),
         "join_url": f"{base}/r/{room.state.code}",

@@ -262,7 +262,7 @@ class RedisStore(Store):
         return room_state(meta, *rest)
 
     #: Replies `_read_state` queues per room.
-    STATE_READS = 5
+    STATE_READS = 6
 
     @staticmethod
     def _read_state(pipe: Any, keys: RoomKeys) -> None:
@@ -270,6 +270,7 @@ class RedisStore(Store):
         pipe.hgetall(keys.room)
         pipe.hgetall(keys.status)
         pipe.smembers(keys.shown)
+        pipe.smembers(keys.unshown)
         pipe.hgetall(keys.opened)
         pipe.hgetall(keys.deadlines)
 
@@ -317,11 +318,12 @@ class RedisStore(Store):
             "statuses": dict(patch.statuses),
             "shown": {qid: int(shown) for qid, shown in patch.shown.items()},
             "timers": {qid: float(seconds) for qid, seconds in patch.timers.items()},
+            "join_screen": patch.join_screen or "",
             "end": int(patch.end),
         }
         status, detail = await self._run(
             "update",
-            [keys.room, keys.status, keys.shown, keys.opened, keys.deadlines],
+            [keys.room, keys.status, keys.shown, keys.opened, keys.deadlines, keys.unshown],
             [json.dumps(data), now_ms(), keys.channel],
         )
         if status == "not_found":

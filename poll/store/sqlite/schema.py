@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS rooms (
     ended_at INTEGER,
     current INTEGER NOT NULL DEFAULT 0,
     current_question TEXT,
-    version INTEGER NOT NULL DEFAULT 0
+    version INTEGER NOT NULL DEFAULT 0,
+    join_screen INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS rooms_live_code ON rooms(code) WHERE ended_at IS NULL;
 CREATE TABLE IF NOT EXISTS questions (
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS questions (
     shown INTEGER NOT NULL DEFAULT 0,
     opened_at INTEGER,
     deadline INTEGER,
+    results_hidden INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (room_id, question_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS responses (
@@ -103,6 +105,8 @@ ROOM_TABLES = (
 ADDED_COLUMNS = (
     ("questions", "opened_at", "INTEGER"),
     ("questions", "deadline", "INTEGER"),
+    ("questions", "results_hidden", "INTEGER NOT NULL DEFAULT 0"),
+    ("rooms", "join_screen", "INTEGER"),
 )
 
 
