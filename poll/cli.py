@@ -194,6 +194,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=5,
         proxy_headers=True,
+        # No `server: uvicorn` banner: it tells a scanner which exploits to try.
+        server_header=False,
         # Frames beyond this are refused by the protocol layer before poll reads
         # them (uvicorn's default is 16 MiB); poll's own limits are a few KiB.
         ws_max_size=WS_MAX_SIZE,
