@@ -145,7 +145,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if unusable:
         return _fail(unusable)
 
-    from poll.token import TokenError, load_or_create_token
+    from poll.token import TOKEN_FILE, TokenError, load_or_create_token
     from poll.web.network import is_local_host, lan_address
 
     try:
@@ -173,8 +173,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
     print(f"poll is starting with {settings.sessions} and store {settings.store}")
     print()
-    print("  Facilitator console (keep this link to yourself):")
-    print(f"    {console}")
+    if sys.stdout.isatty():
+        print("  Facilitator console (keep this link to yourself):")
+        print(f"    {console}")
+    else:
+        # Standard output is a log here (systemd's journal, docker logs, a file):
+        # the token would stay in it, readable by whoever reads logs.
+        where = ENV["token"] if settings.token else str(settings.data_dir / TOKEN_FILE)
+        print(f"  Facilitator console: {console.split('?', 1)[0]}")
+        print(f"    (sign in with the token in {where})")
     print()
     print(f"  Phones join at {phones}")
     print(f"    {how}")
@@ -203,7 +210,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Access logs would hold every phone's IP address: off unless asked for,
         # and then without addresses or query strings (see poll/web/logs.py).
         access_log=args.access_log,
-        log_config=private_log_config(args.log_level),
+        log_config=private_log_config(args.log_level, access_log=args.access_log),
     )
     return 0
 
