@@ -75,7 +75,7 @@ async def participant_socket(websocket: WebSocket) -> None:
         await _refuse(websocket, protocol.CLOSE_NO_PARTICIPANT)
         return
     address = client_address(websocket)
-    if state.lookups.blocked(address):
+    if state.lookups.blocked(address, participant):
         # Accepted only to say why: a guesser learns nothing about the code.
         await websocket.accept()
         lang = negotiate(websocket.headers.get("accept-language"))
@@ -88,7 +88,7 @@ async def participant_socket(websocket: WebSocket) -> None:
     room = await state.rooms.by_code(str(websocket.path_params["code"]))
     await websocket.accept()
     if room is None:
-        state.lookups.failed(address)
+        state.lookups.failed(address, participant)
         lang = negotiate(websocket.headers.get("accept-language"))
         message = translate(lang, UnknownRoom.message, {"code": websocket.path_params["code"]})
         await websocket.send_text(protocol.encode(protocol.error(UnknownRoom.reason, message)))
