@@ -146,6 +146,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _fail(unusable)
 
     from poll.token import TOKEN_FILE, TokenError, load_or_create_token
+    from poll.web.connections import raise_open_file_limit
     from poll.web.network import is_local_host, lan_address
 
     try:
@@ -186,6 +187,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"  Phones join at {phones}")
     print(f"    {how}")
     print()
+    before, files = raise_open_file_limit()
+    raised = f" (raised from {before})" if files > before else ""
+    print(f"  Open files: up to {files}{raised}; see docs/security.md for the connection limits")
+    print()
     sys.stdout.flush()
 
     import uvicorn
@@ -198,6 +203,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         workers=settings.workers if settings.workers > 1 else None,
+        # uvicorn's own protocols, with time limits on request headers and bodies,
+        # per-address caps and a reserve for the facilitator (poll/web/connections.py).
+        http="poll.web.connections:GuardedHttpProtocol",
+        ws="poll.web.connections:GuardedWebSocketProtocol",
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=5,
         proxy_headers=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
@@ -28,6 +29,8 @@ class PollState:
     process_id: str
     #: Failed join-code lookups per client address (memory only, see throttle.py).
     lookups: FailedLookups = field(default_factory=FailedLookups)
+    #: Open participant sockets per participant id (memory only, see live_ws.py).
+    participant_sockets: Counter[str] = field(default_factory=Counter)
     #: Renders the live screens of phones and projector (one cache per process).
     screens: Screens = field(default_factory=Screens)
     _store: Store | None = field(default=None, repr=False)

@@ -47,7 +47,7 @@ ADDRESS_FAILURES_PER_MINUTE = 500
 #: Participant ids handed a minute to cookie-less lookups from one address
 #: (a venue's 1,000 phones do not all arrive in the same minute).
 NEW_IDS_PER_MINUTE = 2_000
-TOO_MANY_ATTEMPTS = N_("Too many wrong codes from this network. Wait a minute, then try again.")
+TOO_MANY_ATTEMPTS = N_("Too many wrong codes. Wait a minute, then try again.")
 WINDOW = 60.0
 #: Clients (and addresses) remembered at most: memory stays bounded under a flood.
 MAX_ENTRIES = 50_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -199,3 +200,30 @@ def test_poll_serve_caps_websocket_frames_and_keeps_access_logs_off(
     seen = uvicorn_options(monkeypatch, tmp_path)
     assert seen["ws_max_size"] <= 64 * 1024
     assert seen["access_log"] is False
+
+
+def test_one_participant_cookie_holds_only_a_handful_of_sockets(world: World) -> None:
+    """998 idle sockets on one cookie once held the server's descriptors; now the
+    ninth is refused, and another phone (another cookie) is not affected."""
+    _room, code = world.start_run()
+    cap = live_ws.SOCKETS_PER_PARTICIPANT
+    with world.as_("phone") as phone, contextlib.ExitStack() as tabs:
+        phone.get(f"/r/{code}")
+        for _ in range(cap):
+            ws = tabs.enter_context(phone.websocket_connect(f"/ws/participant/{code}"))
+            assert ws.receive_json()["type"] == "snapshot"
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            phone.websocket_connect(f"/ws/participant/{code}") as extra,
+        ):
+            extra.receive_json()
+        assert refused.value.code == 1008
+        count("attacks refused: sockets over the limit of one participant", 1)
+        with world.as_("other") as other:
+            other.get(f"/r/{code}")
+            with other.websocket_connect(f"/ws/participant/{code}") as ws:
+                assert ws.receive_json()["type"] == "snapshot"
+        tabs.close()  # the tabs are closed: the cookie may connect again
+    with world.as_("phone") as phone, phone.websocket_connect(f"/ws/participant/{code}") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+    assert not world.app.state.poll.participant_sockets
