@@ -187,3 +187,97 @@ async def test_a_flood_of_half_open_connections_stops_no_phone_and_not_the_conso
             "console_from_another_address": "loaded",
         },
     )
+
+
+async def cookie_from(url: str, code: str, address: str) -> str:
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    async with httpx.AsyncClient(base_url=url, transport=transport, timeout=30) as client:
+        page = await client.get(f"/r/{code}")
+        assert page.status_code == 200, page.text[:300]
+        return f"poll_pid={client.cookies['poll_pid']}"
+
+
+async def live_sockets(url: str, code: str, address: str, count: int) -> list[Any]:
+    """Up to `count` idle phone sockets from `address`, seven to a cookie (one phone's
+    tabs), until the server refuses one with 503: its share is full."""
+    cookies = [await cookie_from(url, code, address) for _ in range(-(-count // 7))]
+    ws_url = url.replace("http://", "ws://") + f"/ws/participant/{code}"
+    sockets = []
+    for n in range(count):
+        try:
+            ws = await websockets.connect(
+                ws_url, additional_headers={"Cookie": cookies[n // 7]}, local_addr=(address, 0)
+            )
+        except websockets.exceptions.InvalidStatus as refused:
+            assert refused.response.status_code == 503
+            break
+        await asyncio.wait_for(ws.recv(), 30)  # its first snapshot: it is live
+        sockets.append(ws)
+    return sockets
+
+
+async def test_past_the_phones_share_only_the_facilitator_and_health_checks_get_in(
+    tmp_path: Path, reaper: Reaper, facilitator_for: Any
+) -> None:
+    """Under `ulimit -n 256` the phones' share is 128 connections, 96 per address. Two
+    addresses fill it with live phone sockets; a third address then gets 503 for a
+    phone's page and socket, and still reaches /healthz, the console and its socket.
+    A request whose body never comes is cut meanwhile."""
+    files = 256
+    server = PollServer(tmp_path, f"sqlite:///{tmp_path}/poll.db", reaper=reaper, open_files=files)
+    await server.astart()
+    facilitator: Facilitator = await facilitator_for(server.url)
+    await facilitator.start_run(SESSION)
+    code = facilitator.code
+    await facilitator.aclose()
+
+    # A form post whose body never comes (Content-Length 1,000, ten bytes sent).
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port, local_addr=(PHONE, 0))
+    writer.write(b"POST /join HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")
+    slow_body_sent = time.monotonic()
+
+    held = await live_sockets(server.url, code, "127.0.0.1", 120)
+    assert len(held) <= 96, "one address holds no more than its cap"
+    held += await live_sockets(server.url, code, PHONE, 70)
+    assert len(held) < 128, "the phones' share is full"
+    try:
+        transport = httpx.AsyncHTTPTransport(local_address=CONSOLE)
+        async with httpx.AsyncClient(base_url=server.url, transport=transport, timeout=30) as late:
+            refused = await late.get(f"/r/{code}", headers={"accept-language": "nl"})
+            assert refused.status_code == 503 and refused.headers["retry-after"]
+            assert "De server is nu vol" in refused.text
+            assert (await late.get("/healthz")).status_code == 200
+            console = await late.get(f"/console?token={TOKEN}", follow_redirects=True)
+            assert console.status_code == 200 and code[:3] in console.text
+            cookie = f"poll_console={late.cookies['poll_console']}"
+        ws_url = server.url.replace("http://", "ws://")
+        with pytest.raises(websockets.exceptions.InvalidStatus) as phone_refused:
+            await websockets.connect(
+                f"{ws_url}/ws/participant/{code}", local_addr=(CONSOLE, 0),
+                additional_headers={"Cookie": held[0].request.headers["Cookie"]},
+            )  # fmt: skip
+        assert phone_refused.value.response.status_code == 503
+        async with websockets.connect(
+            f"{ws_url}/ws/console/{facilitator.room_id}",
+            additional_headers={"Cookie": cookie}, local_addr=(CONSOLE, 0),
+        ) as console_socket:  # fmt: skip
+            snapshot = json.loads(await asyncio.wait_for(console_socket.recv(), 30))
+            assert snapshot["type"] == "snapshot"
+        # The slow body is cut (the server closes; nothing is answered).
+        assert await asyncio.wait_for(reader.read(1024), 120) == b""
+        body_cut_after = time.monotonic() - slow_body_sent
+    finally:
+        writer.transport.abort()
+        await asyncio.gather(*(ws.close() for ws in held), return_exceptions=True)
+    log = server.log.read_text(encoding="utf-8", errors="replace")
+    assert "refused (server full)" in log and "cut (body too slow)" in log, log[-3000:]
+    record(
+        "connection-reserve",
+        {
+            "open_file_limit": files,
+            "live_phone_sockets_held": len(held),
+            "late_phone_page_and_socket": "503",
+            "late_console_healthz_and_console_socket": "served",
+            "slow_body_cut_after_s": round(body_cut_after, 1),
+        },
+    )
