@@ -146,12 +146,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _fail(unusable)
 
     from poll.token import TOKEN_FILE, TokenError, load_or_create_token
-    from poll.web.connections import raise_open_file_limit
+    from poll.web.connections import configured_per_address, raise_open_file_limit
     from poll.web.network import is_local_host, lan_address
 
     try:
         token = load_or_create_token(settings.data_dir, settings.token)
-    except TokenError as exc:
+        configured_per_address()
+    except (TokenError, ValueError) as exc:
         return _fail(str(exc))
     os.environ.update(settings.to_env())
 

@@ -110,8 +110,21 @@ class Limits:
         files = soft if soft != resource.RLIM_INFINITY else 1_048_576
         ceiling = max(files - SPARE, 16)
         phones = max(ceiling - RESERVE, 8)
-        wanted = int(os.environ.get(PER_ADDRESS_ENV, "") or PER_ADDRESS)
-        return cls(files, min(wanted, phones * 3 // 4), phones, ceiling)
+        return cls(files, min(configured_per_address(), phones * 3 // 4), phones, ceiling)
+
+
+def configured_per_address() -> int:
+    """PER_ADDRESS, or the number in POLL_CONNECTIONS_PER_ADDRESS; ValueError says why not."""
+    raw = os.environ.get(PER_ADDRESS_ENV, "").strip()
+    if not raw:
+        return PER_ADDRESS
+    try:
+        wanted = int(raw)
+    except ValueError:
+        raise ValueError(f"{PER_ADDRESS_ENV}={raw!r} is not a whole number") from None
+    if wanted < 1:
+        raise ValueError(f"{PER_ADDRESS_ENV}={raw!r} must be 1 or more")
+    return wanted
 
 
 @dataclass
