@@ -264,8 +264,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
-        path = httptools.parse_url(self.url).path.decode("latin-1")
-        if self._kind == "reserve" and not reserved(path):
+        if self._kind == "reserve" and not reserved(self._path()):
             self.app = _server_full
         else:
             self.app = self.config.loaded_app
@@ -282,14 +281,20 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def handle_websocket_upgrade(self) -> None:
         self._cancel_timers()
-        if self._kind == "reserve":
-            path = httptools.parse_url(self.url).path.decode("latin-1")
-            if not reserved(path):
-                registry().note("refused (server full)")
-                self.transport.write(_SERVER_FULL_RAW)
-                self.transport.close()
-                return
+        if self._kind == "reserve" and not reserved(self._path()):
+            registry().note("refused (server full)")
+            self.transport.write(_SERVER_FULL_RAW)
+            self.transport.close()
+            return
         super().handle_websocket_upgrade()
+
+    def _path(self) -> str:
+        """The request's path ("" when it is not a URL: uvicorn answers that with 400)."""
+        try:
+            path: bytes = httptools.parse_url(self.url).path
+        except httptools.HttpParserInvalidURLError:
+            return ""
+        return path.decode("latin-1")
 
     def _too_slow(self, what: str) -> None:
         self._header_timer = self._body_timer = None
