@@ -205,7 +205,9 @@ def start_poll(store: str, workers: int, log_dir: str) -> Target:
         # A key prefix of its own, so the run can delete everything it made.
         joiner = "&" if "?" in store else "?"
         store = f"{store}{joiner}prefix=pollbench-{secrets.token_hex(6)}"
-    env = {**os.environ, "POLL_FACILITATOR_TOKEN": token, "PYTHONUNBUFFERED": "1"}
+    # Every simulated phone comes from 127.0.0.1: lift the per-address connection cap.
+    env = {**os.environ, "POLL_FACILITATOR_TOKEN": token, "PYTHONUNBUFFERED": "1",
+           "POLL_CONNECTIONS_PER_ADDRESS": "1000000"}  # fmt: skip
     log = open(Path(log_dir) / f"poll-{port}.log", "wb")  # noqa: SIM115 - closed in stop()
     process = subprocess.Popen(
         serve_command(port, store, SESSIONS, Path(data_dir), workers=workers),

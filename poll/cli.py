@@ -155,12 +155,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if unusable:
         return _fail(unusable)
 
-    from poll.token import TokenError, load_or_create_token
+    from poll.token import TOKEN_FILE, TokenError, load_or_create_token
+    from poll.web.connections import configured_per_address, raise_open_file_limit
     from poll.web.network import is_local_host, lan_address
 
     try:
         token = load_or_create_token(settings.data_dir, settings.token)
-    except TokenError as exc:
+        configured_per_address()
+    except (TokenError, ValueError) as exc:
         return _fail(str(exc))
     os.environ.update(settings.to_env())
 
@@ -183,11 +185,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
     print(f"poll is starting with {settings.sessions} and store {settings.store}")
     print()
-    print("  Facilitator console (keep this link to yourself):")
-    print(f"    {console}")
+    if sys.stdout.isatty():
+        print("  Facilitator console (keep this link to yourself):")
+        print(f"    {console}")
+    else:
+        # Standard output is a log here (systemd's journal, docker logs, a file):
+        # the token would stay in it, readable by whoever reads logs.
+        where = ENV["token"] if settings.token else str(settings.data_dir / TOKEN_FILE)
+        print(f"  Facilitator console: {console.split('?', 1)[0]}")
+        print(f"    (sign in with the token in {where})")
     print()
     print(f"  Phones join at {phones}")
     print(f"    {how}")
+    print()
+    before, files = raise_open_file_limit()
+    raised = f" (raised from {before})" if files > before else ""
+    print(f"  Open files: up to {files}{raised}; see docs/security.md for the connection limits")
     print()
     sys.stdout.flush()
 
@@ -201,10 +214,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         workers=settings.workers if settings.workers > 1 else None,
+        # uvicorn's own protocols, with time limits on request headers and bodies,
+        # per-address caps and a reserve for the facilitator (poll/web/connections.py).
+        http="poll.web.connections:GuardedHttpProtocol",
+        ws="poll.web.connections:GuardedWebSocketProtocol",
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=5,
         # X-Forwarded-For/-Proto only from the proxies named by --proxy-ips.
         **uvicorn_proxy_options(settings.proxy_ips),
+        # No `server: uvicorn` banner: it tells a scanner which exploits to try.
+        server_header=False,
         # Frames beyond this are refused by the protocol layer before poll reads
         # them (uvicorn's default is 16 MiB); poll's own limits are a few KiB.
         ws_max_size=WS_MAX_SIZE,
@@ -212,7 +231,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Access logs would hold every phone's IP address: off unless asked for,
         # and then without addresses or query strings (see poll/web/logs.py).
         access_log=args.access_log,
-        log_config=private_log_config(args.log_level),
+        log_config=private_log_config(args.log_level, access_log=args.access_log),
     )
     return 0
 

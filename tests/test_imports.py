@@ -63,9 +63,10 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
 STORE_CLIENTS = frozenset({"poll.rooms", "poll.web.app", "poll.web.state", "poll.cli"})
 
 #: What the command line may take from the web layer: what `poll serve` prints
-#: (the addresses phones reach) and the private access log it hands to uvicorn,
-#: which imports the app itself by name.
-CLI_WEB_IMPORTS = frozenset({"poll.web.logs", "poll.web.network"})
+#: (the addresses phones reach, the open-file limit it raises), and the private
+#: access log and the guarded protocols it hands to uvicorn, which imports the
+#: app itself by name.
+CLI_WEB_IMPORTS = frozenset({"poll.web.connections", "poll.web.logs", "poll.web.network"})
 
 #: Store drivers: only the package (`poll.store`, its `open_store`) imports them,
 #: inside a function, so that reading the contract loads no driver.

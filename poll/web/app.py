@@ -36,6 +36,7 @@ from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
 from poll.web.forms import BodyLimit
 from poll.web.guard import ConsoleEpoch, facilitator
+from poll.web.health import healthz
 from poll.web.renderer import PageRenderer
 from poll.web.resources import resource_dir
 from poll.web.screens import check_types
@@ -43,23 +44,6 @@ from poll.web.script_watch import ScriptWatch
 from poll.web.state import PollState, poll_state
 
 log = logging.getLogger("poll.web")
-
-
-async def healthz(request: Request) -> JSONResponse:
-    state = poll_state(request)
-    store = await state.rooms.health()
-    ok = bool(store.get("ok"))
-    return JSONResponse(
-        {
-            "ok": ok,
-            "process": state.process_id,
-            "store": store,
-            "rooms_with_sockets": len(state.hub.channels),
-            "script_ok": state.watch.error is None,
-        },
-        status_code=200 if ok else 503,
-        headers={"cache-control": "no-store"},
-    )
 
 
 def _rss_bytes() -> int | None:
