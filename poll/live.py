@@ -51,6 +51,11 @@ YIELD_EVERY = 200
 _PHONE_IGNORES = ("version", "participants", "answers", "results", "deadline_in")
 
 
+def phone_screen(view: dict[str, Any]) -> dict[str, Any]:
+    """The part of a participant view that a phone shows (what `_PHONE_IGNORES` leaves)."""
+    return {k: v for k, v in view.items() if k not in _PHONE_IGNORES}
+
+
 class ScreenRenderer(Protocol):
     """Renders the screens that snapshots carry (poll.web.screens); the hub stays
     free of templates."""
@@ -198,6 +203,16 @@ class RoomChannel:
         self._phone_results: Any = None
         self._phone_sent_at = 0.0
         self._phone_timer: asyncio.TimerHandle | None = None
+        # Phones sent a snapshot on joining (or syncing) since the last broadcast to
+        # phones, with the screen they were shown: the next broadcast sends them only
+        # what differs from it, not the same screen again with another head count.
+        self._joined: dict[Outbox, dict[str, Any]] = {}
+        # Phones added whose first snapshot is still being read: broadcasts leave them
+        # out, as they get the newest view once their read is done.
+        self._joining: set[Outbox] = set()
+        # A read for joining sockets under way: those that join meanwhile share it
+        # (when a venue's wifi comes back, every phone reconnects at once).
+        self._join_read: asyncio.Future[RoomData] | None = None
         # Wakes the room when the current question's countdown ends, so every
         # screen shows it closed without waiting for another change.
         self._deadline: tuple[float, asyncio.TimerHandle] | None = None
@@ -222,11 +237,14 @@ class RoomChannel:
         self.outboxes[outbox.audience].add(outbox)
         if outbox.audience == "participant":
             self.presence_dirty = True
+            self._joining.add(outbox)
 
     def remove(self, outbox: Outbox) -> None:
         self.outboxes[outbox.audience].discard(outbox)
         if outbox.audience == "participant":
             self.presence_dirty = True
+            self._joined.pop(outbox, None)
+            self._joining.discard(outbox)
         if self.empty and self._linger is None:
             loop = asyncio.get_running_loop()
             self._linger = loop.call_later(LINGER, self.hub._close_if_empty, self.room.id)
@@ -278,10 +296,11 @@ class RoomChannel:
                 self._texts.pop(audience, None)
                 continue
             view = self.set_view(audience, self.room.view(data, audience))
-            if audience == "participant" and not self._phones_need(view):
+            targets = self._phones_to_send(view) if audience == "participant" else outboxes
+            if not targets:
                 continue
             text = self.snapshot_text(audience)
-            for outbox in list(outboxes):
+            for outbox in list(targets):
                 outbox.offer_snapshot(text)
         question = data.state.current_question
         aggregate = data.aggregates.get(question) if question is not None else None
@@ -362,6 +381,38 @@ class RoomChannel:
         fresh = {**view, "deadline_in": left}
         return protocol.encode(protocol.snapshot(fresh, **self._screens[audience]))
 
+    def _phones_to_send(self, view: dict[str, Any]) -> list[Outbox]:
+        """The phones this participant snapshot changes the screen of.
+
+        Every phone when `_phones_need` says so; else the phones that joined since
+        the last broadcast and were shown another screen (read before this change).
+        """
+        joined, self._joined = self._joined, {}
+        phones = self.outboxes["participant"]
+        if self._joining:
+            phones = phones - self._joining
+        screen = phone_screen(view)
+        moved = screen != self._phone_screen
+        if self._phones_need(view):
+            if not moved or not joined:
+                return list(phones)  # a new tally, or a screen no phone has yet
+            # A phone that joined meanwhile was shown this screen already when only
+            # the head count or the answers changed since its own read.
+            return [o for o in phones if joined.get(o) != screen]
+        return [o for o, shown in joined.items() if shown != screen and o in phones]
+
+    def joined(self, outbox: Outbox, view: dict[str, Any]) -> None:
+        """A phone was sent `view` on its own (joining or syncing)."""
+        self._joining.discard(outbox)
+        self._joined[outbox] = phone_screen(view)
+
+    async def read_for_join(self) -> RoomData:
+        """The room for sockets that join: those that come during a read share it."""
+        reading = self._join_read
+        if reading is None or reading.done():
+            reading = self._join_read = asyncio.ensure_future(self.room.load())
+        return await asyncio.shield(reading)
+
     def _phones_need(self, view: dict[str, Any]) -> bool:
         """Whether this participant snapshot changes what a phone shows.
 
@@ -371,7 +422,7 @@ class RoomChannel:
         when the item, its status, the results' visibility or the room changes
         at once, and the tally (only when shown) at most once a second.
         """
-        screen = {k: v for k, v in view.items() if k not in _PHONE_IGNORES}
+        screen = phone_screen(view)
         results = view.get("results")
         if screen != self._phone_screen:
             self._phone_screen, self._phone_results = screen, results
@@ -437,6 +488,8 @@ class RoomChannel:
             self._linger.cancel()
         if self._phone_timer is not None:
             self._phone_timer.cancel()
+        if self._join_read is not None:
+            self._join_read.cancel()
         if self._deadline is not None:
             self._deadline[1].cancel()
         await settle(self._tasks, CLOSE_TIMEOUT, f"closing room {self.room.id}")
@@ -519,10 +572,17 @@ class Hub:
     async def send_current(self, channel: RoomChannel, outbox: Outbox) -> None:
         room = channel.room
         if outbox.audience not in channel.views or channel.data is None:
-            data = channel.data = await room.load()
-            channel.watch_deadline(data)
-            channel.set_view(outbox.audience, room.view(data, outbox.audience))
+            data = await channel.read_for_join()
+            # A broadcast may have built a newer view meanwhile: the newer one is sent.
+            built = channel.views.get(outbox.audience)
+            if channel.data is None or data.state.version >= channel.data.state.version:
+                channel.data = data
+                channel.watch_deadline(data)
+            if built is None or data.state.version > built["version"]:
+                channel.set_view(outbox.audience, room.view(data, outbox.audience))
         outbox.offer_snapshot(channel.fresh_snapshot_text(outbox.audience))
+        if outbox.audience == "participant":
+            channel.joined(outbox, channel.views["participant"])
         drawn_for = channel.phone_view
         if outbox.participant is not None and drawn_for is not None:
             question = room.state.current_question
