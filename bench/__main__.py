@@ -37,6 +37,12 @@ def main(argv: list[str]) -> int:
         from bench import votes
 
         return asyncio.run(votes.main(rest))
+    if command == "snapshot":
+        import asyncio
+
+        from bench import snapshot
+
+        return asyncio.run(snapshot.main(rest))
     if command == "screens":
         from bench import screens
 
