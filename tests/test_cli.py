@@ -118,7 +118,7 @@ def test_serve_refuses_a_bad_connection_cap(
     value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("POLL_CONNECTIONS_PER_ADDRESS", value)
-    monkeypatch.setenv("POLL_FACILITATOR_TOKEN", "t")
+    monkeypatch.setenv("POLL_FACILITATOR_TOKEN", "k3J9xQ2mV7pL4wR8tZ1nB6cY5hF0dG3s")
     store = f"sqlite:///{tmp_path}/poll.db"
     assert main(["serve", "--port", "0", "--store", store, "--data-dir", str(tmp_path)]) == 1
     assert f"POLL_CONNECTIONS_PER_ADDRESS={value!r}" in capsys.readouterr().err
