@@ -71,11 +71,16 @@ def session_header(rooms: Sequence[Room], kind: Kind) -> list[str]:
     return [*RUN_HEADER, *answers_header(rooms)]
 
 
-async def write_session_csv(rooms: Sequence[Room], out: BinaryIO, *, kind: Kind, sep: str) -> None:
-    """Write one CSV of the runs, oldest first (`poll export --session`)."""
+def session_chunks(rooms: Sequence[Room], *, kind: Kind, sep: str) -> AsyncIterator[bytes]:
+    """One CSV of the runs, oldest first, in chunks (the console's download)."""
     decimal = "," if sep == ";" else "."
     ordered = oldest_first(rooms)
     header = session_header(ordered, kind)
     columns = header[len(RUN_HEADER) :]
-    async for chunk in csv_chunks(header, _rows(ordered, kind, columns, decimal), sep):
+    return csv_chunks(header, _rows(ordered, kind, columns, decimal), sep)
+
+
+async def write_session_csv(rooms: Sequence[Room], out: BinaryIO, *, kind: Kind, sep: str) -> None:
+    """Write one CSV of the runs (`poll export --session`)."""
+    async for chunk in session_chunks(rooms, kind=kind, sep=sep):
         out.write(chunk)
