@@ -245,7 +245,7 @@ async def build_workbook(rooms: Sequence[Room]) -> bytes:
         target.finish()
 
     if any(q.scored for room in rooms for q in room.session.questions.values()):
-        board = book.create_sheet(sheet_name(translate(lang, N_("Leaderboard")), taken))
+        board = book.create_sheet(sheet_name(translate(lang, N_("Standings")), taken))
         standings = _Sheet(board, [*lead, *LEADERBOARD_HEADER], lang)
         for room in rooms:
             prefix = run_cells(room) if several else []

@@ -53,7 +53,7 @@ async def test_workbook_numbers_equal_the_csv(store: Store) -> None:
     questions = list(room.session.questions.values())
     assert names[0] == "Summary"
     assert len(names) == 1 + len(questions) + 1  # the summary, one per question, the leaderboard
-    assert names[-1] == "Leaderboard"
+    assert names[-1] == "Standings"
     for name in names:
         assert len(name) <= SHEET_NAME_MAX and not set(name) & set("[]:*?/\\")
     assert len({name.casefold() for name in names}) == len(names)
@@ -89,7 +89,7 @@ async def test_workbook_numbers_equal_the_csv(store: Store) -> None:
     assert isinstance(choice.cell(row=2, column=3).value, object)
     assert choice.cell(row=2, column=3).number_format == "yyyy-mm-dd hh:mm:ss"
 
-    board = book["Leaderboard"]
+    board = book["Standings"]
     standings = await csv_of(room, "standings")
     assert [(r[3], r[4], r[7]) for r in rows_of(board)] == [
         (s["nickname"], int(s["score"]), float(s["seconds"])) for s in standings
@@ -183,7 +183,7 @@ def test_export_format_xlsx_read_by_libreoffice(tmp_path: Path) -> None:
         timeout=180,
     )
     made = sorted(path.name for path in out.iterdir())
-    assert "results-Summary.csv" in made and "results-Leaderboard.csv" in made
+    assert "results-Summary.csv" in made and "results-Standings.csv" in made
     assert len(made) == 11  # the summary, nine questions, the leaderboard
 
     shown = list(csv.reader(io.StringIO((out / "results-Summary.csv").read_text("utf-8"))))
