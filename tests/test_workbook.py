@@ -28,7 +28,7 @@ from tests.support.team_day import FIRST_RUN, play
 
 __all__ = ["backend", "store"]
 
-PAYLOADS = ('=HYPERLINK("http://evil","x")', "+31 fewer meetings", "@SUM(A1)", "=1+1")
+PAYLOADS = ('=HYPERLINK("http://evil","x")', "+31 fewer meetings", "@SUM(A1)")
 
 
 async def csv_of(room: Room, kind: str) -> list[dict[str, str]]:

@@ -20,7 +20,7 @@ FIRST_RUN: dict[str, list[object]] = {
         {"words": ["calm"]},
         {"words": ["busy"]},
         {"words": ["calm"]},
-        {"words": ["=1+1"]},
+        {"words": ["focused"]},
     ],
     "on-track": [{"choice": "yes"}, {"choice": "yes"}, {"choice": "yes"}, {"choice": "no"}],
     "best-part": [
