@@ -46,7 +46,13 @@ def test_every_page_download_error_and_static_file_has_the_security_headers(
     world: World,
 ) -> None:
     room, code = world.start_run()
-    params = {"room_id": room, "code": code, "kind": "summary"}
+    params = {
+        "room_id": room,
+        "code": code,
+        "kind": "summary",
+        "session_id": world.runs[room],
+        "format": "csv",
+    }
     paths = {"/", "/nope", "/static/nope.js", "/console/room/nope", f"/join?code={code}"}
     for route in world.app.routes:
         if isinstance(route, Route) and "GET" in (route.methods or ()):
@@ -82,6 +88,8 @@ def test_a_participant_never_sees_others_answers_or_hidden_results(world: World)
     exports = [
         f"/console/room/{room}/responses.csv",
         f"/console/room/{room}/summary.csv",
+        f"/console/room/{room}/results.xlsx",
+        f"/console/session/{world.runs[room]}/runs.csv",
         f"/console/room/{room}/panel",
         f"/projector/{room}",
         f"/console/room/{room}",
