@@ -168,3 +168,10 @@ def test_export_session_from_the_command_line(
     assert "has no run with code or id '9999999'" in capsys.readouterr().err
     assert main(["export", "--store", url]) == 1
     assert "name a run" in capsys.readouterr().err
+
+
+async def test_open_answers_compare_their_numbers(store: Store) -> None:
+    first = await play(store, FIRST_RUN)
+    second = await play(store, SECOND_RUN)
+    change = by_id((await compare_runs([first, second])).questions)["one-change"]
+    assert change.data == {"kind": "texts", "respondents": [2, 1], "texts": [2, 1]}
