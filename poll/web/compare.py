@@ -38,7 +38,8 @@ async def _runs(request: Request) -> tuple[str, list[Room]]:
 
 
 def _language(request: Request, session_id: str, rooms: list[Room]) -> tuple[str, str]:
-    """The session's language and title: from the script, else from its newest run."""
+    """The session's language and title: from the script, else from its newest run
+    (`_runs` made sure that one of them is there)."""
     session = poll_state(request).watch.check().sessions.get(session_id)
     if session is None:
         session = rooms[0].session
@@ -73,11 +74,7 @@ def _chosen(request: Request, rooms: list[Room]) -> list[Room]:
 async def session_runs(request: Request, error: str | None = None) -> Response:
     facilitator(request)
     session_id, rooms = await _runs(request)
-    lang, title = (
-        _language(request, session_id, rooms)
-        if rooms
-        else (poll_state(request).watch.check().sessions[session_id].language, session_id)
-    )
+    lang, title = _language(request, session_id, rooms)
     facts = [await run_facts(room) for room in rooms]
     runs = [
         {

@@ -108,3 +108,10 @@ def test_comparing_needs_two_known_runs_and_the_facilitator(world: World) -> Non
             "/console/session/team-day/runs.csv",
         ):
             assert stranger.get(path).status_code == 403, path
+
+
+def test_a_session_without_runs_says_so(world: World) -> None:
+    world.sign_in()
+    page = world.client.get("/console/session/retro")
+    assert page.status_code == 200
+    assert "This session has no runs yet." in page.text and 'name="run"' not in page.text
