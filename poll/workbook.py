@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -82,6 +83,7 @@ YES_NO_COLUMNS = frozenset({"hidden", "correct"})
 #: The columns of a question's own sheet, besides those its type adds.
 QUESTION_COLUMNS = ["participant", "answer", "answered_at", "hidden"]
 
+HEADER_FONT = Font(bold=True)
 PERCENT_FORMAT = "0.0%"
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 SECONDS_FORMAT = "0.000"
@@ -142,6 +144,8 @@ class _Sheet:
         self.widths = [0] * len(self.columns)
         self.rows = 0
         self._append([translate(lang, COLUMN_LABELS.get(c, c)) for c in self.columns])
+        for cell in sheet[1]:
+            cell.font = HEADER_FONT
 
     def add(self, values: Sequence[object]) -> None:
         self._append(values, typed=True)

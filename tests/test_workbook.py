@@ -72,6 +72,7 @@ async def test_workbook_numbers_equal_the_csv(store: Store) -> None:
         )
         assert row[8] == int(want["respondents"])
     assert summary.cell(row=2, column=8).number_format == "0.0%"
+    assert summary.cell(row=1, column=1).font.bold
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2"
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:")
