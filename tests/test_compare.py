@@ -175,3 +175,11 @@ async def test_open_answers_compare_their_numbers(store: Store) -> None:
     second = await play(store, SECOND_RUN)
     change = by_id((await compare_runs([first, second])).questions)["one-change"]
     assert change.data == {"kind": "texts", "respondents": [2, 1], "texts": [2, 1]}
+
+
+async def test_quiz_options_compare_in_points_with_the_right_one_marked(store: Store) -> None:
+    first = await play(store, FIRST_RUN)
+    second = await play(store, {"releases": [{"choice": "four", "nickname": "Cy"}]})
+    releases = rows(by_id((await compare_runs([first, second])).questions)["releases"])
+    assert releases["Twelve"]["correct"] is True and releases["Four"]["correct"] is False
+    assert releases["Twelve"]["changes"] == [-50.0] and releases["Four"]["changes"] == [50.0]
