@@ -162,8 +162,10 @@ def test_export_format_xlsx_read_by_libreoffice(tmp_path: Path) -> None:
     code, store = _sqlite_run(tmp_path)
     workbook = tmp_path / "results.xlsx"
     summary_csv = tmp_path / "summary.csv"
+    standings_csv = tmp_path / "standings.csv"
     assert main(["export", code, "--store", store, "--format", "xlsx", "-o", str(workbook)]) == 0
     assert main(["export", code, "--store", store, "--summary", "-o", str(summary_csv)]) == 0
+    assert main(["export", code, "--store", store, "--leaderboard", "-o", str(standings_csv)]) == 0
     out = tmp_path / "lo"
     profile = tmp_path / "lo-profile"
     # 44: comma, 34: quotes, 76: UTF-8; "true" at 9: cells as shown; -1: every sheet.
@@ -195,6 +197,11 @@ def test_export_format_xlsx_read_by_libreoffice(tmp_path: Path) -> None:
         assert row[5] == unguarded(want["option"])
         assert row[6] == want["count"] and row[8] == want["respondents"]
         assert row[7] == want["percent_of_respondents"] + "%"
+    board = list(csv.reader(io.StringIO((out / "results-Standings.csv").read_text("utf-8"))))
+    players = list(csv.DictReader(io.StringIO(standings_csv.read_text("utf-8-sig"))))
+    assert [(row[2], row[3], row[4], row[7]) for row in board[1:]] == [
+        (p["place"], p["nickname"], p["score"], p["seconds"]) for p in players
+    ]
     answers = "\n".join(p.read_text("utf-8") for p in out.glob("results-*.csv"))
     for payload in PAYLOADS:
         # Shown as the participant typed it, never evaluated ("2", a link).
