@@ -443,7 +443,10 @@ def parser() -> argparse.ArgumentParser:
         "--format",
         choices=["csv", "xlsx"],
         default="csv",
-        help="csv (default), or xlsx: one workbook with a summary sheet and a sheet per question",
+        help=(
+            "csv (default), or xlsx: one workbook with a summary sheet, a sheet per question "
+            "and the standings (--summary and --leaderboard are for CSV)"
+        ),
     )
     which = export.add_mutually_exclusive_group()
     which.add_argument("--summary", action="store_true", help="counts per option, not every answer")
