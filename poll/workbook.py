@@ -19,6 +19,7 @@ each row then starts with the run it belongs to (`poll.session_export.RUN_HEADER
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections.abc import Sequence
@@ -258,7 +259,8 @@ async def build_workbook(rooms: Sequence[Room]) -> bytes:
         standings.finish()
 
     out = io.BytesIO()
-    book.save(out)
+    # Zipping a large run's sheets takes a while: not on the server's event loop.
+    await asyncio.to_thread(book.save, out)
     return out.getvalue()
 
 
