@@ -3,6 +3,7 @@
     poll check [FILE]                 validate sessions.yaml and print its outline
     poll serve [--host ...] ...       run the server (console link printed at start)
     poll export ROOM [--summary | --leaderboard] ...  write a run's results as CSV
+    poll export --session ID [--runs ...] [--format xlsx]  the runs of a session
     poll purge --older-than DAYS      delete ended runs and their answers
     poll backup DEST                  copy the SQLite store, safely while it serves
     poll token [--rotate]             print the facilitator token, or make a new one
@@ -30,6 +31,7 @@ from poll.script import Script, ScriptError, load_script
 from poll.settings import DEFAULT_STORE, ENV, Settings, SettingsError
 
 if TYPE_CHECKING:
+    from poll.rooms import RoomState
     from poll.store.base import Store
 
 #: Largest websocket frame uvicorn accepts (bytes).
@@ -238,9 +240,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
     from poll.export import Kind, write_csv
-    from poll.rooms import Rooms, normalize_code
+    from poll.rooms import Rooms
+    from poll.session_export import write_session_csv
     from poll.store import StoreError, open_store
+    from poll.workbook import build_workbook
 
+    sep = ";" if args.sep in (";", "semicolon") else args.sep
+    if len(sep) != 1:
+        return _fail("--sep must be one character, like ';' or ','")
+    if args.room is None and args.session is None:
+        return _fail("name a run (ROOM_CODE_OR_ID) or a session (--session SESSION_ID)")
+    if args.room is not None and args.session is not None:
+        return _fail("name a run or --session, not both")
+    if args.runs and args.session is None:
+        return _fail("--runs chooses among the runs of --session SESSION_ID")
     try:
         store = open_store(args.store)
         await store.open()
@@ -248,28 +261,64 @@ async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
         return _fail(f"cannot open the store {args.store}: {exc}")
     try:
         rooms = Rooms(store, _no_script)
-        wanted = args.room.strip()
-        code = normalize_code(wanted)
-        match = None
-        for state in await rooms.list():  # newest first: a reused code means the latest run
-            if state.id == wanted or (code is not None and state.code == code):
-                match = state
-                break
-        if match is None:
-            return _fail(
-                f"no run with code or id {wanted!r} in {args.store}; "
-                "see the console's list of runs, or give --store"
-            )
-        room = await rooms.get(match.id)
-        sep = ";" if args.sep in (";", "semicolon") else args.sep
-        if len(sep) != 1:
-            return _fail("--sep must be one character, like ';' or ','")
+        states = await rooms.list()  # newest first: a reused code means the latest run
+        if args.session is not None:
+            chosen = _session_runs(states, args.session, args.runs or [], args.store)
+            if isinstance(chosen, str):
+                return _fail(chosen)
+            ids = chosen
+        else:
+            found = _find_run(states, args.room.strip())
+            if found is None:
+                return _fail(
+                    f"no run with code or id {args.room.strip()!r} in {args.store}; "
+                    "see the console's list of runs, or give --store"
+                )
+            ids = [found]
+        runs = [await rooms.get(room_id) for room_id in ids]
         kind: Kind = "summary" if args.summary else "standings" if args.leaderboard else "answers"
-        await write_csv(room, out, kind=kind, sep=sep)
+        if args.format == "xlsx":
+            out.write(await build_workbook(runs))
+        elif args.session is not None:
+            await write_session_csv(runs, out, kind=kind, sep=sep)
+        else:
+            await write_csv(runs[0], out, kind=kind, sep=sep)
         out.flush()
         return 0
     finally:
         await store.close()
+
+
+def _find_run(states: Sequence[RoomState], wanted: str) -> str | None:
+    from poll.rooms import normalize_code
+
+    code = normalize_code(wanted)
+    for state in states:
+        if state.id == wanted or (code is not None and state.code == code):
+            return state.id
+    return None
+
+
+def _session_runs(
+    states: Sequence[RoomState], session_id: str, wanted: Sequence[str], store: str
+) -> list[str] | str:
+    """The ids of the session's runs named in `wanted` (all of them when empty),
+    or why they cannot be exported."""
+    own = [state for state in states if state.session_id == session_id]
+    if not own:
+        known = sorted({state.session_id for state in states})
+        hint = f"; sessions with runs: {', '.join(known)}" if known else ""
+        return f"no runs of session {session_id!r} in {store}{hint}"
+    if not wanted:
+        return [state.id for state in own]
+    ids: list[str] = []
+    for name in wanted:
+        found = _find_run(own, name.strip())
+        if found is None:
+            return f"session {session_id!r} has no run with code or id {name!r}"
+        if found not in ids:
+            ids.append(found)
+    return ids
 
 
 async def _purge(store_url: str, days: float, yes: bool) -> int:
@@ -387,6 +436,8 @@ def _no_script() -> Script:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.format == "xlsx" and args.output in (None, "-") and sys.stdout.isatty():
+        return _fail("a workbook is not for the terminal: give -o FILE.xlsx")
     if args.output in (None, "-"):
         return asyncio.run(_export(args, sys.stdout.buffer))
     try:
@@ -447,8 +498,25 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
-    export = sub.add_parser("export", help="write a run's results as CSV")
-    export.add_argument("room", metavar="ROOM_CODE_OR_ID")
+    export = sub.add_parser(
+        "export", help="write a run's results (or a session's runs) as CSV or an Excel workbook"
+    )
+    export.add_argument("room", metavar="ROOM_CODE_OR_ID", nargs="?")
+    export.add_argument(
+        "--session", metavar="SESSION_ID", help="every run of this session, with a run column"
+    )
+    export.add_argument(
+        "--runs", nargs="+", metavar="ID", help="with --session: only these runs (codes or ids)"
+    )
+    export.add_argument(
+        "--format",
+        choices=["csv", "xlsx"],
+        default="csv",
+        help=(
+            "csv (default), or xlsx: one workbook with a summary sheet, a sheet per question "
+            "and the standings (--summary and --leaderboard are for CSV)"
+        ),
+    )
     which = export.add_mutually_exclusive_group()
     which.add_argument("--summary", action="store_true", help="counts per option, not every answer")
     which.add_argument(

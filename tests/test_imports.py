@@ -30,7 +30,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
     "command line": (8, ("poll.cli",)),
     "web": (7, ("poll.web",)),
     "live hub": (6, ("poll.live",)),
-    "results": (5, ("poll.export",)),
+    "results": (5, ("poll.export", "poll.session_export", "poll.workbook", "poll.compare")),
     "rooms": (4, ("poll.rooms", "poll.standings")),
     "script": (3, ("poll.script",)),
     # Siblings: an item type never imports a store, a store never an item type.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -12,6 +13,7 @@ from poll.questions.base import (
     Audience,
     FormFields,
     Question,
+    bar_comparison,
     bars,
     expect_mapping,
     first,
@@ -76,6 +78,9 @@ class YesNo(Question):
             (bar["label"], bar["count"], bar["percent"])
             for bar in bars(self.answer_options(), aggregate)
         ]
+
+    def compare(self, aggregates: Sequence[Aggregate]) -> dict[str, Any]:
+        return bar_comparison(self.answer_options(), aggregates)
 
     def csv_values(self, answer: Answer) -> list[str]:
         labels = dict(self.answer_options())

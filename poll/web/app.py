@@ -30,7 +30,7 @@ from poll.rooms import Rooms
 from poll.settings import Settings
 from poll.store import Store, open_store
 from poll.token import load_or_create_token, token_path
-from poll.web import console, live_ws, media, participant, projector
+from poll.web import compare, console, live_ws, media, participant, projector
 from poll.web.auth import Auth
 from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
@@ -99,6 +99,7 @@ def routes() -> list[BaseRoute]:
         Route("/metrics", metrics, name="metrics"),
         *participant.routes(),
         *console.routes(),
+        *compare.routes(),
         *projector.routes(),
         *live_ws.routes(),
         *media.routes(),
