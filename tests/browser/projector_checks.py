@@ -40,15 +40,16 @@ TEXTS_JS = """() => {
     const text = node.textContent.trim();
     if (!text) continue;
     const el = node.parentElement;
-    if (!el || el.closest('.visually-hidden, script, style, [aria-hidden=true] .visually-hidden')) continue;
+    if (!el || el.closest('.visually-hidden, script, style')) continue;
     if (!el.checkVisibility({ visibilityProperty: true, opacityProperty: true })) continue;
     const range = document.createRange();
     range.selectNodeContents(node);
     const r = range.getBoundingClientRect();
     if (r.width < 2 || r.height < 2) continue;
     if (r.right <= 0 || r.bottom <= 0 || r.left >= innerWidth || r.top >= innerHeight) continue;
+    const classes = el.className ? '.' + String(el.className).split(' ').join('.') : '';
     out.push({ text: text.slice(0, 60), size: parseFloat(getComputedStyle(el).fontSize),
-               tag: el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '') });
+               tag: el.tagName.toLowerCase() + classes });
   }
   return { root: parseFloat(getComputedStyle(document.documentElement).fontSize), texts: out };
 }"""

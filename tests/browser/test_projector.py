@@ -165,7 +165,8 @@ def test_every_screen_of_the_sample_session_is_made_for_the_room(
     check("wordcloud")
 
     room.go("on-track")
-    room.votes("on-track", [(ann, {"choice": "yes"}), (bo, {"choice": "yes"}), (cy, {"choice": "no"})])
+    votes = [(ann, {"choice": "yes"}), (bo, {"choice": "yes"}), (cy, {"choice": "no"})]
+    room.votes("on-track", votes)
     expect(screen.locator(".answer-count")).to_have_text("3 answers", timeout=LIVE)
     check("yesno-hidden")
     room.act("show", question_id="on-track")
@@ -189,7 +190,11 @@ def test_every_screen_of_the_sample_session_is_made_for_the_room(
     check("choice")
 
     room.go("how-it-felt")
-    ratings = ("our-workload-is-manageable", "our-meetings-are-useful", "i-learn-something-new-every-week")
+    ratings = (
+        "our-workload-is-manageable",
+        "our-meetings-are-useful",
+        "i-learn-something-new-every-week",
+    )
     room.votes(
         "how-it-felt",
         [(phone, {"ratings": {s: (n + i) % 5 + 1 for i, s in enumerate(ratings)}})
@@ -203,7 +208,10 @@ def test_every_screen_of_the_sample_session_is_made_for_the_room(
         "next-focus",
         [
             (ann, {"rank-1": "test-automation", "rank-2": "onboarding", "rank-3": "documentation"}),
-            (bo, {"rank-1": "onboarding", "rank-2": "test-automation", "rank-3": "customer-visits"}),
+            (
+                bo,
+                {"rank-1": "onboarding", "rank-2": "test-automation", "rank-3": "customer-visits"},
+            ),
         ],
     )
     expect(screen.locator("ol.ranking-bars .bar-row").first).to_contain_text(
@@ -279,9 +287,11 @@ def visible_cards(page: Any) -> list[dict[str, Any]]:
       const box = list.getBoundingClientRect();
       return [...list.querySelectorAll('li')].filter(li => li.checkVisibility()).map(li => {
         const r = li.getBoundingClientRect();
-        return { text: li.textContent, inside: r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5
-                 && r.left >= box.left - 0.5 && r.right <= box.right + 0.5,
-                 fits: li.scrollWidth <= li.clientWidth + 1 && li.scrollHeight <= li.clientHeight + 1,
+        const inside = r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5
+          && r.left >= box.left - 0.5 && r.right <= box.right + 0.5;
+        const fits = li.scrollWidth <= li.clientWidth + 1
+          && li.scrollHeight <= li.clientHeight + 1;
+        return { text: li.textContent, inside, fits,
                  size: parseFloat(getComputedStyle(li).fontSize) };
       });
     }"""
