@@ -78,8 +78,8 @@ def layout_of(page: Any) -> Image.Image:
     page.evaluate(hide, True)
     png = page.screenshot(full_page=False)
     page.evaluate(hide, False)
-    image = Image.open(io.BytesIO(png)).convert("L")
-    return image.resize(GRID, Image.Resampling.BOX)
+    with Image.open(io.BytesIO(png)) as image:
+        return image.convert("L").resize(GRID, Image.Resampling.BOX)
 
 
 def compare_layout(page: Any, name: str) -> str | None:
@@ -92,15 +92,24 @@ def compare_layout(page: Any, name: str) -> str | None:
         return None
     if not stored.exists():
         return f"{name}: no stored layout {stored}; write it with POLL_UPDATE_LAYOUTS=1"
-    expected = Image.open(stored).convert("L")
+    with Image.open(stored) as image:
+        expected = image.convert("L")
+    problem = layout_difference(current, expected)
+    if problem:
+        current.resize((GRID[0] * 10, GRID[1] * 10)).save(LAYOUTS / f"{name}.actual.png")
+        return f"{name}: {problem}; see {name}.actual.png"
+    return None
+
+
+def layout_difference(current: Image.Image, expected: Image.Image) -> str | None:
+    """None when two layout grids match within the tolerance; else by how much not."""
     diff = ImageChops.difference(current, expected)
     mean = ImageStat.Stat(diff).mean[0]
     cells = sum(1 for value in diff.tobytes() if value > CELL) / (GRID[0] * GRID[1])
     if mean > MEAN_LIMIT or cells > CELLS_LIMIT:
-        current.resize((GRID[0] * 10, GRID[1] * 10)).save(LAYOUTS / f"{name}.actual.png")
         return (
-            f"{name}: layout moved (mean difference {mean:.1f} > {MEAN_LIMIT} or "
-            f"{cells:.0%} of cells > {CELLS_LIMIT:.0%}); see {name}.actual.png"
+            f"layout moved (mean difference {mean:.1f}, limit {MEAN_LIMIT}; "
+            f"{cells:.0%} of cells changed, limit {CELLS_LIMIT:.0%})"
         )
     return None
 

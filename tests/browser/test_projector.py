@@ -27,6 +27,7 @@ from tests.browser.test_session import LIVE, expect
 from tests.support.facilitator import Facilitator
 from tests.support.phones import Phone, Tally
 from tests.support.servers import PollServer
+from tests.support.waiting import eventually_sync
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +71,9 @@ def sample_server(tmp_path: Path) -> Iterator[PollServer]:
 class Room:
     """A run with its facilitator, phones and a projector page in Chromium."""
 
-    def __init__(self, loop: Loop, browser: Any, server: PollServer, session: str) -> None:
+    def __init__(
+        self, loop: Loop, browser: Any, server: PollServer, session: str, motion: str = "reduce"
+    ) -> None:
         self.loop = loop
         self.server = server
         self.facilitator = Facilitator(server.url)
@@ -79,7 +82,7 @@ class Room:
         self.tally = Tally()
         self.phones: list[Phone] = []
         self.context = browser.new_context(
-            viewport={"width": 1920, "height": 1080}, locale="en-US", reduced_motion="reduce"
+            viewport={"width": 1920, "height": 1080}, locale="en-US", reduced_motion=motion
         )
         cookie = self.facilitator.client.cookies["poll_console"]
         self.context.add_cookies([{"name": "poll_console", "value": cookie, "url": server.url}])
@@ -233,7 +236,22 @@ def test_every_screen_of_the_sample_session_is_made_for_the_room(
     check("open")
 
     room.go("ask-the-lead")
-    expect(screen.locator(".title")).to_have_text("Questions for the team lead", timeout=LIVE)
+    room.votes("ask-the-lead", [(ann, {"text": "When do we hire the next tester?", "name": "Ann"})])
+    # The console approves it (its snapshot may lag a moment behind the phone's ack).
+    asked: list[dict[str, Any]] = []
+
+    def on_the_console() -> bool:
+        console = room.loop.run(room.facilitator.snapshot("console"))
+        here = console["item"]["id"] == "ask-the-lead"
+        asked[:] = console["results"]["questions"] if here else []
+        return bool(asked)
+
+    eventually_sync(on_the_console, "the question on the console", within=LIVE / 1000 * 4)
+    ref = asked[0]["ref"]
+    room.act("mark", question_id="ask-the-lead", key=f"state:{ref}", value="approved")
+    room.votes("ask-the-lead", [(bo, {"up": ref}), (cy, {"up": ref})])
+    expect(screen.locator(".qa-wall")).to_contain_text("next tester", timeout=LIVE)
+    expect(screen.locator(".qa-wall")).to_contain_text("2 votes", timeout=LIVE)
     check("qa")
 
     room.go("releases")
@@ -390,4 +408,34 @@ def test_full_screen_by_key_and_button_and_the_pointer_hides_when_idle(
     assert projector.evaluate("getComputedStyle(document.querySelector('main')).cursor") == "none"
     projector.mouse.move(500, 500)
     expect(body).not_to_have_class(re.compile(r"\bidle\b"))
+    room.close()
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_bars_grow_as_votes_arrive_unless_the_computer_asks_for_less_motion(
+    browser: Any, server: PollServer, loop: Loop, motion: str
+) -> None:
+    room = Room(loop, browser, server, "drill", motion=motion)
+    projector = room.projector
+    first, second = room.join(2)
+    room.go("ready")
+    expect(projector.locator("ul.bars.big.vertical .bar-row")).to_have_count(2, timeout=LIVE)
+    # Every transition a bar starts, as the browser reports it.
+    projector.evaluate(
+        "() => { window.grown = []; document.addEventListener('transitionrun', (event) => {"
+        " if (event.target.matches('[data-grow]')) window.grown.push(event.propertyName); }); }"
+    )
+    values = projector.locator("ul.bars.big .bar-value")
+    room.votes("ready", [(first, {"choice": "yes"})])
+    expect(values.first).to_contain_text("1 (100%)", timeout=LIVE)
+    room.votes("ready", [(second, {"choice": "no"})])
+    expect(values.nth(1)).to_contain_text("1 (50%)", timeout=LIVE)
+    if motion == "reduce":
+        # Two frames: time enough for a transition to have started, had there been one.
+        projector.evaluate(
+            "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+        )
+        assert projector.evaluate("window.grown") == []
+    else:
+        projector.wait_for_function("window.grown.includes('height')", timeout=LIVE)
     room.close()
