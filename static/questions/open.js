@@ -91,7 +91,11 @@ function show() {
 }
 
 function turn(step) {
-  if (!wall.host || !wall.host.isConnected || wall.pages.length < 2) return false;
+  if (!wall.host || !wall.host.isConnected) {
+    clearInterval(wall.timer); // the screen moved on: no wall to turn
+    return false;
+  }
+  if (wall.pages.length < 2) return false;
   wall.page = (wall.page + step + wall.pages.length) % wall.pages.length;
   show();
   return true;
