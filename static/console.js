@@ -22,7 +22,7 @@ const live = new Live(`/ws/console/${roomId}`, {
       snap = message;
       followCountdown(snap);
       // Presence changes and a countdown running out do not bump the version: compare all.
-      const key = `${message.version}/${message.participants}/${message.status}`;
+      const key = `${message.version}/${message.joined}/${message.connected}/${message.status}`;
       if (key !== shownVersion) refresh(key);
     } else if (message.type === ERROR) {
       statusLine.className = "console-status error";
@@ -84,7 +84,7 @@ async function refresh(version) {
     }
   } finally {
     fetching = false;
-    if (again) { again = false; refresh(snap ? `${snap.version}/${snap.participants}` : version); }
+    if (again) { again = false; refresh(snap ? `${snap.version}/${snap.joined}/${snap.connected}/${snap.status}` : version); }
   }
 }
 

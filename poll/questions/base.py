@@ -199,6 +199,14 @@ class Question(Item):
         are allowed); "append": each answer is one more entry, up to max_entries."""
         return "replace"
 
+    def entries(self, aggregate: Aggregate) -> int | None:
+        """How many answers were given, for a question where one person may give
+        several (shown beside the number of people who answered); None where each
+        person has one answer, and people and answers are the same count."""
+        if self.answer_mode == "append" and self.max_entries > 1:
+            return len(aggregate.texts)
+        return None
+
     def mode_for(self, answer: Answer) -> AnswerMode:
         """The store's mode for this one answer (a Q&A appends questions and toggles upvotes)."""
         return self.answer_mode

@@ -62,6 +62,10 @@ def negotiate(accept_language: str | None) -> Lang:
 JS_MESSAGES: tuple[str, ...] = (
     N_("1 person answered"),
     N_("{count} people answered"),
+    N_("1 answer"),
+    N_("{count} answers"),
+    N_("1 person joined"),
+    N_("{count} people joined"),
     N_("Your answer is saved."),
     N_("Too many wrong codes from this network. Wait a minute, then try again."),
     N_("Sending…"),

@@ -149,7 +149,12 @@ def test_whole_session(browser: Any, any_server: PollServer, artifacts: Path) ->
     assert plain_phone.locator("noscript meta[http-equiv=refresh]").count() == 1
     shot(qr_phone, artifacts, "04-phone-waiting-slide")
     assert not serious_violations(qr_phone)
-    expect(page.locator(".meta").first).to_contain_text("2 participants connected", timeout=15000)
+    # Every phone that joined counts, the one without JavaScript too (from its first
+    # refresh, which brings its cookie back); two have a live connection.
+    expect(page.locator(".meta").first).to_contain_text(
+        "3 people joined · 2 connected now", timeout=15000
+    )
+    expect(projector.locator("#joined-count")).to_have_text("3 mensen doen mee", timeout=LIVE)
 
     # A content slide: projector shows it, phones follow with its title.
     console.next()
@@ -251,11 +256,11 @@ def test_whole_session(browser: Any, any_server: PollServer, artifacts: Path) ->
     console.next()
     vote_button(qr_phone, "Lokaal").click()
     saved(qr_phone)
-    expect(page.locator(".status-line")).to_contain_text("1 answer", timeout=LIVE)
+    expect(page.locator(".status-line")).to_contain_text("1 person answered", timeout=LIVE)
     page.locator("details.confirm summary", has_text="Reset").click()
     shot(page, artifacts, "15-console-reset-confirm")
     page.get_by_role("button", name="Yes, delete the answers").click()
-    expect(page.locator(".status-line")).to_contain_text("0 answers", timeout=LIVE)
+    expect(page.locator(".status-line")).to_contain_text("0 people answered", timeout=LIVE)
     expect(qr_phone.locator("button[aria-pressed=true]")).to_have_count(0, timeout=LIVE)
     vote_button(qr_phone, "Regionaal").click()
     saved(qr_phone)
