@@ -296,6 +296,20 @@ def test_whole_session(browser: Any, any_server: PollServer, artifacts: Path) ->
             "Deze sessie is afgelopen. Bedankt voor het meedoen!", timeout=LIVE
         )
     shot(typed_phone, artifacts, "18-phone-ended")
+    # Coming back after the end (a reload, the page without JavaScript, the code typed
+    # again on the join page) is thanked too, not told there is no such session.
+    ended = "Deze sessie is afgelopen. Bedankt voor het meedoen!"
+    typed_phone.reload()
+    expect(typed_phone.locator("#stage h1")).to_have_text(ended, timeout=LIVE)
+    plain_phone.goto(f"{server.url}/r/{code_digits}")
+    expect(plain_phone.locator("#stage h1")).to_have_text(ended)
+    latecomer = browser.new_context(viewport=PHONE, is_mobile=True, locale="en-US").new_page()
+    latecomer.goto(server.url + "/")
+    latecomer.get_by_label("Code from the screen").fill(f"{code.group(1)} {code.group(2)}")
+    latecomer.get_by_role("button", name="Join").click()
+    expect(latecomer.locator("#stage h1")).to_have_text(ended, timeout=LIVE)
+    expect(latecomer.locator("body")).not_to_contain_text("no session")
+    latecomer.context.close()
 
     # The CSV from the console's list of runs.
     page.goto(server.url + "/console")
