@@ -67,6 +67,7 @@ JS_MESSAGES: tuple[str, ...] = (
     N_("1 person joined"),
     N_("{count} people joined"),
     N_("Your answer is saved."),
+    N_("Not sent yet: send to save your change."),
     N_("Too many wrong codes from this network. Wait a minute, then try again."),
     N_("Sending…"),
     N_("Not saved yet, trying again…"),
