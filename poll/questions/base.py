@@ -274,6 +274,13 @@ class Question(Item):
     def csv_values(self, answer: Answer) -> list[str]:
         """One CSV answer cell per value: a multi-select gives one per option."""
 
+    @property
+    def csv_type(self) -> str:
+        """The `question_type` cell of the CSV files: the type's name, or a finer
+        name where a type has variants that a reader of the file must tell apart
+        (one answer or several)."""
+        return self.type_name
+
     def csv_rows(self, answer: Answer, aggregate: Aggregate) -> list[dict[str, str]]:
         """The answers CSV rows of one stored answer (its `ref` set), with the
         question's counters at hand: each row's `answer` cell and its cells in

@@ -331,9 +331,16 @@ def test_whole_session(browser: Any, any_server: PollServer, artifacts: Path) ->
     assert [r["hidden"] for r in by_question["aanvullende-vragen"]].count("yes") == 1
     assert sorted(r["answer"] for r in by_question["met-wie"]) == ["Bewoners", "Vakgenoten"]
     assert [r["answer"] for r in by_question["schaalniveau"]] == ["Regionaal"]
-    assert sorted(r["answer"] for r in by_question["manieren"]) == sorted(
-        ["Intervisie", "Wandelgesprekken in de wijk", "Stadslabs", "'@leerkring"]
+    assert sorted((r["answer"], r["other_text"]) for r in by_question["manieren"]) == sorted(
+        [
+            ("Intervisie", ""),
+            ("Anders, namelijk", "Wandelgesprekken in de wijk"),
+            ("Stadslabs", ""),
+            ("Anders, namelijk", "'@leerkring"),
+        ]
     )
+    assert {r["question_type"] for r in by_question["manieren"]} == {"choice-multiple"}
+    assert {r["question_type"] for r in by_question["schaalniveau"]} == {"choice-single"}
     assert all(re.fullmatch(r"p-[0-9a-f]{8}", r["participant"]) for r in rows)
     assert all(r["answered_at"].endswith("Z") for r in rows)
     facilitator.close()
