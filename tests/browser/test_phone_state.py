@@ -54,6 +54,8 @@ def test_saved_follows_the_form_on_a_multiple_choice(browser: Any, server: PollS
 
 def test_an_unsent_draft_survives_moving_on_and_back(browser: Any, server: PollServer) -> None:
     page, code = start_run(browser, server, "Gemengde wijken")
+    projector = page.context.new_page()
+    projector.goto(server.url + (page.locator("#open-projector").get_attribute("href") or ""))
     console = Console(page)
     console.go(number_of("aanvullende-vragen"))
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
@@ -80,4 +82,12 @@ def test_an_unsent_draft_survives_moving_on_and_back(browser: Any, server: PollS
     console.go(number_of("aanvullende-vragen"))
     expect(phone.locator("ul.mine li")).to_have_text(["Hoe houden we bewoners betrokken?"])
     expect(field).to_have_value("", timeout=LIVE)
+
+    # Several answers from one person: the projector counts people and answers apart.
+    field.fill("Wie betaalt?")
+    phone.get_by_role("button", name="Versturen").click()
+    saved(phone)
+    expect(projector.locator("#footer-count")).to_have_text(
+        "1 persoon heeft geantwoord · 2 antwoorden", timeout=LIVE
+    )
     page.context.close()
