@@ -140,7 +140,7 @@ def test_a_script_whose_websocket_is_down_posts_the_vote_and_gets_the_ack(world:
         assert closed["message"] == "Het stemmen op deze vraag is gesloten."
         gone = phone.post("/r/0000000", data=form, headers=json_reply)
         assert gone.status_code == 404 and gone.json()["reason"] == "unknown_room"
-    assert "1 answer<" in world.client.get(f"/console/room/{room}").text
+    assert "1 person answered<" in world.client.get(f"/console/room/{room}").text
 
 
 def test_a_script_without_websocket_reads_the_snapshot_over_http(world: World) -> None:
