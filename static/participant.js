@@ -310,8 +310,9 @@ function prepare(form) {
   const draft = draftFor(id);
   if (draft) applyDraft(form, draft);
   // A redraw of a form where each send adds an entry leaves "saved" (of an upvote, of
-  // the last entry) alone: only her typing there says something new.
-  if (snap.item.answer_mode === "replace") reflectSaved(form);
+  // the last entry) alone: only her typing there says something new. Where sending
+  // changes her answer, a draft brought back says at once whether it is sent.
+  if (snap.item.answer_mode === "replace") reflectSaved(form, Boolean(draft));
   if (pending) for (const button of form.querySelectorAll("button")) button.disabled = true;
   if (form.dataset.script) {
     import(form.dataset.script).then((type) => type.enhance(form)).catch(() => {});
@@ -328,8 +329,10 @@ stage.addEventListener("input", (event) => {
 // "Saved" only while the form shows what the server has. Where sending again changes
 // her answer, a form that differs says it is not sent; where each send adds an entry,
 // "saved" spoke of the last one, and a new text is simply not sent yet.
-function reflectSaved(form) {
-  if (pending || !statusLine.classList.contains("saved") && !statusLine.classList.contains("unsent")) return;
+function reflectSaved(form, restored = false) {
+  if (pending || statusLine.classList.contains("error")) return;
+  const said = statusLine.classList.contains("saved") || statusLine.classList.contains("unsent");
+  if (!said && !restored) return;
   const id = form.dataset.question;
   const same = JSON.stringify(draftOf(form)) === asSaved[id];
   if (same && (mine[id] || []).length) setStatus("saved", t("Your answer is saved."));

@@ -14,11 +14,13 @@ from tests.support.servers import PollServer
 pytestmark = pytest.mark.browser
 
 SAVED = "Je antwoord is opgeslagen."
+UNSENT = "Nog niet verstuurd: verstuur om je wijziging op te slaan."
 
 
 def test_saved_follows_the_form_on_a_multiple_choice(browser: Any, server: PollServer) -> None:
     page, code = start_run(browser, server, "Gemengde wijken")
-    Console(page).go(number_of("met-wie"))
+    console = Console(page)
+    console.go(number_of("met-wie"))
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
     phone.goto(f"{server.url}/r/{code}")
     status = phone.locator("#vote-status")
@@ -32,7 +34,7 @@ def test_saved_follows_the_form_on_a_multiple_choice(browser: Any, server: PollS
     # She unticks one: what the server has is no longer what the form shows.
     phone.get_by_label("Bewoners").uncheck()
     expect(status).not_to_have_text(SAVED)
-    expect(status).to_have_text("Nog niet verstuurd: verstuur om je wijziging op te slaan.")
+    expect(status).to_have_text(UNSENT)
     # Ticked again, the form is what was saved.
     phone.get_by_label("Bewoners").check()
     expect(status).to_have_text(SAVED)
@@ -45,6 +47,13 @@ def test_saved_follows_the_form_on_a_multiple_choice(browser: Any, server: PollS
     saved(other)
     expect(status).not_to_have_text(SAVED)
     expect(phone.get_by_label("Bewoners")).not_to_be_checked()
+    # The facilitator moves on and back: her change is still there, still not sent.
+    console.next()
+    expect(phone.get_by_label("Bewoners")).to_have_count(0, timeout=LIVE)
+    console.go(number_of("met-wie"))
+    expect(phone.get_by_label("Bewoners")).not_to_be_checked(timeout=LIVE)
+    expect(phone.get_by_label("Vakgenoten")).to_be_checked()
+    expect(status).to_have_text(UNSENT)
     # Sent: saved again, and the server has the one option.
     phone.get_by_role("button", name="Antwoord wijzigen").click()
     saved(phone)
