@@ -4,6 +4,7 @@
     poll serve [--host ...] ...       run the server (console link printed at start)
     poll export ROOM [--summary | --leaderboard] ...  write a run's results as CSV
     poll purge --older-than DAYS      delete ended runs and their answers
+    poll backup DEST                  copy the SQLite store, safely while it serves
 
 Every error a user can meet is one clear line (or a list of script problems),
 never a traceback.
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
+from poll.proxies import ProxyIpsError, parse_proxy_ips, uvicorn_proxy_options
 from poll.script import Script, ScriptError, load_script
 from poll.settings import DEFAULT_STORE, ENV, Settings, SettingsError
 
@@ -71,6 +73,12 @@ def _fail(message: str) -> int:
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:
     env = Settings.from_env()
+    proxy_ips = env.proxy_ips
+    if args.proxy_ips is not None:
+        try:
+            proxy_ips = parse_proxy_ips(args.proxy_ips)
+        except ProxyIpsError as exc:
+            raise SettingsError(f"--proxy-ips: {exc}") from None
     return Settings(
         store=args.store or env.store,
         sessions=Path(args.sessions) if args.sessions else env.sessions,
@@ -80,6 +88,7 @@ def _settings_from_args(args: argparse.Namespace) -> Settings:
         port=args.port if args.port is not None else env.port,
         workers=args.workers if args.workers is not None else env.workers,
         token=env.token,
+        proxy_ips=proxy_ips,
     )
 
 
@@ -193,7 +202,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=settings.workers if settings.workers > 1 else None,
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=5,
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto only from the proxies named by --proxy-ips.
+        **uvicorn_proxy_options(settings.proxy_ips),
         # Frames beyond this are refused by the protocol layer before poll reads
         # them (uvicorn's default is 16 MiB); poll's own limits are a few KiB.
         ws_max_size=WS_MAX_SIZE,
@@ -288,6 +298,21 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return asyncio.run(_purge(args.store, args.older_than, args.yes))
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from poll.store import StoreError, backup_store
+
+    try:
+        report = backup_store(args.store, Path(args.dest), overwrite=args.force)
+    except StoreError as exc:
+        return _fail(str(exc))
+    size = f"{report.size / 1_000_000:.1f} MB" if report.size >= 100_000 else f"{report.size} bytes"
+    sys.stdout.write(
+        f"backed up {report.source} to {report.dest}: {report.runs} run(s), "
+        f"{report.answers} answer(s), {size}\n"
+    )
+    return 0
+
+
 def _no_script() -> Script:
     raise ScriptError([])  # exporting reads each room's own copy, never the script
 
@@ -336,6 +361,14 @@ def parser() -> argparse.ArgumentParser:
         help=f"where the facilitator token is kept (default poll-data; {ENV['data_dir']})",
     )
     serve.add_argument(
+        "--proxy-ips",
+        metavar="IPS",
+        help=(
+            "reverse proxies to believe X-Forwarded-For/-Proto from: comma-separated "
+            f"addresses or networks, like 127.0.0.1 (default none; {ENV['proxy_ips']})"
+        ),
+    )
+    serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve.add_argument(
@@ -372,6 +405,18 @@ def parser() -> argparse.ArgumentParser:
         help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
     )
     purge.set_defaults(func=cmd_purge)
+
+    backup = sub.add_parser(
+        "backup", help="copy the SQLite store to DEST, safely while the server runs"
+    )
+    backup.add_argument("dest", metavar="DEST", help="a file, or a folder for a dated file")
+    backup.add_argument("--force", action="store_true", help="replace DEST if it exists")
+    backup.add_argument(
+        "--store",
+        default=os.environ.get(ENV["store"], DEFAULT_STORE),
+        help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
+    )
+    backup.set_defaults(func=cmd_backup)
     return top
 
 

@@ -692,6 +692,7 @@ class Room:
                 "title": self.session.title,
                 "language": self.session.language,
                 "ended": state.ended,
+                "theme": self.session.theme.view() if self.session.theme else None,
             },
             "index": state.current,
             "count": len(self.session.items),

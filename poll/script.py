@@ -19,9 +19,11 @@ from typing import Any, Literal
 
 import yaml
 
+from poll.media import MediaFiles
 from poll.questions import REGISTRY, Item, Question
 from poll.questions.base import TIMER_MAX, TIMER_MIN
 from poll.spec import KeyPath, Positions, Problem, Report, SpecReader, kind_of
+from poll.theme import Theme, read_theme
 
 Language = Literal["nl", "en"]
 LANGUAGES: tuple[Language, ...] = ("nl", "en")
@@ -49,6 +51,7 @@ class Session:
     title: str
     language: Language
     items: tuple[Item, ...]
+    theme: Theme | None = None
 
     @property
     def questions(self) -> dict[str, Question]:
@@ -62,12 +65,14 @@ class Session:
 
     def to_spec(self) -> dict[str, Any]:
         """Plain data that `session_from_spec` reads back; rooms keep it as their copy."""
-        return {
+        spec: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "language": self.language,
-            "items": [item.to_spec() for item in self.items],
         }
+        if self.theme is not None:
+            spec["theme"] = self.theme.to_spec()
+        return spec | {"items": [item.to_spec() for item in self.items]}
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ class Script:
     path: str
     sessions: Mapping[str, Session]
     notes: tuple[Problem, ...] = ()
+    #: The files its slides and themes name (a server re-reads the script when one changes).
+    files: tuple[Path, ...] = ()
 
 
 class _Composer:
@@ -145,8 +152,14 @@ def _compose(text: str, positions: Positions, report: Report) -> Any:
         loader.dispose()
 
 
-def parse_script(text: str, filename: str = "sessions.yaml") -> Script:
-    """Check a script's text; raise `ScriptError` listing every problem."""
+def parse_script(
+    text: str, filename: str = "sessions.yaml", media: MediaFiles | None = None
+) -> Script:
+    """Check a script's text; raise `ScriptError` listing every problem.
+
+    `media` finds the files the script names (images, PDFs, a logo); without it a
+    script that names one is refused.
+    """
     positions = Positions(filename)
     report = Report(positions)
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
@@ -178,16 +191,21 @@ def parse_script(text: str, filename: str = "sessions.yaml") -> Script:
             report.error(("sessions",), "needs at least one session: 'sessions:' then an id")
         else:
             for session_id, raw in raw_sessions.items():
-                session = _read_session(session_id, raw, ("sessions", session_id), report)
+                session = _read_session(session_id, raw, ("sessions", session_id), report, media)
                 if session is not None:
                     sessions[session_id] = session
     if report.problems:
         raise ScriptError(report.problems)
-    return Script(path=filename, sessions=sessions, notes=tuple(report.notes))
+    files = media.paths() if media is not None else ()
+    return Script(path=filename, sessions=sessions, notes=tuple(report.notes), files=files)
 
 
-def load_script(path: str | Path) -> Script:
-    """Read and check a script file; raise `ScriptError` when it cannot be used."""
+def load_script(path: str | Path, media_dir: Path | None = None) -> Script:
+    """Read and check a script file; raise `ScriptError` when it cannot be used.
+
+    Files it names are found next to it; with `media_dir` (a server's), each is
+    copied there under its content name, the copy its runs keep.
+    """
     path = Path(path)
     name = str(path)
     try:
@@ -211,10 +229,16 @@ def load_script(path: str | Path) -> Script:
         raise ScriptError(
             [Problem(name, line, 1, "", "the file is not UTF-8 text; save it as UTF-8")]
         ) from None
-    return parse_script(text, name)
+    return parse_script(text, name, MediaFiles(path.parent, media_dir))
 
 
-def _read_session(session_id: str, raw: Any, path: KeyPath, report: Report) -> Session | None:
+#: Types that a mapping without `type:` may stand for, by their shorthand word.
+SHORTHANDS = {cls.shorthand: cls for cls in REGISTRY.values() if cls.shorthand}
+
+
+def _read_session(
+    session_id: str, raw: Any, path: KeyPath, report: Report, media: MediaFiles | None
+) -> Session | None:
     if not ID_PATTERN.fullmatch(session_id):
         report.error(
             path, f"session id {session_id!r} may hold only a-z, 0-9, '-' and '_'", key=True
@@ -224,11 +248,12 @@ def _read_session(session_id: str, raw: Any, path: KeyPath, report: Report) -> S
             path, f"a session is a mapping with title, language and items, not {kind_of(raw)}"
         )
         return None
-    spec = SpecReader(raw, path, report, "en")
-    spec.check_keys(frozenset({"title", "language", "items"}))
+    spec = SpecReader(raw, path, report, "en", media)
+    spec.check_keys(frozenset({"title", "language", "items", "theme"}))
     title = spec.text("title", required=True, max_length=200)
     language = spec.one_of("language", LANGUAGES, default="en")
     spec.language = language
+    theme = read_theme(spec)
     raw_items = spec.sequence("items", required=True)
     items: list[Item] = []
     if raw_items is not None and not raw_items:
@@ -236,6 +261,20 @@ def _read_session(session_id: str, raw: Any, path: KeyPath, report: Report) -> S
     seen: dict[str, int] = {}
     for index, raw_item in enumerate(raw_items or []):
         item_path = (*path, "items", index)
+        shorthand = _shorthand(raw_item)
+        if shorthand is not None:
+            reader = SpecReader(raw_item, item_path, report, language, media)
+            for made in shorthand.expand(reader):
+                if made.id in seen:
+                    report.error(
+                        item_path,
+                        f"makes an item with id {made.id!r}, which items[{seen[made.id]}] "
+                        "uses already; give this one an 'id' of its own",
+                    )
+                    continue
+                seen[made.id] = index
+                items.append(made)
+            continue
         raw_id = raw_item.get("id", f"item-{index + 1}") if isinstance(raw_item, dict) else None
         if isinstance(raw_id, str) and raw_id in seen:
             report.error(
@@ -245,15 +284,29 @@ def _read_session(session_id: str, raw: Any, path: KeyPath, report: Report) -> S
             continue
         if isinstance(raw_id, str):
             seen[raw_id] = index
-        item = _read_item(index, raw_item, item_path, report, language)
+        item = _read_item(index, raw_item, item_path, report, language, media)
         if item is not None:
             items.append(item)
     if title is None or raw_items is None:
         return None
-    return Session(id=session_id, title=title, language=language, items=tuple(items))
+    return Session(id=session_id, title=title, language=language, items=tuple(items), theme=theme)
 
 
-def _read_item(index: int, raw: Any, path: KeyPath, report: Report, language: str) -> Item | None:
+def _shorthand(raw: Any) -> type[Item] | None:
+    """The type a mapping without `type:` stands for by its first shorthand key."""
+    if not isinstance(raw, dict) or "type" in raw:
+        return None
+    return next((SHORTHANDS[key] for key in raw if key in SHORTHANDS), None)
+
+
+def _read_item(
+    index: int,
+    raw: Any,
+    path: KeyPath,
+    report: Report,
+    language: str,
+    media: MediaFiles | None,
+) -> Item | None:
     known = ", ".join(sorted(REGISTRY))
     if not isinstance(raw, dict):
         report.error(path, f"an item is a mapping starting with 'type:' ({known})")
@@ -269,7 +322,7 @@ def _read_item(index: int, raw: Any, path: KeyPath, report: Report, language: st
         report.error((*path, "type"), f"unknown type {type_name!r} ({hint}known types: {known})")
         return None
     body = {k: v for k, v in raw.items() if k != "type"}
-    spec = SpecReader(body, path, report, language)
+    spec = SpecReader(body, path, report, language, media)
     keys_ok = spec.check_keys(cls.keys)
     item_id = _item_id(spec, index, cls, report)
     item = cls.parse(spec, item_id or f"item-{index + 1}")
@@ -306,7 +359,7 @@ def session_from_spec(data: Mapping[str, Any]) -> Session:
         allow_unicode=True,
         sort_keys=False,
     )
-    script = parse_script(wrapped, f"<room copy of {session_id}>")
+    script = parse_script(wrapped, f"<room copy of {session_id}>", MediaFiles.room_copy())
     return script.sessions[session_id]
 
 

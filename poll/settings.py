@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from poll.proxies import ProxyIpsError, parse_proxy_ips
+
 DEFAULT_STORE = "sqlite:///./poll-data/poll.db"
 DEFAULT_HOST = "0.0.0.0"
 DEFAULT_PORT = 8000
@@ -23,6 +25,7 @@ ENV = {
     "workers": "POLL_WORKERS",
     "data_dir": "POLL_DATA_DIR",
     "token": "POLL_FACILITATOR_TOKEN",
+    "proxy_ips": "POLL_PROXY_IPS",
 }
 
 
@@ -40,6 +43,8 @@ class Settings:
     port: int = DEFAULT_PORT
     workers: int = 1
     token: str | None = None
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (see poll/proxies.py).
+    proxy_ips: tuple[str, ...] = ()
     # Extra origins allowed to open websockets (besides the page's own host).
     extra_origins: tuple[str, ...] = field(default=())
 
@@ -67,6 +72,10 @@ class Settings:
                 raise SettingsError(
                     f"{ENV['public_url']}={public_url!r} must start with http:// or https://"
                 )
+        try:
+            proxy_ips = parse_proxy_ips(get("proxy_ips") or "")
+        except ProxyIpsError as exc:
+            raise SettingsError(f"{ENV['proxy_ips']}: {exc}") from None
         return cls(
             store=get("store") or DEFAULT_STORE,
             sessions=Path(get("sessions") or "sessions.yaml"),
@@ -76,6 +85,7 @@ class Settings:
             port=integer("port", DEFAULT_PORT),
             workers=integer("workers", 1),
             token=get("token"),
+            proxy_ips=proxy_ips,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -91,4 +101,6 @@ class Settings:
             env[ENV["public_url"]] = self.public_url
         if self.token:
             env[ENV["token"]] = self.token
+        if self.proxy_ips:
+            env[ENV["proxy_ips"]] = ",".join(self.proxy_ips)
         return env

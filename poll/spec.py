@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from poll.media import MediaError, MediaFile, MediaFiles
 from poll.text import clean_text
 
 KeyPath = tuple[str | int, ...]
@@ -111,12 +112,19 @@ class SpecReader:
     """Reads one mapping of the script for an item type, reporting problems in place."""
 
     def __init__(
-        self, data: Mapping[str, Any], path: KeyPath, report: Report, language: str
+        self,
+        data: Mapping[str, Any],
+        path: KeyPath,
+        report: Report,
+        language: str,
+        media: MediaFiles | None = None,
     ) -> None:
         self.data = data
         self.path = path
         self.report = report
         self.language = language
+        #: Where the files the script names are found (None: a script without files).
+        self.media = media
 
     def at(self, where: str | int | tuple[str | int, ...]) -> SpecReader:
         sub = where if isinstance(where, tuple) else (where,)
@@ -124,7 +132,11 @@ class SpecReader:
         for part in sub:
             value = value[part]
         return SpecReader(
-            value if isinstance(value, Mapping) else {}, self.path + sub, self.report, self.language
+            value if isinstance(value, Mapping) else {},
+            self.path + sub,
+            self.report,
+            self.language,
+            self.media,
         )
 
     def error(self, where: str | int | tuple[str | int, ...] | None, message: str) -> None:
@@ -217,3 +229,17 @@ class SpecReader:
             self.error(key, f"must be a list, not {kind_of(value)}")
             return None
         return value
+
+    def file(self, key: str, kinds: frozenset[str], *, required: bool = False) -> MediaFile | None:
+        """A file the script names by a path relative to it, checked (see `poll.media`)."""
+        raw = self.text(key, required=required, max_length=500)
+        if raw is None:
+            return None
+        if self.media is None:
+            self.error(key, "files can be used only in a script read from a file")
+            return None
+        try:
+            return self.media.resolve(raw, kinds)
+        except MediaError as exc:
+            self.error(key, str(exc))
+            return None

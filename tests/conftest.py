@@ -43,7 +43,16 @@ def uvicorn_options(monkeypatch: pytest.MonkeyPatch, data: Path, *flags: str) ->
     import uvicorn
 
     from poll.cli import main
+    from poll.settings import ENV
 
+    # `poll serve` writes its settings into os.environ for uvicorn's workers: have
+    # monkeypatch restore them all, so no option leaks into the next test.
+    # (delenv of an absent variable records nothing to restore; setenv first does.)
+    for name in ENV.values():
+        before = os.environ.get(name)
+        monkeypatch.setenv(name, before or "")
+        if before is None:
+            monkeypatch.delenv(name)
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *args, **options: seen.update(options))
     monkeypatch.setenv("POLL_FACILITATOR_TOKEN", "t")

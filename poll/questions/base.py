@@ -105,6 +105,10 @@ class Item(ABC):
     #: What the console calls this type (a catalogue message id).
     label: ClassVar[str]
     is_question: ClassVar[bool] = False
+    #: A word a script may use instead of `type:` for a run of items of this type
+    #: (a slide's `deck:`, a range of a PDF's pages), read by `expand`; its keys.
+    shorthand: ClassVar[str | None] = None
+    shorthand_keys: ClassVar[frozenset[str]] = frozenset()
 
     id: str
     title: str
@@ -113,6 +117,12 @@ class Item(ABC):
     @abstractmethod
     def parse(cls, spec: SpecReader, item_id: str) -> Self | None:
         """Read the item from its script mapping; None when `spec` recorded problems."""
+
+    @classmethod
+    def expand(cls, spec: SpecReader) -> Sequence[Item]:
+        """The items a `shorthand` mapping stands for (ids included); none when
+        `spec` recorded problems."""
+        raise NotImplementedError(f"{cls.type_name} has no shorthand")
 
     @abstractmethod
     def to_spec(self) -> dict[str, Any]:

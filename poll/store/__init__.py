@@ -13,6 +13,9 @@ contract imports no store, and a store's libraries load only when it is used.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from poll.store.base import (
     PRESENCE_TTL,
     Response,
@@ -26,6 +29,9 @@ from poll.store.base import (
     VoteOutcome,
 )
 
+if TYPE_CHECKING:
+    from poll.store.sqlite.backup import BackupReport
+
 __all__ = [
     "PRESENCE_TTL",
     "Response",
@@ -37,6 +43,7 @@ __all__ = [
     "Subscription",
     "Vote",
     "VoteOutcome",
+    "backup_store",
     "open_store",
 ]
 
@@ -55,3 +62,23 @@ def open_store(url: str) -> Store:
         f"unknown store URL {url!r}: use sqlite:///PATH/poll.db or redis://HOST:PORT/DB",
         retry=False,
     )
+
+
+def backup_store(url: str, dest: Path, *, overwrite: bool = False) -> BackupReport:
+    """A consistent copy of the store at `url` in `dest`, taken while it is in use.
+
+    The SQLite store only: Redis keeps its own files (see docs/deploy.md).
+    """
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        raise StoreError(
+            "poll backup copies the SQLite store; back up Redis with Redis itself "
+            "(BGSAVE, then copy its dump.rdb, or copy its appendonly directory): "
+            "see docs/deploy.md",
+            retry=False,
+        )
+    if not url.startswith("sqlite:"):
+        open_store(url)  # raises the error that names the URL forms poll knows
+    from poll.store.sqlite import SqliteStore
+    from poll.store.sqlite.backup import backup_database
+
+    return backup_database(SqliteStore.from_url(url).path, dest, overwrite=overwrite)

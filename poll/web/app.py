@@ -30,12 +30,13 @@ from poll.rooms import Rooms
 from poll.settings import Settings
 from poll.store import Store, open_store
 from poll.token import load_or_create_token
-from poll.web import console, live_ws, participant, projector
+from poll.web import console, live_ws, media, participant, projector
 from poll.web.auth import Auth
 from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
 from poll.web.forms import BodyLimit
 from poll.web.guard import facilitator
+from poll.web.renderer import PageRenderer
 from poll.web.resources import resource_dir
 from poll.web.screens import check_types
 from poll.web.script_watch import ScriptWatch
@@ -116,6 +117,7 @@ def routes() -> list[BaseRoute]:
         *console.routes(),
         *projector.routes(),
         *live_ws.routes(),
+        *media.routes(),
         Mount("/static", app=StaticFiles(directory=str(resource_dir("static"))), name="static"),
     ]
 
@@ -136,7 +138,8 @@ def create_app(
     state = PollState(
         settings=settings,
         auth=Auth(token, secure_cookies=secure),
-        watch=ScriptWatch(settings.sessions),
+        watch=ScriptWatch(settings.sessions, settings.data_dir / "media"),
+        pages=PageRenderer(settings.data_dir / "media"),
         process_id=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}",
     )
 

@@ -19,6 +19,9 @@ from tests.web.conftest import TOKEN, csrf_of
 
 #: Routes anybody may use: the participant's way in, health, static files.
 PUBLIC = {"healthz", "landing", "join", "short_link", "room", "vote", "static", "ws_participant"}
+# Named by their content (a SHA-256, or a theme's colours): public like static files,
+# and only what a room's pages show (docs/security.md).
+PUBLIC |= {"media_file", "pdf_page", "theme_css"}
 FOREIGN_ORIGINS = [
     "http://evil.example",
     "https://testserver.evil.example",
