@@ -26,6 +26,8 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
     P:room:{R}:names            hash   participant → name (unique in the room)
     P:room:{R}:namekeys         hash   a name's comparison key → participant
     P:room:{R}:presence         hash   process id → "count:ms"
+    P:room:{R}:joined           set    participants who joined the run
+    P:ended:CODE                string the room that ended last with this code
     channel P:changed:{R}       the new version, after every change
     channel P:control           subscribed by every pub/sub reader, so that its
                                 connection is up while no room is watched;
@@ -33,7 +35,7 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
 
 Every key of a room carries the hash tag `{R}`, so every room script touches
 one hash slot and the same code runs on Redis Cluster. The only global keys
-are the room index and the join-code claims, and no script touches them
+are the room index and the join-code claims (live and ended), and no script touches them
 together with room keys.
 """
 
@@ -68,6 +70,7 @@ class RoomKeys:
     names: str
     namekeys: str
     presence: str
+    joined: str
     channel: str
 
     @classmethod
@@ -92,6 +95,7 @@ class RoomKeys:
             names=f"{base}:names",
             namekeys=f"{base}:namekeys",
             presence=f"{base}:presence",
+            joined=f"{base}:joined",
             channel=f"{prefix}:changed:{{{room_id}}}",
         )
 
@@ -116,6 +120,7 @@ class RoomKeys:
             self.names,
             self.namekeys,
             self.presence,
+            self.joined,
         ]
 
 
@@ -130,6 +135,9 @@ class Layout:
 
     def code(self, code: str) -> str:
         return f"{self.prefix}:code:{code}"
+
+    def ended_code(self, code: str) -> str:
+        return f"{self.prefix}:ended:{code}"
 
     @property
     def index(self) -> str:
