@@ -8,10 +8,12 @@ import re
 import time
 from contextlib import ExitStack
 
+from poll.web.live_ws import SOCKETS_PER_PARTICIPANT
 from tests.web.conftest import World, token_of
 
-#: Sockets one phone opens (tabs, reconnects, or a script inflating the count).
-SOCKETS = 30
+#: Sockets one phone opens (tabs, reconnects, or a script inflating the count): as
+#: many as one participant id may hold (more are refused, tests/security/test_limits.py).
+SOCKETS = SOCKETS_PER_PARTICIPANT
 
 
 def people_line(world: World, room: str) -> str:
