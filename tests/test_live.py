@@ -277,7 +277,7 @@ async def test_a_joining_phone_gets_one_snapshot_when_only_the_head_count_change
     rooms: Rooms,
 ) -> None:
     """Phones join a room no socket of this process follows yet, some while others'
-    first reads are under way; their arrival changes `participants` alone, which
+    first reads are under way; their arrival changes the head count alone, which
     phones are not sent (docs/protocol.md): each phone gets its first snapshot and
     no second one, while the projector sees every phone counted."""
     room = await rooms.create(DUTCH)
@@ -297,7 +297,7 @@ async def test_a_joining_phone_gets_one_snapshot_when_only_the_head_count_change
 
         def counted() -> bool:
             last = [m for m in projector.sent if m["type"] == "snapshot"]
-            return bool(last) and last[-1]["participants"] == len(phones)
+            return bool(last) and last[-1]["connected"] == len(phones)
 
         await eventually(counted, "the projector counts every phone", within=20, every=0.02)
         await asyncio.sleep(0.3)  # a few more broadcasts
