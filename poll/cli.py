@@ -3,6 +3,7 @@
     poll check [FILE]                 validate sessions.yaml and print its outline
     poll serve [--host ...] ...       run the server (console link printed at start)
     poll export ROOM [--summary | --leaderboard] ...  write a run's results as CSV
+    poll report ROOM [-o report.html] [--include-hidden]  write a run's results report
     poll purge --older-than DAYS      delete ended runs and their answers
     poll backup DEST                  copy the SQLite store, safely while it serves
 
@@ -29,6 +30,7 @@ from poll.script import Script, ScriptError, load_script
 from poll.settings import DEFAULT_STORE, ENV, Settings, SettingsError
 
 if TYPE_CHECKING:
+    from poll.rooms import Room, Rooms
     from poll.store.base import Store
 
 #: Largest websocket frame uvicorn accepts (bytes).
@@ -216,9 +218,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _find_run(rooms: Rooms, wanted: str, store_url: str) -> Room | None:
+    """The run with this code or id (the newest with a reused code); None (said on
+    standard error) when there is none."""
+    from poll.rooms import normalize_code
+
+    wanted = wanted.strip()
+    code = normalize_code(wanted)
+    for state in await rooms.list():  # newest first: a reused code means the latest run
+        if state.id == wanted or (code is not None and state.code == code):
+            return await rooms.get(state.id)
+    _fail(
+        f"no run with code or id {wanted!r} in {store_url}; "
+        "see the console's list of runs, or give --store"
+    )
+    return None
+
+
 async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
     from poll.export import Kind, write_csv
-    from poll.rooms import Rooms, normalize_code
+    from poll.rooms import Rooms
     from poll.store import StoreError, open_store
 
     try:
@@ -228,19 +247,9 @@ async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
         return _fail(f"cannot open the store {args.store}: {exc}")
     try:
         rooms = Rooms(store, _no_script)
-        wanted = args.room.strip()
-        code = normalize_code(wanted)
-        match = None
-        for state in await rooms.list():  # newest first: a reused code means the latest run
-            if state.id == wanted or (code is not None and state.code == code):
-                match = state
-                break
-        if match is None:
-            return _fail(
-                f"no run with code or id {wanted!r} in {args.store}; "
-                "see the console's list of runs, or give --store"
-            )
-        room = await rooms.get(match.id)
+        room = await _find_run(rooms, args.room, args.store)
+        if room is None:
+            return 1
         sep = ";" if args.sep in (";", "semicolon") else args.sep
         if len(sep) != 1:
             return _fail("--sep must be one character, like ';' or ','")
@@ -250,6 +259,47 @@ async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
         return 0
     finally:
         await store.close()
+
+
+async def _report(args: argparse.Namespace, out: BinaryIO) -> int:
+    from poll.report import build_report
+    from poll.rooms import Rooms
+    from poll.store import StoreError, open_store
+    from poll.web.report import render_report
+
+    try:
+        store = open_store(args.store)
+        await store.open()
+    except StoreError as exc:
+        return _fail(f"cannot open the store {args.store}: {exc}")
+    try:
+        room = await _find_run(Rooms(store, _no_script), args.room, args.store)
+        if room is None:
+            return 1
+        report = await build_report(room, include_hidden=args.include_hidden)
+        out.write(render_report(report).encode("utf-8"))
+        out.flush()
+        return 0
+    except StoreError as exc:
+        return _fail(f"the store failed: {exc}")
+    finally:
+        await store.close()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if args.output in (None, "-"):
+        return asyncio.run(_report(args, sys.stdout.buffer))
+    try:
+        out = open(args.output, "wb")  # noqa: SIM115 - closed below, also on failure
+    except OSError as exc:
+        return _fail(f"cannot write {args.output}: {exc.strerror}")
+    with out:
+        code = asyncio.run(_report(args, out))
+    if code == 0:
+        sys.stderr.write(f"wrote {args.output}\n")
+    else:
+        os.unlink(args.output)  # no half-written or empty file left behind
+    return code
 
 
 async def _purge(store_url: str, days: float, yes: bool) -> int:
@@ -393,6 +443,24 @@ def parser() -> argparse.ArgumentParser:
         help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
     )
     export.set_defaults(func=cmd_export)
+
+    report = sub.add_parser(
+        "report",
+        help="write a run's results report: one HTML file to share, or print to PDF",
+    )
+    report.add_argument("room", metavar="ROOM_CODE_OR_ID")
+    report.add_argument("-o", "--output", help="file to write (default: standard output)")
+    report.add_argument(
+        "--include-hidden",
+        action="store_true",
+        help="include the texts hidden during the session, marked (not for participants)",
+    )
+    report.add_argument(
+        "--store",
+        default=os.environ.get(ENV["store"], DEFAULT_STORE),
+        help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
+    )
+    report.set_defaults(func=cmd_report)
 
     purge = sub.add_parser(
         "purge", help="delete runs that ended more than DAYS ago, with all their answers"

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_, translate
+from poll.questions._chart import hbars
 from poll.questions.base import (
     AnswerRefused,
     Audience,
     FormFields,
     Question,
+    ReportInput,
     bars,
     expect_mapping,
     first,
@@ -69,6 +71,13 @@ class YesNo(Question):
             "kind": "bars",
             "respondents": aggregate.respondents,
             "options": bars(self.answer_options(), aggregate),
+        }
+
+    def report(self, given: ReportInput) -> dict[str, Any]:
+        aggregate = given.aggregate
+        return {
+            "respondents": aggregate.respondents,
+            "chart": hbars(bars(self.answer_options(), aggregate), value="percent", maximum=100.0),
         }
 
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
