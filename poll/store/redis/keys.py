@@ -23,6 +23,10 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
     P:room:{R}:names            hash   participant → name (unique in the room)
     P:room:{R}:namekeys         hash   a name's comparison key → participant
     P:room:{R}:presence         hash   process id → "count:ms"
+    P:room:{R}:link             hash   the results link: digest, nonce, created,
+                                       expires (ms, '' for none), in_room (1|0)
+    P:link:DIGEST               string the room whose results link has this digest
+                                       (an index: the room's own hash decides)
     channel P:changed:{R}       the new version, after every change
     channel P:control           subscribed by every pub/sub reader, so that its
                                 connection is up while no room is watched;
@@ -30,8 +34,8 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
 
 Every key of a room carries the hash tag `{R}`, so every room script touches
 one hash slot and the same code runs on Redis Cluster. The only global keys
-are the room index and the join-code claims, and no script touches them
-together with room keys.
+are the room index, the join-code claims and the results-link index, and no
+script touches them together with room keys.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class RoomKeys:
     names: str
     namekeys: str
     presence: str
+    link: str
     channel: str
 
     @classmethod
@@ -87,6 +92,7 @@ class RoomKeys:
             names=f"{base}:names",
             namekeys=f"{base}:namekeys",
             presence=f"{base}:presence",
+            link=f"{base}:link",
             channel=f"{prefix}:changed:{{{room_id}}}",
         )
 
@@ -110,6 +116,7 @@ class RoomKeys:
             self.names,
             self.namekeys,
             self.presence,
+            self.link,
         ]
 
 
@@ -124,6 +131,9 @@ class Layout:
 
     def code(self, code: str) -> str:
         return f"{self.prefix}:code:{code}"
+
+    def results_link(self, digest: str) -> str:
+        return f"{self.prefix}:link:{digest}"
 
     @property
     def index(self) -> str:

@@ -28,6 +28,7 @@ SCRIPTS: dict[str, str] = {
         "aggregates",  # counters and texts, read in one atomic snapshot
         "answers_of",  # one participant's answers
         "presence",  # one process's count of connected participants
+        "set_link",  # replace or revoke the room's results link
         "swap_code",  # release or take over a join-code claim (compare and set)
     )
 }

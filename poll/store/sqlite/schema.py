@@ -74,6 +74,14 @@ CREATE TABLE IF NOT EXISTS names (
     PRIMARY KEY (room_id, participant)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS names_by_key ON names(room_id, key);
+CREATE TABLE IF NOT EXISTS results_links (
+    room_id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    nonce TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    in_room INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS respondents (
     room_id TEXT NOT NULL,
     question_id TEXT NOT NULL,
@@ -90,6 +98,7 @@ ROOM_TABLES = (
     "respondents",
     "marks",
     "names",
+    "results_links",
 )
 
 #: Columns added since the first schema: (table, column, declaration). A database
