@@ -30,7 +30,7 @@ from poll.rooms import Rooms
 from poll.settings import Settings
 from poll.store import Store, open_store
 from poll.token import load_or_create_token
-from poll.web import console, live_ws, participant, projector, report_routes
+from poll.web import console, live_ws, participant, projector, report_routes, results_link
 from poll.web.auth import Auth
 from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
@@ -115,6 +115,7 @@ def routes() -> list[BaseRoute]:
         *participant.routes(),
         *console.routes(),
         *report_routes.routes(),
+        *results_link.routes(),
         *projector.routes(),
         *live_ws.routes(),
         Mount("/static", app=StaticFiles(directory=str(resource_dir("static"))), name="static"),

@@ -23,6 +23,7 @@ from poll.web.guard import check_csrf, facilitator
 from poll.web.i18n import N_, negotiate, translate
 from poll.web.network import join_base, short_address
 from poll.web.pages import render
+from poll.web.results_link import share_context
 from poll.web.state import poll_state
 
 
@@ -128,6 +129,7 @@ async def _room_context(request: Request, room: Room, nonce: str) -> dict[str, A
         "join_url": f"{base}/r/{room.state.code}",
         "address": short_address(base),
         "script_error": state.watch.error,
+        **await share_context(request, room),
     }
 
 
