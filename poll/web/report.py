@@ -45,6 +45,7 @@ def content_security_policy(css: str) -> str:
             "default-src 'none'",
             f"style-src {style_hash(css)}",
             "img-src data:",
+            "object-src 'none'",
             "base-uri 'none'",
             "form-action 'none'",
             "frame-ancestors 'none'",

@@ -17,8 +17,20 @@ from tests.security.conftest import World, count, store_dump
 from tests.security.strategies import ACTIONS
 from tests.web.conftest import TOKEN, csrf_of
 
-#: Routes anybody may use: the participant's way in, health, static files.
-PUBLIC = {"healthz", "landing", "join", "short_link", "room", "vote", "static", "ws_participant"}
+#: Routes anybody may use: the participant's way in, health, static files, and a run's
+#: shared results link (its own tests: tests/web/test_report_pages.py).
+PUBLIC = {
+    "healthz",
+    "landing",
+    "join",
+    "short_link",
+    "room",
+    "vote",
+    "static",
+    "ws_participant",
+    "shared_report",
+    "results_phone_link",
+}
 FOREIGN_ORIGINS = [
     "http://evil.example",
     "https://testserver.evil.example",
