@@ -29,9 +29,9 @@ COLUMN_WIDTH = 44
 #: A word cloud: font sizes from the smallest to the largest level, line spacing.
 CLOUD_SMALLEST, CLOUD_STEP, CLOUD_LEVELS = 14, 7, 6
 CLOUD_GAP = 14
-#: An average character's width as a share of the font size (for a sans-serif face;
+#: An average bold character's width as a share of the font size (a sans-serif face;
 #: a little generous, so that words never overlap).
-CHARACTER = 0.62
+CHARACTER = 0.7
 
 
 def clip(text: str, limit: int = LABEL_CHARACTERS) -> str:
