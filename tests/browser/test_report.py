@@ -59,6 +59,9 @@ def test_the_report_in_chromium_on_screen_on_paper_and_on_the_projector(
         "button", name="Show the results QR code on the projector and the phones"
     ).click()
     expect(console.get_by_text("The projector shows it as a QR code")).to_be_visible()
+    console.locator("#results-link").screenshot(path=str(artifacts / "report-console-share.png"))
+    found = violations(console)
+    assert not found, found
 
     # The projector's end screen: its QR code opens the same link.
     projector = console.context.new_page()
