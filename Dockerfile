@@ -24,6 +24,8 @@ RUN groupadd --system --gid 10001 poll \
     && useradd --system --uid 10001 --gid poll --home-dir /data --no-create-home poll \
     && mkdir /data && chown poll:poll /data && chmod 0700 /data
 COPY sessions.yaml /etc/poll/sessions.yaml
+# The sample session's deck and logo, which its script names beside it.
+COPY examples/gemengde-wijken/deck.pdf examples/gemengde-wijken/logo.svg /etc/poll/examples/gemengde-wijken/
 ENV PATH=/opt/poll/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

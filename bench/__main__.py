@@ -6,6 +6,8 @@ python -m bench load --participants N [--question TYPE] [...]
                                               types: `python -m bench load --help`)
 python -m bench table [...]                   every row of docs/performance.md, and the plot
 python -m bench votes [...]                   store throughput (also `python -m bench.votes`)
+python -m bench durability [...]              votes/s with appendfsync always/everysec and
+                                              SQLite synchronous FULL/NORMAL
 python -m bench screens [...]                 CPU of server-rendered screens per snapshot, phone
 """
 
@@ -33,6 +35,12 @@ def main(argv: list[str]) -> int:
         from bench import votes
 
         return asyncio.run(votes.main(rest))
+    if command == "durability":
+        import asyncio
+
+        from bench import durability
+
+        return asyncio.run(durability.main(rest))
     if command == "screens":
         from bench import screens
 

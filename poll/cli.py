@@ -6,6 +6,7 @@
     poll report ROOM [-o report.html] [--include-hidden]  write a run's results report
     poll purge --older-than DAYS      delete ended runs and their answers
     poll backup DEST                  copy the SQLite store, safely while it serves
+    poll token [--rotate]             print the facilitator token, or make a new one
 
 Every error a user can meet is one clear line (or a list of script problems),
 never a traceback.
@@ -363,6 +364,55 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    """Print the facilitator token; with --rotate, write a new one and sign out
+    every console (the running servers read the new file at the next sign-in)."""
+    from poll.token import TokenError, load_or_create_token, rotate_token, token_path
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        return _fail(str(exc))
+    data_dir = Path(args.data_dir) if args.data_dir else settings.data_dir
+    if settings.token:
+        return _fail(
+            f"the token comes from {ENV['token']}, not from a file: set a new value there"
+            " and restart every server (that signs every console out)"
+        )
+    try:
+        if not args.rotate:
+            sys.stdout.write(load_or_create_token(data_dir) + "\n")
+            return 0
+        token = rotate_token(data_dir)
+    except TokenError as exc:
+        return _fail(str(exc))
+    sys.stderr.write(f"wrote a new token to {token_path(data_dir)}\n")
+    code = asyncio.run(_end_console_sessions(args.store or settings.store))
+    sys.stdout.write(token + "\n")
+    return code
+
+
+async def _end_console_sessions(store_url: str) -> int:
+    from poll.store import StoreError, open_store
+
+    try:
+        store = open_store(store_url)
+        await store.open()
+    except StoreError as exc:
+        return _fail(
+            f"cannot open the store {store_url} ({exc}): the new token is in place, but"
+            " consoles signed in with the old one stay signed in; run this again with --store"
+        )
+    try:
+        await store.end_console_sessions()
+    except StoreError as exc:
+        return _fail(f"the store failed ({exc}); consoles signed in before stay signed in")
+    finally:
+        await store.close()
+    sys.stderr.write("every console signed in with the old token is signed out\n")
+    return 0
+
+
 def _no_script() -> Script:
     raise ScriptError([])  # exporting reads each room's own copy, never the script
 
@@ -485,6 +535,19 @@ def parser() -> argparse.ArgumentParser:
         help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
     )
     backup.set_defaults(func=cmd_backup)
+    token = sub.add_parser(
+        "token", help="print the facilitator token; --rotate makes a new one and signs out"
+    )
+    token.add_argument(
+        "--rotate",
+        action="store_true",
+        help="write a new token and sign out every console signed in with the old one",
+    )
+    token.add_argument(
+        "--data-dir", help=f"where the token is kept (default poll-data; {ENV['data_dir']})"
+    )
+    token.add_argument("--store", help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})")
+    token.set_defaults(func=cmd_token)
     return top
 
 

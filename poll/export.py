@@ -17,6 +17,7 @@ import csv
 import dataclasses
 import hashlib
 import io
+import unicodedata
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import BinaryIO, Literal
@@ -26,6 +27,7 @@ from poll.questions import Question
 from poll.questions.base import SCORE_COLUMNS
 from poll.rooms import Room
 from poll.standings import seconds_between
+from poll.text import INVISIBLE
 
 BOM = "\ufeff"
 RESPONSE_HEADER = [
@@ -69,11 +71,26 @@ BATCH = 500
 
 
 def neutralise(cell: object) -> str:
-    """A cell as text that no spreadsheet will run as a formula."""
+    """A cell as text that no spreadsheet will run as a formula.
+
+    The check looks past leading spaces and invisible characters: answers are
+    cleaned of them when they come in, but a store may hold older ones, and a
+    spreadsheet may drop them and read what follows as a formula.
+    """
     text = "" if cell is None else str(cell)
-    if isinstance(cell, str) and text.startswith(_FORMULA_START):
+    if isinstance(cell, str) and _visible_start(text).startswith(_FORMULA_START):
         return "'" + text
     return text
+
+
+def _visible_start(text: str) -> str:
+    for index, char in enumerate(text):
+        if char in _FORMULA_START:
+            return text[index:]
+        if char in INVISIBLE or char.isspace() or unicodedata.category(char) == "Cf":
+            continue
+        return text[index:]
+    return ""
 
 
 def pseudonym(room_id: str, participant: str) -> str:

@@ -187,6 +187,7 @@ class RoomChannel:
         self._last_stage: str | None = None
         self.dirty = asyncio.Event()
         self.dirty.set()
+        self.reading = False
         self.presence_dirty = True
         self.presence_sent_at = 0.0
         # The question the joining phones get their answers to with their first
@@ -227,6 +228,11 @@ class RoomChannel:
         self.outboxes[outbox.audience].discard(outbox)
         if outbox.audience == "participant":
             self.presence_dirty = True
+        if not self.outboxes[outbox.audience]:
+            # No broadcast keeps this audience's view current any more: the next
+            # socket of it (a console reopened within the linger) reads the room.
+            self.views.pop(outbox.audience, None)
+            self._texts.pop(outbox.audience, None)
         if self.empty and self._linger is None:
             loop = asyncio.get_running_loop()
             self._linger = loop.call_later(LINGER, self.hub._close_if_empty, self.room.id)
@@ -268,7 +274,18 @@ class RoomChannel:
             await asyncio.sleep(interval)
 
     async def broadcast(self) -> None:
-        data = self.data = await self.room.load()
+        # A read under way means the views may already be behind the room.
+        self.reading = True
+        try:
+            data = await self.room.load()
+        finally:
+            self.reading = False
+        if self.data is not None and data.state.version < self.data.state.version:
+            # A socket that joined meanwhile read the room later than this read:
+            # sending this would take every screen back. Read again instead.
+            self.dirty.set()
+            return
+        self.data = data
         self.watch_deadline(data)
         for audience, outboxes in self.outboxes.items():
             if not outboxes:
@@ -518,7 +535,8 @@ class Hub:
 
     async def send_current(self, channel: RoomChannel, outbox: Outbox) -> None:
         room = channel.room
-        if outbox.audience not in channel.views or channel.data is None:
+        data = channel.data
+        if data is None or self._must_read(channel, outbox.audience):
             data = channel.data = await room.load()
             channel.watch_deadline(data)
             channel.set_view(outbox.audience, room.view(data, outbox.audience))
@@ -529,13 +547,29 @@ class Hub:
             personal = bool(drawn_for.get("personal"))
             if question is not None or personal:
                 mine = await room.mine(outbox.participant) if question is not None else []
-                me = await room.me(channel.data, outbox.participant) if personal else None
+                me = await room.me(data, outbox.participant) if personal else None
                 # Nothing of hers: the phone shows the snapshot's own stage, drawn for none.
                 fields = self.stage_fields(drawn_for, mine, me) if mine or me else {}
                 item_id = drawn_for["item"]["id"]
                 outbox.put(
                     protocol.encode(protocol.mine(item_id, mine, room.state.version, **fields))
                 )
+
+    @staticmethod
+    def _must_read(channel: RoomChannel, audience: Audience) -> bool:
+        """Whether a joining socket must read the room rather than get the view
+        the last broadcast built.
+
+        That view is kept only while its audience has sockets (see `remove`).
+        While a change waits for the next broadcast (`dirty`, or a read under
+        way), it is older than the room: a phone gets it anyway, with the new
+        one a tenth of a second behind (a thousand phones joining in a vote
+        burst must not each read the room), but a console or projector reads the
+        room now, so that it never starts behind the page it was opened from.
+        """
+        if audience not in channel.views or channel.data is None:
+            return True
+        return audience != "participant" and (channel.dirty.is_set() or channel.reading)
 
     def leave(self, room_id: str, outbox: Outbox) -> None:
         outbox.stop()

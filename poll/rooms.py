@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 from poll import protocol
-from poll.questions import Aggregate, Answer, AnswerRefused, Item, Question
+from poll.questions import Aggregate, Answer, AnswerRefused, Item, Question, render_markdown
 from poll.questions import Audience as Audience
 from poll.questions.base import PersonalScreen
 from poll.script import Script, Session, session_from_spec
@@ -327,6 +327,14 @@ class Rooms:
         """The store's own report for /healthz; `ok` is false when it cannot serve."""
         return await self.store.health()
 
+    async def console_epoch(self) -> int:
+        """The generation of facilitator sign-ins (see `Store.console_epoch`)."""
+        return await self.store.console_epoch()
+
+    async def end_console_sessions(self) -> int:
+        """Void every facilitator cookie made so far; the new generation."""
+        return await self.store.end_console_sessions()
+
 
 class Room:
     """One live run of a session."""
@@ -382,6 +390,8 @@ class Room:
                 current_question=item.id if isinstance(item, Question) else None,
                 statuses=statuses,
                 timers=timers,
+                # Moving on ends a join screen the facilitator put up (or took down).
+                join_screen="auto" if index != self.state.current else None,
             )
         )
 
@@ -405,6 +415,10 @@ class Room:
     async def show_results(self, question_id: str | None = None, shown: bool = True) -> RoomState:
         question = self.question(question_id)
         return await self._apply(RoomPatch(shown={question.id: shown}))
+
+    async def show_join_screen(self, shown: bool) -> RoomState:
+        """Put the join screen on the projector, or take it off, until the next move."""
+        return await self._apply(RoomPatch(join_screen="on" if shown else "off"))
 
     async def reset(self, question_id: str) -> RoomState:
         question = self.question(question_id)
@@ -696,6 +710,7 @@ class Room:
         question = item if isinstance(item, Question) else None
         aggregate = data.aggregates.get(item.id, Aggregate()) if question else None
         shown = question is not None and question.id in state.shown
+        on_projector = question is not None and results_on_projector(state, question)
         status = state.questions.get(item.id) if question else None
         deadline_in = None
         deadline = state.deadlines.get(item.id) if status == "open" else None
@@ -706,6 +721,9 @@ class Room:
                 deadline_in = max(0.1, round(left, 1))
             else:
                 status = "closed"  # the store refuses votes from now on
+        if status == "open" and state.ended:
+            status = "closed"  # nobody can answer after the end
+            deadline_in = None
         snapshot: dict[str, Any] = {
             "audience": audience,
             "version": state.version,
@@ -717,6 +735,7 @@ class Room:
                 "title": self.session.title,
                 "language": self.session.language,
                 "ended": state.ended,
+                "theme": self.session.theme.view() if self.session.theme else None,
                 "results_link": data.results_link_shown,
             },
             "index": state.current,
@@ -730,24 +749,59 @@ class Room:
             "results": None,
         }
         if question is not None and aggregate is not None:
-            snapshot["results"] = _results_for(audience, question, aggregate, shown)
+            snapshot["results"] = _results_for(audience, question, aggregate, state)
         snapshot |= self._standings_view(data, audience)
+        if audience != "participant":
+            snapshot["results_on_projector"] = on_projector
+            snapshot["join_screen"] = join_screen_shown(state)
         if audience == "console":
-            snapshot["scores"] = any(q.scored for q in self.session.questions.values())
-            snapshot["items"] = [
-                {
-                    "index": index,
-                    "id": it.id,
-                    "type": it.type_name,
-                    "label": it.label,
-                    "title": it.title,
-                    "status": _status(state, it.id, data.read_at) if it.is_question else None,
-                    "shown": it.id in state.shown,
-                    "answers": data.aggregates.get(it.id, Aggregate()).respondents,
-                }
-                for index, it in enumerate(self.session.items)
-            ]
+            snapshot |= self._presenter_view(data)
         return snapshot
+
+    def _presenter_view(self, data: RoomData) -> dict[str, Any]:
+        """What only the console gets: every item's state, the facilitator's notes of
+        the current and the next item, the next item itself, when the run started
+        and, once it ended, every question's results for the overview."""
+        state = data.state
+        items = self.session.items
+        following = items[state.current + 1] if state.current + 1 < len(items) else None
+        return {
+            "scores": any(q.scored for q in self.session.questions.values()),
+            "started_at": state.created_at.isoformat(),
+            "ended_at": state.ended_at.isoformat() if state.ended_at else None,
+            "notes_html": _notes_html(items[state.current]),
+            "next": None
+            if following is None
+            else {
+                "index": state.current + 1,
+                "label": following.label,
+                "item": item_view(following),
+                "notes_html": _notes_html(following),
+            },
+            "items": [self._item_line(data, index, it) for index, it in enumerate(items)],
+        }
+
+    def _item_line(self, data: RoomData, index: int, item: Item) -> dict[str, Any]:
+        """One item in the console's list (and the end's overview)."""
+        state = data.state
+        aggregate = data.aggregates.get(item.id, Aggregate())
+        status = _status(state, item.id, data.read_at) if isinstance(item, Question) else None
+        if status == "open" and state.ended:
+            status = "closed"  # nobody can answer after the end
+        line: dict[str, Any] = {
+            "index": index,
+            "id": item.id,
+            "type": item.type_name,
+            "label": item.label,
+            "title": item.title,
+            "status": status,
+            "shown": isinstance(item, Question) and results_on_projector(state, item),
+            "answers": aggregate.respondents,
+        }
+        if state.ended and isinstance(item, Question):
+            line["item"] = item_view(item)
+            line["results"] = item.results_for(aggregate, "console")
+        return line
 
     def _standings_view(self, data: RoomData, audience: Audience) -> dict[str, Any]:
         """`personal`: what the phones' stage shows of each player and the standings it
@@ -808,17 +862,44 @@ def _status(state: RoomState, question_id: str, now: datetime) -> QuestionStatus
     return status
 
 
+def results_on_projector(state: RoomState, question: Question) -> bool:
+    """Whether the projector shows the question's results: as the facilitator chose
+    (shown or hidden), else as the question says (`results: live` or hidden)."""
+    if question.id in state.shown:
+        return True
+    if question.id in state.results_hidden:
+        return False
+    return question.results == "live"
+
+
+def join_screen_shown(state: RoomState) -> bool:
+    """Whether the projector shows the join screen: as the facilitator set it for
+    this item, else on the first item; never after the end."""
+    if state.ended:
+        return False
+    return state.join_screen if state.join_screen is not None else state.current == 0
+
+
+def _notes_html(item: Item) -> str:
+    """The facilitator's notes of an item as safe HTML ("" for none): console only."""
+    return render_markdown(item.notes) if item.notes else ""
+
+
 def _results_for(
-    audience: Audience, question: Question, aggregate: Aggregate, shown: bool
+    audience: Audience, question: Question, aggregate: Aggregate, state: RoomState
 ) -> dict[str, Any] | None:
     """The results an audience sees now: the console always; the projector while
-    live or once shown; phones once shown, or while live for a type that shares
-    the answers with them. What is in them is the type's choice."""
-    live = question.results == "live" and (
-        audience == "projector"
-        or (audience == "participant" and question.shares_answers_with_phones)
-    )
-    visible = audience == "console" or shown or live
+    they are on it (`results_on_projector`); phones once shown, or while they are
+    on the projector for a type that shares the answers with them. What is in
+    them is the type's choice."""
+    if audience == "console":
+        visible = True
+    elif audience == "projector":
+        visible = results_on_projector(state, question)
+    else:
+        visible = question.id in state.shown or (
+            question.shares_answers_with_phones and results_on_projector(state, question)
+        )
     return question.results_for(aggregate, audience) if visible else None
 
 

@@ -19,25 +19,46 @@ from typing import Any, Literal
 
 import yaml
 
+from poll.media import MediaFiles
 from poll.questions import REGISTRY, Item, Question
-from poll.questions.base import TIMER_MAX, TIMER_MIN
-from poll.spec import KeyPath, Positions, Problem, Report, SpecReader, kind_of
+from poll.questions.base import ITEM_KEYS, NOTES_MAX, TIMER_MAX, TIMER_MIN
+from poll.spec import KeyPath, Positions, Problem, Report, SpecReader, format_path, kind_of, shown
+from poll.theme import Theme, read_theme
 
 Language = Literal["nl", "en"]
 LANGUAGES: tuple[Language, ...] = ("nl", "en")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
 
-# Limits that keep a hostile or broken file from exhausting the server.
+# Limits that keep a hostile or broken file from exhausting the server. Aliases
+# make a small file stand for a huge document, so the limits count the document
+# as it reads once every alias is expanded: each visit of a node, key or value,
+# and every character of its text.
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 50_000
+MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES
 MAX_DEPTH = 32
 
 
 class ScriptError(Exception):
-    """The script cannot be used; `problems` lists everything wrong with it."""
+    """The script cannot be used; `problems` lists what is wrong with it.
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    A file with very many problems lists the first of them and a last line that
+    counts the rest (`unshown`).
+    """
+
+    def __init__(self, problems: Sequence[Problem], unshown: int = 0) -> None:
         self.problems = sorted(problems)
+        if unshown and self.problems:
+            last = self.problems[-1]
+            self.problems.append(
+                Problem(
+                    last.file,
+                    last.line,
+                    last.column,
+                    "",
+                    f"and {unshown} more problem(s) not shown; fix these first",
+                )
+            )
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -49,6 +70,7 @@ class Session:
     title: str
     language: Language
     items: tuple[Item, ...]
+    theme: Theme | None = None
 
     @property
     def questions(self) -> dict[str, Question]:
@@ -62,12 +84,14 @@ class Session:
 
     def to_spec(self) -> dict[str, Any]:
         """Plain data that `session_from_spec` reads back; rooms keep it as their copy."""
-        return {
+        spec: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "language": self.language,
-            "items": [item.to_spec() for item in self.items],
         }
+        if self.theme is not None:
+            spec["theme"] = self.theme.to_spec()
+        return spec | {"items": [item.item_spec() for item in self.items]}
 
 
 @dataclass(frozen=True)
@@ -77,6 +101,8 @@ class Script:
     path: str
     sessions: Mapping[str, Session]
     notes: tuple[Problem, ...] = ()
+    #: The files its slides and themes name (a server re-reads the script when one changes).
+    files: tuple[Path, ...] = ()
 
 
 class _Composer:
@@ -87,35 +113,47 @@ class _Composer:
         self.positions = positions
         self.report = report
         self.count = 0
+        self.chars = 0
+
+    def _count(self, node: yaml.Node, path: KeyPath) -> None:
+        self.count += 1
+        if isinstance(node, yaml.ScalarNode):
+            self.chars += len(node.value)
+        if self.count > MAX_NODES:
+            raise _TooBig(
+                node,
+                path,
+                f"the file stands for more than {MAX_NODES} values once its aliases"
+                " (*name) are expanded; use fewer aliases or split the file",
+            )
+        if self.chars > MAX_EXPANDED_CHARS:
+            raise _TooBig(
+                node,
+                path,
+                f"the file stands for more than {MAX_EXPANDED_CHARS // (1024 * 1024)} million"
+                " characters of text once its aliases (*name) are expanded; use fewer aliases",
+            )
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _TooBig(f"the file has more than {MAX_NODES} values (an alias bomb?)")
+        self._count(node, path)
         if len(path) > MAX_DEPTH:
-            raise _TooBig(f"the file nests deeper than {MAX_DEPTH} levels")
+            raise _TooBig(node, path, f"the file nests deeper than {MAX_DEPTH} levels")
         mark = node.start_mark
         self.positions.values.setdefault(path, (mark.line + 1, mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                try:
-                    key = self.loader.construct_object(key_node, deep=True)
-                except (ValueError, TypeError, OverflowError):
-                    key = None  # a tagged key that does not fit its tag: reported below
-                if not isinstance(key, str | int) or isinstance(key, bool):
-                    self.report.error(path, f"a key must be a word, not {key!r}", key=True)
+                key = self._key(key_node, path)
+                if key is None:
                     continue
-                key = str(key)
                 key_path = (*path, key)
+                km = key_node.start_mark
                 if key in result:
-                    km = key_node.start_mark
                     self.positions.keys[(*key_path, "#dup")] = (km.line + 1, km.column + 1)
                     self.report.error(
-                        path, f"key {key!r} appears twice", key=True, at=(*key_path, "#dup")
+                        path, f"key {shown(key)} appears twice", key=True, at=(*key_path, "#dup")
                     )
                     continue
-                km = key_node.start_mark
                 self.positions.keys[key_path] = (km.line + 1, km.column + 1)
                 result[key] = self.build(value_node, key_path)
             return result
@@ -126,12 +164,43 @@ class _Composer:
         except (ValueError, TypeError, OverflowError):
             # An explicit tag the value does not fit, like `!!int x` or `!!float 1e`.
             tag = str(node.tag).rsplit(":", 1)[-1]
-            self.report.error(path, f"{node.value!r} is not a valid {tag}")
+            self.report.error(path, f"{shown(node.value)} is not a valid {tag}")
             return None
+
+    def _key(self, key_node: yaml.Node, path: KeyPath) -> str | None:
+        """A mapping's key as text, or None (reported) when it is not a word.
+
+        A list or mapping as a key is refused before it is built: built, an
+        aliased one can expand to gigabytes without passing through `build`.
+        """
+        self._count(key_node, path)
+        km = key_node.start_mark
+        if not isinstance(key_node, yaml.ScalarNode):
+            kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+            self.positions.keys[(*path, "#key")] = (km.line + 1, km.column + 1)
+            self.report.error(
+                path, f"a key must be a word, not {kind}", key=True, at=(*path, "#key")
+            )
+            return None
+        try:
+            key = self.loader.construct_object(key_node, deep=True)
+        except (ValueError, TypeError, OverflowError):
+            key = None  # a tagged key that does not fit its tag: reported below
+        if not isinstance(key, str | int) or isinstance(key, bool):
+            self.positions.keys[(*path, "#key")] = (km.line + 1, km.column + 1)
+            self.report.error(
+                path, f"a key must be a word, not {shown(key)}", key=True, at=(*path, "#key")
+            )
+            return None
+        return str(key)
 
 
 class _TooBig(Exception):
-    pass
+    def __init__(self, node: yaml.Node, path: KeyPath, message: str) -> None:
+        super().__init__(message)
+        self.path = format_path(path)
+        self.line = node.start_mark.line + 1
+        self.column = node.start_mark.column + 1
 
 
 def _compose(text: str, positions: Positions, report: Report) -> Any:
@@ -145,8 +214,14 @@ def _compose(text: str, positions: Positions, report: Report) -> Any:
         loader.dispose()
 
 
-def parse_script(text: str, filename: str = "sessions.yaml") -> Script:
-    """Check a script's text; raise `ScriptError` listing every problem."""
+def parse_script(
+    text: str, filename: str = "sessions.yaml", media: MediaFiles | None = None
+) -> Script:
+    """Check a script's text; raise `ScriptError` listing every problem.
+
+    `media` finds the files the script names (images, PDFs, a logo); without it a
+    script that names one is refused.
+    """
     positions = Positions(filename)
     report = Report(positions)
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
@@ -164,9 +239,10 @@ def parse_script(text: str, filename: str = "sessions.yaml") -> Script:
         ) from None
     except yaml.YAMLError as exc:
         raise ScriptError([Problem(filename, 1, 1, "", f"YAML error: {exc}")]) from None
-    except (_TooBig, RecursionError) as exc:
-        message = str(exc) if isinstance(exc, _TooBig) else "the file nests too deeply"
-        raise ScriptError([Problem(filename, 1, 1, "", message)]) from None
+    except _TooBig as exc:
+        raise ScriptError([Problem(filename, exc.line, exc.column, exc.path, str(exc))]) from None
+    except RecursionError:
+        raise ScriptError([Problem(filename, 1, 1, "", "the file nests too deeply")]) from None
 
     sessions: dict[str, Session] = {}
     if not isinstance(data, dict):
@@ -178,16 +254,21 @@ def parse_script(text: str, filename: str = "sessions.yaml") -> Script:
             report.error(("sessions",), "needs at least one session: 'sessions:' then an id")
         else:
             for session_id, raw in raw_sessions.items():
-                session = _read_session(session_id, raw, ("sessions", session_id), report)
+                session = _read_session(session_id, raw, ("sessions", session_id), report, media)
                 if session is not None:
                     sessions[session_id] = session
     if report.problems:
-        raise ScriptError(report.problems)
-    return Script(path=filename, sessions=sessions, notes=tuple(report.notes))
+        raise ScriptError(report.problems, report.unshown)
+    files = media.paths() if media is not None else ()
+    return Script(path=filename, sessions=sessions, notes=tuple(report.notes), files=files)
 
 
-def load_script(path: str | Path) -> Script:
-    """Read and check a script file; raise `ScriptError` when it cannot be used."""
+def load_script(path: str | Path, media_dir: Path | None = None) -> Script:
+    """Read and check a script file; raise `ScriptError` when it cannot be used.
+
+    Files it names are found next to it; with `media_dir` (a server's), each is
+    copied there under its content name, the copy its runs keep.
+    """
     path = Path(path)
     name = str(path)
     try:
@@ -211,10 +292,16 @@ def load_script(path: str | Path) -> Script:
         raise ScriptError(
             [Problem(name, line, 1, "", "the file is not UTF-8 text; save it as UTF-8")]
         ) from None
-    return parse_script(text, name)
+    return parse_script(text, name, MediaFiles(path.parent, media_dir))
 
 
-def _read_session(session_id: str, raw: Any, path: KeyPath, report: Report) -> Session | None:
+#: Types that a mapping without `type:` may stand for, by their shorthand word.
+SHORTHANDS = {cls.shorthand: cls for cls in REGISTRY.values() if cls.shorthand}
+
+
+def _read_session(
+    session_id: str, raw: Any, path: KeyPath, report: Report, media: MediaFiles | None
+) -> Session | None:
     if not ID_PATTERN.fullmatch(session_id):
         report.error(
             path, f"session id {session_id!r} may hold only a-z, 0-9, '-' and '_'", key=True
@@ -224,11 +311,12 @@ def _read_session(session_id: str, raw: Any, path: KeyPath, report: Report) -> S
             path, f"a session is a mapping with title, language and items, not {kind_of(raw)}"
         )
         return None
-    spec = SpecReader(raw, path, report, "en")
-    spec.check_keys(frozenset({"title", "language", "items"}))
+    spec = SpecReader(raw, path, report, "en", media)
+    spec.check_keys(frozenset({"title", "language", "items", "theme"}))
     title = spec.text("title", required=True, max_length=200)
     language = spec.one_of("language", LANGUAGES, default="en")
     spec.language = language
+    theme = read_theme(spec)
     raw_items = spec.sequence("items", required=True)
     items: list[Item] = []
     if raw_items is not None and not raw_items:
@@ -236,6 +324,20 @@ def _read_session(session_id: str, raw: Any, path: KeyPath, report: Report) -> S
     seen: dict[str, int] = {}
     for index, raw_item in enumerate(raw_items or []):
         item_path = (*path, "items", index)
+        shorthand = _shorthand(raw_item)
+        if shorthand is not None:
+            reader = SpecReader(raw_item, item_path, report, language, media)
+            for made in shorthand.expand(reader):
+                if made.id in seen:
+                    report.error(
+                        item_path,
+                        f"makes an item with id {made.id!r}, which items[{seen[made.id]}] "
+                        "uses already; give this one an 'id' of its own",
+                    )
+                    continue
+                seen[made.id] = index
+                items.append(made)
+            continue
         raw_id = raw_item.get("id", f"item-{index + 1}") if isinstance(raw_item, dict) else None
         if isinstance(raw_id, str) and raw_id in seen:
             report.error(
@@ -245,15 +347,29 @@ def _read_session(session_id: str, raw: Any, path: KeyPath, report: Report) -> S
             continue
         if isinstance(raw_id, str):
             seen[raw_id] = index
-        item = _read_item(index, raw_item, item_path, report, language)
+        item = _read_item(index, raw_item, item_path, report, language, media)
         if item is not None:
             items.append(item)
     if title is None or raw_items is None:
         return None
-    return Session(id=session_id, title=title, language=language, items=tuple(items))
+    return Session(id=session_id, title=title, language=language, items=tuple(items), theme=theme)
 
 
-def _read_item(index: int, raw: Any, path: KeyPath, report: Report, language: str) -> Item | None:
+def _shorthand(raw: Any) -> type[Item] | None:
+    """The type a mapping without `type:` stands for by its first shorthand key."""
+    if not isinstance(raw, dict) or "type" in raw:
+        return None
+    return next((SHORTHANDS[key] for key in raw if key in SHORTHANDS), None)
+
+
+def _read_item(
+    index: int,
+    raw: Any,
+    path: KeyPath,
+    report: Report,
+    language: str,
+    media: MediaFiles | None,
+) -> Item | None:
     known = ", ".join(sorted(REGISTRY))
     if not isinstance(raw, dict):
         report.error(path, f"an item is a mapping starting with 'type:' ({known})")
@@ -269,8 +385,8 @@ def _read_item(index: int, raw: Any, path: KeyPath, report: Report, language: st
         report.error((*path, "type"), f"unknown type {type_name!r} ({hint}known types: {known})")
         return None
     body = {k: v for k, v in raw.items() if k != "type"}
-    spec = SpecReader(body, path, report, language)
-    keys_ok = spec.check_keys(cls.keys)
+    spec = SpecReader(body, path, report, language, media)
+    keys_ok = spec.check_keys(cls.keys | ITEM_KEYS)
     item_id = _item_id(spec, index, cls, report)
     item = cls.parse(spec, item_id or f"item-{index + 1}")
     if isinstance(item, Question):
@@ -278,6 +394,10 @@ def _read_item(index: int, raw: Any, path: KeyPath, report: Report, language: st
         timer = spec.integer("timer", default=None, minimum=TIMER_MIN, maximum=TIMER_MAX)
         if timer is not None:
             item = dataclasses.replace(item, timer=timer)
+    # Every item may carry the facilitator's notes; read here, once for all types.
+    notes = spec.text("notes", default="", max_length=NOTES_MAX, strip=False)
+    if item is not None and notes and notes.strip():
+        item = dataclasses.replace(item, notes=notes.strip("\n"))
     return item if keys_ok and item_id is not None else None
 
 
@@ -306,7 +426,7 @@ def session_from_spec(data: Mapping[str, Any]) -> Session:
         allow_unicode=True,
         sort_keys=False,
     )
-    script = parse_script(wrapped, f"<room copy of {session_id}>")
+    script = parse_script(wrapped, f"<room copy of {session_id}>", MediaFiles.room_copy())
     return script.sessions[session_id]
 
 

@@ -10,14 +10,36 @@ that the item types need not import the loader that imports them.
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from poll.media import MediaError, MediaFile, MediaFiles
 from poll.text import clean_text
 
 KeyPath = tuple[str | int, ...]
 T = TypeVar("T")
+
+# A problem is read by a person: a hostile file must not turn one into megabytes
+# (an alias bomb echoed back), nor bury the first problems under thousands more.
+MAX_MESSAGE = 300
+MAX_PATH = 120
+MAX_PROBLEMS = 100
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlist = _REPR.maxdict = 4
+_REPR.maxlevel = 2
+
+
+def shown(value: object) -> str:
+    """A value as an error message may echo it: its repr, cut to a sane length."""
+    return _REPR.repr(value)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, order=True)
@@ -29,6 +51,10 @@ class Problem:
     column: int
     path: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", _cut(self.path, MAX_PATH))
+        object.__setattr__(self, "message", _cut(self.message, MAX_MESSAGE))
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
@@ -72,6 +98,7 @@ class Report:
         self.positions = positions
         self.problems: list[Problem] = []
         self.notes: list[Problem] = []
+        self.unshown = 0
 
     def _make(self, path: KeyPath, message: str, key: bool, at: KeyPath | None = None) -> Problem:
         line, column = self.positions.of(path if at is None else at, key=key)
@@ -85,9 +112,19 @@ class Report:
         `at` places the position elsewhere than the path names, e.g. an unknown
         key is reported on its mapping's path but at the key's own position.
         """
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.unshown += 1
+            return
         self.problems.append(self._make(path, message, key, at))
 
+    @property
+    def error_count(self) -> int:
+        """Every problem found, the ones left out of `problems` included."""
+        return len(self.problems) + self.unshown
+
     def note(self, path: KeyPath, message: str) -> None:
+        if len(self.notes) >= MAX_PROBLEMS:
+            return
         self.notes.append(self._make(path, message, key=False))
 
 
@@ -111,12 +148,19 @@ class SpecReader:
     """Reads one mapping of the script for an item type, reporting problems in place."""
 
     def __init__(
-        self, data: Mapping[str, Any], path: KeyPath, report: Report, language: str
+        self,
+        data: Mapping[str, Any],
+        path: KeyPath,
+        report: Report,
+        language: str,
+        media: MediaFiles | None = None,
     ) -> None:
         self.data = data
         self.path = path
         self.report = report
         self.language = language
+        #: Where the files the script names are found (None: a script without files).
+        self.media = media
 
     def at(self, where: str | int | tuple[str | int, ...]) -> SpecReader:
         sub = where if isinstance(where, tuple) else (where,)
@@ -124,7 +168,11 @@ class SpecReader:
         for part in sub:
             value = value[part]
         return SpecReader(
-            value if isinstance(value, Mapping) else {}, self.path + sub, self.report, self.language
+            value if isinstance(value, Mapping) else {},
+            self.path + sub,
+            self.report,
+            self.language,
+            self.media,
         )
 
     def error(self, where: str | int | tuple[str | int, ...] | None, message: str) -> None:
@@ -144,7 +192,7 @@ class SpecReader:
                 else (f" (known keys: {', '.join(sorted(allowed))})")
             )
             self.report.error(
-                self.path, f"unknown key {key!r}{hint}", key=True, at=(*self.path, key)
+                self.path, f"unknown key {shown(key)}{hint}", key=True, at=(*self.path, key)
             )
         return ok
 
@@ -184,7 +232,7 @@ class SpecReader:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.error(key, f"must be true or false, not {value!r}")
+            self.error(key, f"must be true or false, not {shown(value)}")
             return default
         return value
 
@@ -193,7 +241,7 @@ class SpecReader:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error(key, f"must be a whole number, not {value!r}")
+            self.error(key, f"must be a whole number, not {shown(value)}")
             return None
         if not minimum <= value <= maximum:
             self.error(key, f"must be between {minimum} and {maximum}, not {value}")
@@ -205,7 +253,7 @@ class SpecReader:
         if value is None:
             return default
         if value not in allowed:
-            self.error(key, f"must be one of {', '.join(map(str, allowed))}, not {value!r}")
+            self.error(key, f"must be one of {', '.join(map(str, allowed))}, not {shown(value)}")
             return default
         return value  # type: ignore[no-any-return]
 
@@ -217,3 +265,17 @@ class SpecReader:
             self.error(key, f"must be a list, not {kind_of(value)}")
             return None
         return value
+
+    def file(self, key: str, kinds: frozenset[str], *, required: bool = False) -> MediaFile | None:
+        """A file the script names by a path relative to it, checked (see `poll.media`)."""
+        raw = self.text(key, required=required, max_length=500)
+        if raw is None:
+            return None
+        if self.media is None:
+            self.error(key, "files can be used only in a script read from a file")
+            return None
+        try:
+            return self.media.resolve(raw, kinds)
+        except MediaError as exc:
+            self.error(key, str(exc))
+            return None

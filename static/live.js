@@ -23,6 +23,8 @@ export function randomId() {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+const SOON_MS = 5000;
+
 export class Live {
   constructor(path, { onMessage, onStatus }) {
     this.path = path;
@@ -33,6 +35,7 @@ export class Live {
     this.socket = null;
     this.lastSeen = Date.now();
     this.stopped = false;
+    this.soon = []; // [sent at, message]: see sendSoon
     window.addEventListener("online", () => this.reconnectNow());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.reconnectNow();
@@ -61,6 +64,9 @@ export class Live {
       const again = this.everConnected;
       this.everConnected = true;
       this.onStatus("online", again);
+      const fresh = this.soon.filter(([at]) => Date.now() - at < SOON_MS);
+      this.soon = [];
+      for (const [, message] of fresh) this.send(message);
     });
     socket.addEventListener("message", (event) => {
       this.lastSeen = Date.now();
@@ -107,6 +113,14 @@ export class Live {
     if (!this.open) return false;
     this.socket.send(JSON.stringify(message));
     return true;
+  }
+
+  // Send now, or as soon as the socket opens if that is within a few seconds: a key
+  // the facilitator pressed while the page was still connecting is not lost, and one
+  // pressed long before a reconnect does not act out of the blue.
+  sendSoon(message) {
+    if (this.send(message)) return;
+    this.soon.push([Date.now(), message]);
   }
 }
 

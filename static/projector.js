@@ -11,16 +11,12 @@ const footerCount = document.getElementById("footer-count");
 const roomId = main.dataset.room;
 
 let snap = readJSON("poll-snapshot");
-let joinForced = null; // null: automatic (shown on the first item); true/false: toggled by J
-let lastIndex = snap.index;
 const followCountdown = countdown(document.getElementById("countdown"));
 
 const live = new Live(`/ws/projector/${roomId}`, {
   onMessage: (message) => {
     if (message.type === SNAPSHOT) {
       snap = message;
-      if (snap.index !== lastIndex) joinForced = null; // moving on ends a manual join screen
-      lastIndex = snap.index;
       render();
     }
   },
@@ -28,27 +24,15 @@ const live = new Live(`/ws/projector/${roomId}`, {
 });
 
 function act(action, extra = {}) {
-  live.send({ type: ACTION, action, request_id: randomId(), ...extra });
+  live.sendSoon({ type: ACTION, action, request_id: randomId(), ...extra });
 }
 
-function toggleJoin() {
-  joinForced = !joinVisible();
-  render();
-}
-
+// The join screen is the room's: the console's button and J set it on the server.
 function joinVisible() {
-  return joinForced === null ? snap.index === 0 && !snap.room.ended : joinForced;
+  return Boolean(snap.join_screen);
 }
 
-// The console's "join screen" button reaches this window through the browser, not the server.
-if ("BroadcastChannel" in window) {
-  const channel = new BroadcastChannel(`poll-${roomId}`);
-  channel.addEventListener("message", (event) => {
-    if (event.data && event.data.join === "toggle") toggleJoin();
-  });
-}
-
-bindKeys(() => snap, act, toggleJoin);
+bindKeys(() => snap, act);
 main.focus();
 
 // The screen is rendered by the server (from the same template as the first page

@@ -55,7 +55,7 @@ def uvicorn_options(monkeypatch: pytest.MonkeyPatch, data: Path, *flags: str) ->
             monkeypatch.delenv(name)
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *args, **options: seen.update(options))
-    monkeypatch.setenv("POLL_FACILITATOR_TOKEN", "t")
+    monkeypatch.setenv("POLL_FACILITATOR_TOKEN", "uvicorn-options-token-3f9a2c7d")
     serve = [
         "serve",
         "--port",

@@ -232,3 +232,42 @@ async def test_each_phone_gets_its_stage_drawn_for_its_answer_again_when_voting_
             box.stop()
         await asyncio.gather(*writers)
         await hub.stop()
+
+
+async def test_a_console_that_joins_gets_the_room_as_it_is_now(rooms: Rooms) -> None:
+    """Never the view the hub built before the room moved on: not while a change
+    waits for the next broadcast, nor when the room's last console has just left."""
+    room = await rooms.create(DUTCH)
+    # One broadcast in five seconds: a change waits for it long enough to be seen.
+    hub = Hub(rooms, process_id="test", max_rate=0.2)
+    await hub.start()
+    sockets = [Socket() for _ in range(3)]
+    boxes = [socket.outbox("console") for socket in sockets]
+    writers = [asyncio.create_task(box.run()) for box in boxes]
+
+    def first_snapshot(socket: Socket) -> dict[str, object]:
+        return next(m for m in socket.sent if m["type"] == "snapshot")
+
+    try:
+        await hub.join(room, boxes[0])
+        await eventually(lambda: bool(sockets[0].sent), "the first console's snapshot")
+        assert first_snapshot(sockets[0])["index"] == 0
+
+        await room.next()
+        hub.poke(room.id)
+        await hub.join(room, boxes[1])
+        await eventually(lambda: bool(sockets[1].sent), "the second console's snapshot")
+        assert first_snapshot(sockets[1])["index"] == 1
+
+        hub.leave(room.id, boxes[0])
+        hub.leave(room.id, boxes[1])
+        assert room.id in hub.channels, "the room lingers for a console that comes back"
+        await room.next()  # its signal may come later (another process), or not at all
+        await hub.join(room, boxes[2])
+        await eventually(lambda: bool(sockets[2].sent), "the third console's snapshot")
+        assert first_snapshot(sockets[2])["index"] == 2
+    finally:
+        for box in boxes:
+            box.stop()
+        await asyncio.gather(*writers)
+        await hub.stop()

@@ -25,7 +25,7 @@ from poll.questions.base import (
 )
 from poll.questions.choice import Choice, Option
 from poll.questions.open import Open
-from poll.questions.slide import Slide
+from poll.questions.slide import Slide, render_markdown
 from poll.questions.yesno import YesNo
 
 #: What every type declares as class attributes, and of what kind.
@@ -109,4 +109,5 @@ __all__ = [
     "TypeRegistrationError",
     "YesNo",
     "build_registry",
+    "render_markdown",
 ]

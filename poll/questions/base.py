@@ -35,6 +35,11 @@ ResultsMode = Literal["live", "hidden"]
 #: entry taken back by sending it again (an upvote). See `poll.store.base.Vote`.
 AnswerMode = Literal["replace", "append", "toggle"]
 
+#: Keys every item accepts, whatever its type, read by `poll.script` (not the type).
+ITEM_KEYS = frozenset({"notes"})
+#: The longest `notes:` of an item, in characters.
+NOTES_MAX = 5000
+
 #: The seconds a `timer:` may count down.
 TIMER_MIN, TIMER_MAX = 5, 3600
 
@@ -121,18 +126,38 @@ class Item(ABC):
     #: What the console calls this type (a catalogue message id).
     label: ClassVar[str]
     is_question: ClassVar[bool] = False
+    #: A word a script may use instead of `type:` for a run of items of this type
+    #: (a slide's `deck:`, a range of a PDF's pages), read by `expand`; its keys.
+    shorthand: ClassVar[str | None] = None
+    shorthand_keys: ClassVar[frozenset[str]] = frozenset()
 
     id: str
     title: str
+    #: `notes:` the facilitator's own notes (Markdown), shown only in the console:
+    #: never part of `client_view` or of any audience's results.
+    notes: str = field(default="", kw_only=True)
 
     @classmethod
     @abstractmethod
     def parse(cls, spec: SpecReader, item_id: str) -> Self | None:
         """Read the item from its script mapping; None when `spec` recorded problems."""
 
+    @classmethod
+    def expand(cls, spec: SpecReader) -> Sequence[Item]:
+        """The items a `shorthand` mapping stands for (ids included); none when
+        `spec` recorded problems."""
+        raise NotImplementedError(f"{cls.type_name} has no shorthand")
+
     @abstractmethod
     def to_spec(self) -> dict[str, Any]:
         """Plain data that `parse` reads back into an equal item (kept with each room)."""
+
+    def item_spec(self) -> dict[str, Any]:
+        """`to_spec` with the keys every item has (`ITEM_KEYS`), as `poll.script` reads them."""
+        spec = self.to_spec()
+        if self.notes:
+            spec["notes"] = self.notes
+        return spec
 
     def client_view(self) -> dict[str, Any]:
         """What every client needs to show the item (no answers, no results)."""

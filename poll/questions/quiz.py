@@ -102,7 +102,7 @@ class Quiz(Question):
 
     @classmethod
     def parse(cls, spec: SpecReader, item_id: str) -> Self | None:
-        problems = len(spec.report.problems)
+        problems = spec.report.error_count
         prompt = spec.text("prompt", required=True, max_length=500)
         # A quiz's results stay hidden until the reveal, and its one answer stays:
         # the keys every question takes may only say so.
@@ -132,7 +132,7 @@ class Quiz(Question):
             "points", default=DEFAULT_POINTS, minimum=MIN_POINTS, maximum=MAX_POINTS
         )
         if (
-            len(spec.report.problems) != problems
+            spec.report.error_count != problems
             or prompt is None
             or options is None
             or correct is None

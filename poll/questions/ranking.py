@@ -67,10 +67,10 @@ class Ranking(Question):
     def parse(cls, spec: SpecReader, item_id: str) -> Self | None:
         prompt, results, allow_change = read_common(spec)
         options = cls._read_options(spec)
-        problems = len(spec.report.problems)
+        problems = spec.report.error_count
         top = spec.integer("top", default=None, minimum=1, maximum=MAX_OPTIONS)
         # A wrong `top` reads as None, like no `top` at all: tell them apart by the report.
-        ok = prompt is not None and options is not None and len(spec.report.problems) == problems
+        ok = prompt is not None and options is not None and spec.report.error_count == problems
         if top is not None and options is not None and top > len(options):
             spec.error(
                 "top",

@@ -34,6 +34,10 @@ from poll.answers import Aggregate, Answer
 
 QuestionStatus = Literal["pending", "open", "closed"]
 
+#: The facilitator's choice for the projector's join screen: "auto" leaves it to
+#: the room (shown on the first item), "on" and "off" override that.
+JoinScreen = Literal["auto", "on", "off"]
+
 #: What a vote attempt came to. Only "saved" and "duplicate" mean the answer
 #: is stored; the others are refusals that `poll.rooms` turns into messages.
 VoteStatus = Literal[
@@ -97,12 +101,20 @@ class RoomState:
     current: int  # index of the current item in the session copy
     current_question: str | None  # id of the current item when it is a question
     questions: Mapping[str, QuestionStatus]  # every question of the session copy
-    shown: frozenset[str]  # questions whose results are shown
+    shown: frozenset[str]  # questions whose results the facilitator showed
     version: int
     # When each question was last opened (UTC), and the deadline of each open
     # question that counts down: votes at or after it are refused ("too_late").
     opened_at: Mapping[str, datetime] = field(default_factory=dict)
     deadlines: Mapping[str, datetime] = field(default_factory=dict)
+    # Questions whose results the facilitator hid. With `shown` this is her
+    # choice, which overrides the question's own default in both directions (a
+    # question with live results stays hidden); a question in neither set
+    # follows its default. A question is never in both.
+    results_hidden: frozenset[str] = frozenset()
+    # The projector's join screen: True or False as the facilitator set it, None
+    # for automatic (shown on the first item). Moving to another item resets it.
+    join_screen: bool | None = None
 
     @property
     def ended(self) -> bool:
@@ -118,11 +130,14 @@ class RoomPatch:
     # else None. (Stores check votes against it without knowing the session.)
     current_question: str | None = None
     statuses: Mapping[str, QuestionStatus] = field(default_factory=dict)
+    # The facilitator shows (True) or hides (False) a question's results: either
+    # is kept explicitly (`RoomState.shown`, `RoomState.results_hidden`).
     shown: Mapping[str, bool] = field(default_factory=dict)
     # For a question set to "open" in this patch: close it this many seconds
     # from now (the store's clock). Setting any status clears an old deadline;
     # opening sets `opened_at`.
     timers: Mapping[str, float] = field(default_factory=dict)
+    join_screen: JoinScreen | None = None
     end: bool = False
 
 
@@ -345,6 +360,22 @@ class Store(ABC):
     @abstractmethod
     async def presence(self, room_id: str) -> int:
         """Participants connected to the room, summed over live processes."""
+
+    # Facilitator sign-ins --------------------------------------------------
+
+    @abstractmethod
+    async def console_epoch(self) -> int:
+        """The generation of facilitator sign-ins, 0 until the first sign-out.
+
+        A console cookie carries the generation it was signed in under and is
+        void once this has moved on: kept in the store, every process and host
+        of one installation sees a sign-out at its next request.
+        """
+
+    @abstractmethod
+    async def end_console_sessions(self) -> int:
+        """Void every facilitator cookie made so far (a sign-out, a new token);
+        the new generation."""
 
     # Housekeeping ----------------------------------------------------------
 

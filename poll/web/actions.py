@@ -17,6 +17,7 @@ ACTIONS = (
     "close",
     "show",
     "hide",
+    "join",
     "reset",
     "moderate",
     "mark",
@@ -55,6 +56,13 @@ async def perform(room: Room, action: str, fields: Mapping[str, Any]) -> None:
         await room.show_results(_question(fields), True)
     elif action == "hide":
         await room.show_results(_question(fields), False)
+    elif action == "join":
+        # The projector's join screen on or off (until the next move), whichever
+        # browser the projector runs in: the choice is the room's, in its snapshot.
+        shown = str(fields.get("shown", "")).lower()
+        if shown not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ActionError(N_("Say whether to show the join screen."))
+        await room.show_join_screen(shown in ("1", "true", "yes", "on"))
     elif action == "reset":
         question = _question(fields)
         if question is None:

@@ -29,13 +29,22 @@ from poll.live import Hub
 from poll.rooms import Rooms
 from poll.settings import Settings
 from poll.store import Store, open_store
-from poll.token import load_or_create_token
-from poll.web import console, live_ws, participant, projector, report_routes, results_link
+from poll.token import load_or_create_token, token_path
+from poll.web import (
+    console,
+    live_ws,
+    media,
+    participant,
+    projector,
+    report_routes,
+    results_link,
+)
 from poll.web.auth import Auth
 from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
 from poll.web.forms import BodyLimit
-from poll.web.guard import facilitator
+from poll.web.guard import ConsoleEpoch, facilitator
+from poll.web.renderer import PageRenderer
 from poll.web.resources import resource_dir
 from poll.web.screens import check_types
 from poll.web.script_watch import ScriptWatch
@@ -118,6 +127,7 @@ def routes() -> list[BaseRoute]:
         *results_link.routes(),
         *projector.routes(),
         *live_ws.routes(),
+        *media.routes(),
         Mount("/static", app=StaticFiles(directory=str(resource_dir("static"))), name="static"),
     ]
 
@@ -137,8 +147,13 @@ def create_app(
     secure = bool(settings.public_url and settings.public_url.startswith("https://"))
     state = PollState(
         settings=settings,
-        auth=Auth(token, secure_cookies=secure),
-        watch=ScriptWatch(settings.sessions),
+        auth=Auth(
+            token,
+            secure_cookies=secure,
+            token_file=None if settings.token else token_path(settings.data_dir),
+        ),
+        watch=ScriptWatch(settings.sessions, settings.data_dir / "media"),
+        pages=PageRenderer(settings.data_dir / "media"),
         process_id=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}",
     )
 
@@ -159,7 +174,12 @@ def create_app(
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit), Middleware(AbortHandle)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit),
+            Middleware(AbortHandle),
+            Middleware(ConsoleEpoch),
+        ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )

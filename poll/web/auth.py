@@ -2,10 +2,13 @@
 
 The facilitator proves herself once with the token from `poll serve`'s console
 link (or by typing it; `poll.token` keeps the token file); from then on a
-signed, HttpOnly cookie says so. The cookie is SameSite=Lax, not Strict: with
-Strict, following the console link from a chat or e-mail would arrive without
-the cookie. Console forms carry a CSRF token bound to the cookie's nonce, so
-another site cannot post them.
+signed, HttpOnly cookie says so. The cookie carries the generation of sign-ins
+it was made under (`Store.console_epoch`, read for each request that carries
+one, see `guard.ConsoleEpoch`): signing out, or `poll token --rotate`, moves
+the generation on and voids every console cookie on every process at once.
+The cookie is SameSite=Lax, not Strict: with Strict, following the console
+link from a chat or e-mail would arrive without the cookie. Console forms carry
+a CSRF token bound to the cookie's nonce, so another site cannot post them.
 
 Participants get an anonymous random id in a signed cookie: no name, IP
 address or user agent is kept anywhere.
@@ -16,26 +19,44 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
+import os
 import secrets
+from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
+
+from poll.token import TokenError, read_token
+
+log = logging.getLogger("poll.web")
 
 CONSOLE_COOKIE = "poll_console"
 PARTICIPANT_COOKIE = "poll_pid"
 FLASH_COOKIE = "poll_flash"
 CONSOLE_MAX_AGE = 7 * 24 * 3600
 PARTICIPANT_MAX_AGE = 30 * 24 * 3600
+#: Where `guard.ConsoleEpoch` leaves the current generation of sign-ins for
+#: `console_nonce` (absent: the store could not say, and no cookie is honoured).
+EPOCH_SCOPE_KEY = "poll.console_epoch"
 
 
 class Auth:
     """Signs and checks the cookies and CSRF tokens of one server (all its workers)."""
 
-    def __init__(self, token: str, *, secure_cookies: bool = False) -> None:
+    def __init__(
+        self, token: str, *, secure_cookies: bool = False, token_file: Path | None = None
+    ) -> None:
         self._token = token
-        # Derived from the token, so that every worker agrees without sharing a
-        # file, and a new token signs every old cookie out.
+        # The file the token came from, read again when it changes (`poll token
+        # --rotate` while the server runs); None when it came from the environment.
+        self._token_file = token_file
+        self._token_stamp = self._stamp()
+        # Derived from the token the server started with, so that every worker
+        # agrees without sharing a file. A rotated token does not change it:
+        # phones keep their ids until the server restarts; console cookies are
+        # voided by the generation of sign-ins instead.
         self._key = hmac.new(token.encode(), b"poll cookie key v1", hashlib.sha256).digest()
         self._console = URLSafeTimedSerializer(self._key, salt="console")
         self._participant = URLSafeTimedSerializer(self._key, salt="participant")
@@ -45,10 +66,35 @@ class Auth:
     # Facilitator -----------------------------------------------------------
 
     def token_matches(self, given: str) -> bool:
-        return hmac.compare_digest(given.strip().encode(), self._token.encode())
+        return hmac.compare_digest(given.strip().encode(), self.current_token().encode())
+
+    def current_token(self) -> str:
+        """The token sign-ins are checked against: the token file's, read again
+        when it changed (a rotated one), else the one the server started with."""
+        stamp = self._stamp()
+        if self._token_file is not None and stamp != self._token_stamp:
+            try:
+                self._token = read_token(self._token_file)
+                self._token_stamp = stamp
+            except (OSError, TokenError) as exc:
+                # Half-written or removed: keep the last good one, say so once per change.
+                self._token_stamp = stamp
+                log.warning("facilitator token file not used: %s", exc)
+        return self._token
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        if self._token_file is None:
+            return None
+        try:
+            info = os.stat(self._token_file)
+        except OSError:
+            return None
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
 
     def console_nonce(self, conn: HTTPConnection) -> str | None:
-        """The facilitator cookie's nonce, or None when the visitor is not the facilitator."""
+        """The facilitator cookie's nonce, or None when the visitor is not the
+        facilitator: no cookie, a forged or expired one, or one made before the
+        last sign-out or token rotation."""
         raw = conn.cookies.get(CONSOLE_COOKIE)
         if not raw:
             return None
@@ -56,11 +102,19 @@ class Auth:
             value = self._console.loads(raw, max_age=CONSOLE_MAX_AGE)
         except BadSignature:
             return None
-        return value if isinstance(value, str) else None
+        current = conn.scope.get(EPOCH_SCOPE_KEY)
+        if not isinstance(value, list) or len(value) != 2 or current is None:
+            return None
+        nonce, epoch = value
+        if not isinstance(nonce, str) or epoch != current:
+            return None
+        return nonce
 
-    def sign_in(self, response: Response, conn: HTTPConnection) -> None:
+    def sign_in(self, response: Response, conn: HTTPConnection, epoch: int) -> None:
+        """Set the console cookie, made under the current generation of sign-ins."""
         nonce = secrets.token_urlsafe(16)
-        self._set(response, conn, CONSOLE_COOKIE, self._console.dumps(nonce), CONSOLE_MAX_AGE)
+        value = self._console.dumps([nonce, epoch])
+        self._set(response, conn, CONSOLE_COOKIE, value, CONSOLE_MAX_AGE)
 
     def sign_out(self, response: Response) -> None:
         response.delete_cookie(CONSOLE_COOKIE, path="/")

@@ -7,6 +7,7 @@ websocket and the live panel is redrawn whenever a new snapshot arrives.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -17,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from poll.export import Kind
 from poll.rooms import Room, RoomError, RoomState, UnknownRoom, display_code
 from poll.web.actions import ACTIONS, perform
+from poll.web.errors import Refused
 from poll.web.export import csv_response
 from poll.web.forms import closes_form
 from poll.web.guard import check_csrf, facilitator
@@ -25,6 +27,8 @@ from poll.web.network import join_base, short_address
 from poll.web.pages import render
 from poll.web.results_link import share_context
 from poll.web.state import poll_state
+from poll.web.throttle import client_address
+from poll.web.wrong_tokens import TOO_MANY_WRONG_TOKENS
 
 
 def _lang(request: Request) -> str:
@@ -36,14 +40,8 @@ async def console_home(request: Request) -> Response:
     lang = _lang(request)
     token = request.query_params.get("token")
     if token is not None:
-        if not state.auth.token_matches(token):
-            return _login(
-                request, lang, N_("That token is not right. Copy the whole console link.")
-            )
         # Redirect so that the token leaves the address bar (and the history).
-        response = RedirectResponse("/console", status_code=303)
-        state.auth.sign_in(response, request)
-        return response
+        return await _sign_in(request, lang, token)
     nonce = state.auth.console_nonce(request)
     if nonce is None:
         return _login(request, lang, None)
@@ -68,34 +66,50 @@ def _run_view(run: RoomState, sessions: Any) -> dict[str, Any]:
         "code": display_code(run.code),
         "session_id": run.session_id,
         "title": session.title if session is not None else run.session_id,
-        "created": run.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-        "ended": run.ended_at.strftime("%Y-%m-%d %H:%M UTC") if run.ended_at else None,
+        "created": run.created_at.strftime("%Y-%m-%d %H:%M"),
+        "created_iso": run.created_at.isoformat(),
+        "ended": run.ended_at.strftime("%Y-%m-%d %H:%M") if run.ended_at else None,
+        "ended_iso": run.ended_at.isoformat() if run.ended_at else None,
     }
 
 
-def _login(request: Request, lang: str, error: str | None) -> Response:
+def _login(request: Request, lang: str, error: str | None, status_code: int = 403) -> Response:
     message = translate(lang, error) if error else None
-    return render(request, "console/login.html", lang, status_code=403, error=message)
+    return render(request, "console/login.html", lang, status_code=status_code, error=message)
 
 
-async def login(request: Request) -> Response:
+async def _sign_in(request: Request, lang: str, token: str) -> Response:
+    """Check a typed or linked token (throttled per address), then set the cookie."""
     state = poll_state(request)
-    form = await request.form()
-    token = str(form.get("token") or "")
+    address = client_address(request)
+    wait = state.wrong_tokens.retry_after(address)
+    if wait is not None:
+        response = _login(request, lang, TOO_MANY_WRONG_TOKENS, status_code=429)
+        response.headers["retry-after"] = str(wait)
+        return response
     if not state.auth.token_matches(token):
-        return _login(
-            request, _lang(request), N_("That token is not right. Copy the whole console link.")
-        )
+        state.wrong_tokens.failed(address)
+        return _login(request, lang, N_("That token is not right. Copy the whole console link."))
+    epoch = await state.rooms.console_epoch()
     response = RedirectResponse("/console", status_code=303)
-    state.auth.sign_in(response, request)
+    state.auth.sign_in(response, request, epoch)
     return response
 
 
+async def login(request: Request) -> Response:
+    form = await request.form()
+    return await _sign_in(request, _lang(request), str(form.get("token") or ""))
+
+
 async def logout(request: Request) -> Response:
+    """Sign out for real: the generation of sign-ins moves on, so this cookie (and
+    every other console cookie, on every process) is void even if kept."""
+    state = poll_state(request)
     nonce = facilitator(request)
     check_csrf(request, nonce, await request.form())
+    await state.rooms.end_console_sessions()
     response = RedirectResponse("/console", status_code=303)
-    poll_state(request).auth.sign_out(response)
+    state.auth.sign_out(response)
     return response
 
 
@@ -108,7 +122,7 @@ async def start_run(request: Request) -> Response:
     try:
         room = await state.rooms.create(str(form.get("session_id") or ""))
     except RoomError as exc:
-        raise HTTPException(400, translate(_lang(request), exc.message, exc.params)) from None
+        raise Refused(400, exc.message, exc.params) from None
     return RedirectResponse(f"/console/room/{room.id}", status_code=303)
 
 
@@ -119,11 +133,28 @@ async def _room(request: Request) -> Room:
         raise HTTPException(404) from None
 
 
+def _clock(moment: datetime | None) -> str:
+    """A time of day in UTC, for pages read without JavaScript (static/times.js
+    shows it in the browser's own time zone)."""
+    return moment.astimezone(UTC).strftime("%H:%M") if moment else ""
+
+
+def _duration(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
 async def _room_context(request: Request, room: Room, nonce: str) -> dict[str, Any]:
     state = poll_state(request)
     snapshot = await room.snapshot("console")
     base = join_base(request, state.settings.public_url)
+    now = datetime.now(UTC)
+    run = room.state
     return {
+        "now": now,
+        "started_utc": _clock(run.created_at),
+        "ended_utc": _clock(run.ended_at),
+        "elapsed": _duration(((run.ended_at or now) - run.created_at).total_seconds()),
         "snap": snapshot,
         "csrf": state.auth.csrf_token(nonce),
         "join_url": f"{base}/r/{room.state.code}",
@@ -158,7 +189,7 @@ async def room_action(request: Request) -> Response:
     action = str(form.get("action") or "")
     target = f"/console/room/{room.id}"
     if action not in ACTIONS:
-        raise HTTPException(400, N_("Unknown action {action}.").format(action=action))
+        raise Refused(400, N_("Unknown action {action}."), {"action": action})
     try:
         await perform(room, action, form)
     except RoomError as exc:

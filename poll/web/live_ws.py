@@ -22,6 +22,7 @@ from poll.cancel import raise_if_cancelling, settle
 from poll.live import CLOSE_TIMEOUT, Outbox
 from poll.rooms import Audience, Room, RoomError, StoreError, UnknownRoom
 from poll.web.actions import ACTIONS, perform
+from poll.web.auth import EPOCH_SCOPE_KEY
 from poll.web.i18n import negotiate, translate
 from poll.web.network import origin_allowed
 from poll.web.state import PollState, poll_state
@@ -172,7 +173,17 @@ async def _serve(
                 # Binary frames (or a text frame uvicorn could not decode) carry no JSON.
                 outbox.put(_error(protocol.BAD_MESSAGE, "send JSON in text frames"))
                 continue
-            await _handle(text, outbox, state, shared, audience, participant, lang, limits)
+            await _handle(
+                text,
+                outbox,
+                state,
+                shared,
+                audience,
+                participant,
+                lang,
+                limits,
+                console_epoch=websocket.scope.get(EPOCH_SCOPE_KEY),
+            )
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client went away; RuntimeError: receive after the socket closed
     except StoreError:
@@ -246,6 +257,8 @@ async def _handle(
     participant: str | None,
     lang: str,
     limits: Limits,
+    *,
+    console_epoch: int | None = None,
 ) -> None:
     if len(text) > limits.max_message:
         outbox.put(_error(protocol.TOO_LARGE, f"message too large (at most {limits.max_message})"))
@@ -269,7 +282,7 @@ async def _handle(
     elif kind == protocol.VOTE and participant is not None:
         await _vote(message, outbox, state, room, participant, lang)
     elif kind == protocol.ACTION and audience in ("console", "projector"):
-        await _action(message, outbox, state, room, lang)
+        await _action(message, outbox, state, room, lang, console_epoch)
     else:
         shown = kind if isinstance(kind, str) and len(kind) <= 40 else "?"
         outbox.put(_error(protocol.UNKNOWN_TYPE, f"unknown message type {shown!r} here"))
@@ -296,10 +309,19 @@ async def _vote(
 
 
 async def _action(
-    message: dict[str, Any], outbox: Outbox, state: PollState, room: Room, lang: str
+    message: dict[str, Any],
+    outbox: Outbox,
+    state: PollState,
+    room: Room,
+    lang: str,
+    console_epoch: int | None,
 ) -> None:
     action = str(message.get("action") or "")
     request_id = message.get("request_id")
+    if console_epoch is None or await state.rooms.console_epoch() != console_epoch:
+        # Signed out (or a new token) since this socket opened: it acts no more.
+        await outbox.shut(protocol.CLOSE_FORBIDDEN, "signed out")
+        return
     if action not in ACTIONS:
         text = f"unknown action {action[:40]!r}"
         outbox.put(

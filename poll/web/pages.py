@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from poll.media import PAGE_WIDTHS, media_path, page_path
 from poll.questions import REGISTRY
 from poll.text import NICKNAME_MAX
 from poll.web.i18n import Lang, as_lang, js_strings, translations
@@ -32,6 +33,16 @@ def static_version() -> str:
 
 def static_url(name: str) -> str:
     return f"/static/{name}?v={static_version()}"
+
+
+def page_srcset(name: str, page: int) -> str:
+    """Every width a PDF page is rendered at, for the browser to fetch the one that
+    fits its screen (`srcset`): one render per page and width, whoever asks."""
+    return ", ".join(f"{page_path(name, page, width)} {width}w" for width in PAGE_WIDTHS)
+
+
+def page_src(name: str, page: int, width: int = PAGE_WIDTHS[-1]) -> str:
+    return page_path(name, page, width)
 
 
 @cache
@@ -63,6 +74,10 @@ def environment(lang: Lang, templates: Path | None = None) -> Environment:
         type_scripts=type_files(".js"),
         type_styles=list(type_files(".css").values()),
         nickname_max=NICKNAME_MAX,
+        media_url=media_path,
+        page_src=page_src,
+        page_srcset=page_srcset,
+        page_widths=PAGE_WIDTHS,
     )
     return env
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -87,8 +88,15 @@ def unknown_code(request: Request, lang: str, typed: str) -> Response:
 
 
 async def short_link(request: Request) -> Response:
-    """/j/1234567: the QR code's target, kept short so the code stays easy to scan."""
-    return RedirectResponse(f"/r/{request.path_params['code']}", status_code=303)
+    """/j/1234567: the QR code's target, kept short so the code stays easy to scan.
+
+    The code is echoed into the redirect escaped: a `#`, `?` or `%` typed into
+    it must stay part of the code (and be refused as one), not become a
+    fragment or a query of the page it leads to.
+    """
+    typed = str(request.path_params["code"])
+    code = normalize_code(typed) or quote(typed, safe="")
+    return RedirectResponse(f"/r/{code}", status_code=303)
 
 
 async def _room_for(request: Request) -> tuple[Room | _Blocked | None, str]:

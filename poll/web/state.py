@@ -11,9 +11,11 @@ from poll.rooms import Rooms
 from poll.settings import Settings
 from poll.store.base import Store
 from poll.web.auth import Auth
+from poll.web.renderer import PageRenderer
 from poll.web.screens import Screens
 from poll.web.script_watch import ScriptWatch
 from poll.web.throttle import FailedLookups
+from poll.web.wrong_tokens import WrongTokens
 
 
 class NotStarted(RuntimeError):
@@ -26,8 +28,12 @@ class PollState:
     auth: Auth
     watch: ScriptWatch
     process_id: str
+    #: Renders the PDF pages slides show, once each (see poll/web/media.py).
+    pages: PageRenderer
     #: Failed join-code lookups per client address (memory only, see throttle.py).
     lookups: FailedLookups = field(default_factory=FailedLookups)
+    #: Wrong facilitator tokens per client address (memory only, see wrong_tokens.py).
+    wrong_tokens: WrongTokens = field(default_factory=WrongTokens)
     #: Renders the live screens of phones and projector (one cache per process).
     screens: Screens = field(default_factory=Screens)
     _store: Store | None = field(default=None, repr=False)

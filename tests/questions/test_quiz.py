@@ -225,7 +225,7 @@ def test_a_leaderboard_has_an_optional_title_in_the_sessions_language() -> None:
         "title": "Half time",
     }
     assert problems("title: T\nbody: x", kind="leaderboard") == [
-        "sessions.yaml:8:9: sessions.s.items[0]: unknown key 'body' (known keys: id, title)"
+        "sessions.yaml:8:9: sessions.s.items[0]: unknown key 'body' (known keys: id, notes, title)"
     ]
 
 

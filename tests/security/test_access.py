@@ -17,20 +17,13 @@ from tests.security.conftest import World, count, store_dump
 from tests.security.strategies import ACTIONS
 from tests.web.conftest import TOKEN, csrf_of
 
-#: Routes anybody may use: the participant's way in, health, static files, and a run's
-#: shared results link (its own tests: tests/web/test_report_pages.py).
-PUBLIC = {
-    "healthz",
-    "landing",
-    "join",
-    "short_link",
-    "room",
-    "vote",
-    "static",
-    "ws_participant",
-    "shared_report",
-    "results_phone_link",
-}
+#: Routes anybody may use: the participant's way in, health, static files.
+PUBLIC = {"healthz", "landing", "join", "short_link", "room", "vote", "static", "ws_participant"}
+# Named by their content (a SHA-256, or a theme's colours): public like static files,
+# and only what a room's pages show (docs/security.md).
+PUBLIC |= {"media_file", "pdf_page", "theme_css"}
+# A run's shared results link (its own tests: tests/web/test_report_pages.py).
+PUBLIC |= {"shared_report", "results_phone_link"}
 FOREIGN_ORIGINS = [
     "http://evil.example",
     "https://testserver.evil.example",

@@ -46,8 +46,10 @@ def test_every_page_download_error_and_static_file_has_the_security_headers(
     world: World,
 ) -> None:
     room, code = world.start_run()
+    params = {"room_id": room, "code": code, "kind": "summary", "page": "1", "width": "1920"}
+    params |= {"name": f"{'0' * 64}.png", "digest": "0" * 64}
     # A results link's token: one that names no run (its refusal has the headers too).
-    params = {"room_id": room, "code": code, "kind": "summary", "token": "x" * 43}
+    params["token"] = "x" * 43
     paths = {"/", "/nope", "/static/nope.js", "/console/room/nope", f"/join?code={code}"}
     for route in world.app.routes:
         if isinstance(route, Route) and "GET" in (route.methods or ()):

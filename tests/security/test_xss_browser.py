@@ -85,9 +85,9 @@ def xss_script() -> dict[str, Any]:
                 "language": "nl",
                 "items": [
                     {"type": "slide", "id": "s", "title": (PAYLOADS[1] + PAYLOADS[14])[:200],
-                     "body": "\n\n".join(PAYLOADS)},
+                     "body": "\n\n".join(PAYLOADS), "notes": "\n\n".join(PAYLOADS)},
                     {"type": "choice", "id": "c", "prompt": " ".join(PAYLOADS[:8])[:500],
-                     "options": options, "other": True},
+                     "options": options, "other": True, "notes": "\n\n".join(PAYLOADS)},
                     {"type": "open", "id": "o", "prompt": " ".join(PAYLOADS[8:16])[:500],
                      "max_answers": 20, "max_length": 2000},
                     {"type": "wordcloud", "id": "w", "prompt": " ".join(PAYLOADS[16:24])[:500],
@@ -165,7 +165,8 @@ def test_hostile_text_is_shown_literally_and_never_runs(browser: Any, tmp_path: 
         phone.goto(f"{url}/r/{code}")
         pages = {"console": first, "projector": projector, "phone": phone}
 
-        # The slide: its title (and its Markdown body, which is HTML, so not compared).
+        # The slide: its title (and its Markdown body and the console's notes, which are
+        # HTML, so not compared).
         for page in pages.values():
             shows(page, [(PAYLOADS[1] + PAYLOADS[14])[:200]])
         nothing_ran(pages, dialogs, "slide")

@@ -151,3 +151,18 @@ async def test_an_operation_that_cannot_reach_the_writer_process_fails_alone(
 
     assert isinstance(results[1], Exception) and not isinstance(results[1], StoreError)
     assert [r.status for r in (results[0], results[2])] == ["saved", "saved"]  # type: ignore[union-attr]
+
+
+def test_the_writer_syncs_every_commit_for_power_loss(tmp_path: Path) -> None:
+    """WAL with synchronous=FULL: an acknowledged vote survives an OS crash or a
+    power cut, not only a killed process (docs/durability.md)."""
+    from poll.store.sqlite.schema import connect
+
+    conn = connect(tmp_path / "poll.db")
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    finally:
+        conn.close()
+    with pytest.raises(ValueError, match="synchronous must be one of"):
+        connect(tmp_path / "other.db", "OFF")

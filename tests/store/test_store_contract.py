@@ -166,6 +166,41 @@ async def test_the_facilitator_moves_on_opens_and_shows_results(store: Store) ->
     assert await store.room(room.id) == hidden
 
 
+async def test_hiding_results_is_kept_apart_from_never_having_shown_them(store: Store) -> None:
+    """The facilitator's choice overrides a question's default both ways, so the
+    store keeps "hidden by her" apart from "not chosen yet"."""
+    room = await new_room(store)
+    assert room.results_hidden == frozenset()
+
+    hidden = await store.update(room.id, RoomPatch(shown={"q1": False}))
+    shown_again = await store.update(room.id, RoomPatch(shown={"q1": True, "q2": False}))
+
+    assert hidden.results_hidden == {"q1"} and hidden.shown == frozenset()
+    assert shown_again.shown == {"q1"} and shown_again.results_hidden == {"q2"}
+    assert await store.room(room.id) == shown_again
+    assert [r for r in await store.rooms() if r.id == room.id] == [shown_again]
+
+
+async def test_the_join_screen_is_automatic_until_set_and_back_to_automatic(
+    store: Store,
+) -> None:
+    room = await new_room(store)
+    assert room.join_screen is None
+
+    on = await store.update(room.id, RoomPatch(join_screen="on"))
+    untouched = await store.update(room.id, RoomPatch(statuses={"q1": "open"}))
+    off = await store.update(room.id, RoomPatch(join_screen="off"))
+    fetched_off = await store.room(room.id)
+    auto = await store.update(
+        room.id, RoomPatch(current=1, current_question="q1", join_screen="auto")
+    )
+
+    assert on.join_screen is True and untouched.join_screen is True
+    assert off.join_screen is False and fetched_off == off
+    assert auto.join_screen is None and await store.room(room.id) == auto
+    assert on.version < untouched.version < off.version < auto.version
+
+
 async def test_moving_to_a_slide_clears_the_current_question(store: Store) -> None:
     room = await new_room(store)
     await open_question(store, room.id)
@@ -524,6 +559,7 @@ async def test_everything_survives_close_and_reopen(backend: Backend) -> None:
     await store.vote(room.id, ballot("alice", "a", text="first"))
     await store.vote(room.id, ballot("bob", "b"))
     await store.vote(room.id, ballot("alice", "b", text="second"))
+    await store.update(room.id, RoomPatch(shown={"q2": False}, join_screen="off"))
     state = await store.room(room.id)
     responses = [r async for r in store.responses(room.id)]
     aggregates = await store.aggregates(room.id)
@@ -567,6 +603,19 @@ async def test_presence_sums_live_processes_and_forgets_silent_ones(backend: Bac
 
     assert await one.presence(room.id) == 5
     assert await two.presence(room.id) == 5
+
+
+# Facilitator sign-ins -------------------------------------------------------------------
+
+
+async def test_a_sign_out_moves_the_console_epoch_for_every_worker(backend: Backend) -> None:
+    one = await backend.open_store()
+    two = await backend.open_store()
+    assert await one.console_epoch() == 0 and await two.console_epoch() == 0
+    assert await one.end_console_sessions() == 1
+    assert await two.console_epoch() == 1
+    assert await two.end_console_sessions() == 2
+    assert await one.console_epoch() == 2
 
 
 # Housekeeping -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from tests.support.scripts import SCRIPT
 from tests.support.waiting import eventually, eventually_sync
 
 #: The facilitator token of every server the tests start.
-TOKEN = "test-facilitator-token"
+TOKEN = "test-facilitator-token-0d5c1f7e9a3b"
 REDIS_SERVER = os.environ.get("POLL_REDIS_SERVER", "/usr/bin/redis-server")
 
 
@@ -119,6 +119,8 @@ class RedisServer:
     reaper: Reaper
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    #: More options for redis-server, e.g. ("--appendfsync", "always").
+    options: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -130,7 +132,7 @@ class RedisServer:
         command = [
             REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
             "--dir", str(folder), "--appendonly", "yes", "--save", "",
-            "--daemonize", "no", "--logfile", "",
+            "--daemonize", "no", "--logfile", "", *self.options,
         ]  # fmt: skip
         self.process = await asyncio.to_thread(
             spawn, command, self.tmp / "redis.log", folder, dict(os.environ)
@@ -159,6 +161,12 @@ class RedisServer:
         """SIGTERM: Redis writes and syncs its append-only file, then exits."""
         if self.process is not None:
             kill_group(self.process, signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing more reaches the append-only file."""
+        if self.process is not None:
+            kill_group(self.process, signal.SIGKILL)
+            self.process.wait()
 
 
 def need_redis_server() -> None:

@@ -32,7 +32,7 @@ from tests.support.scripts import DUTCH, SCRIPT
 from tests.support.servers import need_shared_redis
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "test-facilitator-token"
+TOKEN = "test-facilitator-token-0d5c1f7e9a3b"
 
 
 @dataclass

@@ -132,3 +132,14 @@ def test_healthz_and_headers(world: World) -> None:
         assert "unsafe-inline" not in csp
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "no-referrer"
+
+
+def test_a_console_socket_reopened_at_once_starts_where_the_room_is(world: World) -> None:
+    room, _code = world.start_run()
+    with world.client.websocket_connect(f"/ws/console/{room}") as ws:
+        assert ws.receive_json()["index"] == 0
+    world.act(room, "next")
+    world.act(room, "next")
+    with world.client.websocket_connect(f"/ws/console/{room}") as ws:
+        first = ws.receive_json()
+        assert first["type"] == "snapshot" and first["index"] == 2

@@ -25,6 +25,37 @@ def test_code_entry_leads_into_the_room(world: World) -> None:
         assert "poll_pid" in phone.cookies
 
 
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/j/123%234567", "/r/123%234567"),
+        ("/j/123%3F4567", "/r/123%3F4567"),
+        ("/j/%25zz", "/r/%25zz"),
+        ("/j/%3Cscript%3Ealert(1)%3C%2Fscript%3E", None),  # a slash ends the route
+        ("/j/%3Cb%3Ex%3C%5Cb%3E", "/r/%3Cb%3Ex%3C%5Cb%3E"),
+        ("/j/123%20%204567", "/r/1234567"),
+    ],
+)
+def test_a_short_link_escapes_the_code_it_echoes(
+    world: World, path: str, location: str | None
+) -> None:
+    with world.as_("phone") as phone:
+        response = phone.get(path, follow_redirects=False)
+        if location is None:
+            assert response.status_code == 404
+            return
+        assert response.status_code == 303 and response.headers["location"] == location
+        page = phone.get(location)
+        assert "<b>" not in page.text and "<script>" not in page.text
+
+
+def test_a_short_link_with_a_hash_reaches_the_unknown_code_page(world: World) -> None:
+    with world.as_("phone") as phone:
+        page = phone.get("/j/123%234567")
+        assert page.status_code == 404
+        assert "123#4567" in page.text
+
+
 def test_unknown_code_says_what_to_do(world: World) -> None:
     with world.as_("phone") as phone:
         response = phone.get("/join", params={"code": "000 0000"})

@@ -5,11 +5,14 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
     P:rooms                     zset   room id → creation order (global index)
     P:rooms:seq                 string counter giving that order
     P:code:CODE                 string room id holding the join code (SET NX)
+    P:console-epoch             string generation of facilitator sign-ins (INCR)
     P:room:{R}                  hash   id, code, session_id, created_at, ended_at,
-                                       current, current_question, version, seq, qorder
+                                       current, current_question, version, seq, qorder,
+                                       join_screen (1|0; absent: automatic)
     P:room:{R}:spec             string the session copy (JSON)
     P:room:{R}:status           hash   question id → pending|open|closed
-    P:room:{R}:shown            set    questions whose results are shown
+    P:room:{R}:shown            set    questions whose results the facilitator showed
+    P:room:{R}:unshown          set    questions whose results the facilitator hid
     P:room:{R}:subs             set    participant\\x1fsubmission id, for idempotency
     P:room:{R}:resp             hash   ref → {"q","p","k","t","at"} (JSON)
     P:room:{R}:mine             hash   question\\x1fparticipant → [ref, ...]
@@ -55,6 +58,7 @@ class RoomKeys:
     spec: str
     status: str
     shown: str
+    unshown: str
     subs: str
     resp: str
     mine: str
@@ -79,6 +83,7 @@ class RoomKeys:
             spec=f"{base}:spec",
             status=f"{base}:status",
             shown=f"{base}:shown",
+            unshown=f"{base}:unshown",
             subs=f"{base}:subs",
             resp=f"{base}:resp",
             mine=f"{base}:mine",
@@ -103,6 +108,7 @@ class RoomKeys:
             self.spec,
             self.status,
             self.shown,
+            self.unshown,
             self.subs,
             self.resp,
             self.mine,
@@ -138,6 +144,10 @@ class Layout:
     @property
     def index(self) -> str:
         return f"{self.prefix}:rooms"
+
+    @property
+    def console_epoch(self) -> str:
+        return f"{self.prefix}:console-epoch"
 
     @property
     def index_seq(self) -> str:

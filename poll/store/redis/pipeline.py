@@ -3,11 +3,18 @@
 Each vote stays its own atomic script (EVALSHA of `lua/vote.lua`); the pipeline
 only shares the round trip and redis-py's per-command overhead, which otherwise
 caps one process at a few thousand votes a second.
+
+Where the server has `WAITAOF` (Redis 7.2 and later) and keeps an append-only
+file, the pipeline ends with `WAITAOF 1 0`: the votes are answered only once
+Redis has written them to its disk, whatever its `appendfsync` (see
+docs/durability.md). On an older Redis the acknowledgement is as durable as
+`appendfsync` makes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +28,10 @@ from poll.store.redis.scripts import VOTE
 
 #: Votes sent in one pipeline at most.
 PIPELINE_MAX = 500
+#: How long a pipeline's WAITAOF may wait for the append-only file's fsync (ms).
+WAITAOF_TIMEOUT_MS = 5000
+
+log = logging.getLogger("poll.store")
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,8 @@ class VotePipeline:
         # Votes waiting to go out in the next pipeline, and pipelines in flight.
         self._queued: list[QueuedVote] = []
         self._sending: set[asyncio.Task[None]] = set()
+        #: Whether each pipeline waits for Redis to fsync its votes (set by the store).
+        self.wait_aof = False
 
     async def vote(self, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
         """Run the vote script, sharing one pipeline with every vote made meanwhile."""
@@ -93,20 +106,39 @@ class VotePipeline:
         client = self._client()
         sha = self._sha()
         with store_errors(self._url):
-            replies = await _evalsha_all(client, sha, batch)
+            replies = await self._evalsha_all(client, sha, batch)
             missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
             if missing:
                 # Redis restarted or its script cache was flushed: load and send again.
                 await client.script_load(VOTE)
-                again = await _evalsha_all(client, sha, [batch[i] for i in missing])
+                again = await self._evalsha_all(client, sha, [batch[i] for i in missing])
                 for i, reply in zip(missing, again, strict=True):
                     replies[i] = reply
         return replies
 
+    async def _evalsha_all(self, client: Redis, sha: str, batch: list[QueuedVote]) -> list[Any]:
+        wait_aof = self.wait_aof
+        async with client.pipeline(transaction=False) as pipe:
+            for queued in batch:
+                pipe.evalsha(sha, len(queued.keys), *queued.keys, *queued.args)
+            if wait_aof:
+                # On the same connection as the votes: it waits for their fsync.
+                pipe.execute_command("WAITAOF", 1, 0, WAITAOF_TIMEOUT_MS)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        if wait_aof:
+            self._check_synced(replies.pop())
+        return replies
 
-async def _evalsha_all(client: Redis, sha: str, batch: list[QueuedVote]) -> list[Any]:
-    async with client.pipeline(transaction=False) as pipe:
-        for queued in batch:
-            pipe.evalsha(sha, len(queued.keys), *queued.keys, *queued.args)
-        replies: list[Any] = await pipe.execute(raise_on_error=False)
-    return replies
+    def _check_synced(self, reply: Any) -> None:
+        """Fail the votes (their callers retry, idempotently) unless Redis says they
+        are on its disk; stop waiting when the server cannot (AOF turned off)."""
+        if isinstance(reply, Exception):
+            self.wait_aof = False
+            log.warning("Redis refused WAITAOF (%s); votes no longer wait for its fsync", reply)
+            return
+        local = reply[0] if isinstance(reply, list | tuple) and reply else 0
+        if int(local) < 1:
+            raise StoreError(
+                f"Redis at {safe_url(self._url)} did not write the votes to its"
+                f" append-only file within {WAITAOF_TIMEOUT_MS} ms"
+            )

@@ -33,10 +33,12 @@ def room_state(
     meta: Mapping[str, str],
     statuses: Mapping[str, str],
     shown: set[str],
+    unshown: set[str],
     opened: Mapping[str, str],
     deadlines: Mapping[str, str],
 ) -> RoomState:
-    """A room from its hash, its question statuses, its shown set and its question times."""
+    """A room from its hash, its question statuses, its shown and hidden sets and its
+    question times."""
     order: list[str] = json.loads(meta.get("qorder", "[]"))
     questions: dict[str, QuestionStatus] = {}
     for qid in order:
@@ -45,6 +47,7 @@ def room_state(
             "open" if status == "open" else "closed" if status == "closed" else "pending"
         )
     ended_at = meta.get("ended_at")
+    join_screen = meta.get("join_screen")
     return RoomState(
         id=meta["id"],
         code=meta["code"],
@@ -58,6 +61,8 @@ def room_state(
         version=int(meta["version"]),
         opened_at={qid: from_ms(ms) for qid, ms in opened.items() if qid in questions},
         deadlines={qid: from_ms(ms) for qid, ms in deadlines.items() if qid in questions},
+        results_hidden=frozenset(unshown - shown),
+        join_screen=None if join_screen is None else join_screen == "1",
     )
 
 

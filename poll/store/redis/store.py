@@ -129,6 +129,7 @@ class RedisStore(Store):
             raise self._unreachable(error) from error
         self._redis = client
         self._scripts = {name: client.register_script(text) for name, text in SCRIPTS.items()}
+        self._votes.wait_aof = await waitaof_usable(client)
         self._listener.start(client)
 
     async def close(self) -> None:
@@ -262,7 +263,7 @@ class RedisStore(Store):
         return room_state(meta, *rest)
 
     #: Replies `_read_state` queues per room.
-    STATE_READS = 5
+    STATE_READS = 6
 
     @staticmethod
     def _read_state(pipe: Any, keys: RoomKeys) -> None:
@@ -270,6 +271,7 @@ class RedisStore(Store):
         pipe.hgetall(keys.room)
         pipe.hgetall(keys.status)
         pipe.smembers(keys.shown)
+        pipe.smembers(keys.unshown)
         pipe.hgetall(keys.opened)
         pipe.hgetall(keys.deadlines)
 
@@ -317,11 +319,12 @@ class RedisStore(Store):
             "statuses": dict(patch.statuses),
             "shown": {qid: int(shown) for qid, shown in patch.shown.items()},
             "timers": {qid: float(seconds) for qid, seconds in patch.timers.items()},
+            "join_screen": patch.join_screen or "",
             "end": int(patch.end),
         }
         status, detail = await self._run(
             "update",
-            [keys.room, keys.status, keys.shown, keys.opened, keys.deadlines],
+            [keys.room, keys.status, keys.shown, keys.opened, keys.deadlines, keys.unshown],
             [json.dumps(data), now_ms(), keys.channel],
         )
         if status == "not_found":
@@ -500,6 +503,17 @@ class RedisStore(Store):
                 total += int(count)
         return total
 
+    # Facilitator sign-ins ------------------------------------------------------------
+
+    async def console_epoch(self) -> int:
+        with self._errors():
+            value = await self._client.get(self._layout.console_epoch)
+        return int(value) if value is not None else 0
+
+    async def end_console_sessions(self) -> int:
+        with self._errors():
+            return int(await self._client.incr(self._layout.console_epoch))
+
     # Housekeeping --------------------------------------------------------------------
 
     # Results links ---------------------------------------------------------------
@@ -584,3 +598,27 @@ class RedisStore(Store):
                 await self._run("swap_code", [self._layout.code(code)], [room_id, ""])
             purged.append(room_id)
         return purged
+
+
+async def waitaof_usable(client: Redis) -> bool:
+    """Whether votes can wait for Redis to fsync them: a server with WAITAOF (Redis
+    7.2 and later, or Valkey) that keeps an append-only file. False when INFO is
+    not allowed (some hosted Redis): acks then are as durable as appendfsync."""
+    try:
+        server = await client.info("server")
+        persistence = await client.info("persistence")
+    except (RedisError, OSError):
+        return False
+    return has_waitaof(str(server.get("redis_version", ""))) and bool(
+        int(persistence.get("aof_enabled", 0) or 0)
+    )
+
+
+def has_waitaof(version: str) -> bool:
+    """WAITAOF came with Redis 7.2."""
+    parts = []
+    for part in version.split(".")[:2]:
+        if not part.isdigit():
+            return False
+        parts.append(int(part))
+    return len(parts) == 2 and tuple(parts) >= (7, 2)

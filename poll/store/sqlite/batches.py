@@ -61,12 +61,14 @@ class Op:
 Reply = tuple[list[tuple[int, Any, Exception | None]], dict[str, int]]
 
 
-def serve(path: str, key: str, requests: Connection, replies: Connection) -> None:
+def serve(
+    path: str, key: str, requests: Connection, replies: Connection, synchronous: str = "FULL"
+) -> None:
     """The child: open the database, then batch operations until told to stop."""
     # Ctrl-C reaches the whole process group: let the server shut down and stop us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        conn = connect(Path(path))
+        conn = connect(Path(path), synchronous)
     except (sqlite3.Error, OSError) as error:
         replies.send(str(error))
         return

@@ -20,10 +20,15 @@ from poll.store.timestamps import from_ms
 EXPORT_CHUNK = 500
 
 
+#: The columns of `rooms` that `state_from` reads, in its order.
+ROOM_COLUMNS = (
+    "id, code, session_id, created_at, ended_at, current, current_question, version, join_screen"
+)
+
+
 def room_state(conn: sqlite3.Connection, room_id: str) -> RoomState:
     row = conn.execute(
-        "SELECT id, code, session_id, created_at, ended_at, current, current_question, version"
-        " FROM rooms WHERE id = ?",
+        f"SELECT {ROOM_COLUMNS} FROM rooms WHERE id = ?",
         (room_id,),
     ).fetchone()
     if row is None:
@@ -32,19 +37,32 @@ def room_state(conn: sqlite3.Connection, room_id: str) -> RoomState:
 
 
 def state_from(conn: sqlite3.Connection, row: tuple[Any, ...]) -> RoomState:
-    room_id, code, session_id, created_at, ended_at, current, current_question, version = row
+    (
+        room_id,
+        code,
+        session_id,
+        created_at,
+        ended_at,
+        current,
+        current_question,
+        version,
+        join_screen,
+    ) = row
     questions: dict[str, QuestionStatus] = {}
     shown: set[str] = set()
+    hidden: set[str] = set()
     opened_at: dict[str, datetime] = {}
     deadlines: dict[str, datetime] = {}
-    for question_id, status, is_shown, opened, deadline in conn.execute(
-        "SELECT question_id, status, shown, opened_at, deadline FROM questions"
+    for question_id, status, is_shown, is_hidden, opened, deadline in conn.execute(
+        "SELECT question_id, status, shown, results_hidden, opened_at, deadline FROM questions"
         " WHERE room_id = ? ORDER BY position",
         (room_id,),
     ):
         questions[question_id] = status
         if is_shown:
             shown.add(question_id)
+        elif is_hidden:
+            hidden.add(question_id)
         if opened is not None:
             opened_at[question_id] = from_ms(opened)
         if deadline is not None:
@@ -62,6 +80,8 @@ def state_from(conn: sqlite3.Connection, row: tuple[Any, ...]) -> RoomState:
         version=version,
         opened_at=opened_at,
         deadlines=deadlines,
+        results_hidden=frozenset(hidden),
+        join_screen=None if join_screen is None else bool(join_screen),
     )
 
 
@@ -74,8 +94,7 @@ def room_by_code(conn: sqlite3.Connection, code: str) -> RoomState | None:
 
 def every_room(conn: sqlite3.Connection) -> list[RoomState]:
     rows = conn.execute(
-        "SELECT id, code, session_id, created_at, ended_at, current, current_question,"
-        " version FROM rooms ORDER BY created_at DESC, rowid DESC"
+        f"SELECT {ROOM_COLUMNS} FROM rooms ORDER BY created_at DESC, rowid DESC"
     ).fetchall()
     return [state_from(conn, row) for row in rows]
 
@@ -210,3 +229,8 @@ def answers_of(conn: sqlite3.Connection, room_id: str, participant: str) -> dict
         answer = Answer(tuple(json.loads(keys)), text, ref=str(ref))
         result.setdefault(question_id, []).append(answer)
     return result
+
+
+def global_counter(conn: sqlite3.Connection, name: str) -> int:
+    row = conn.execute("SELECT value FROM counters_global WHERE name = ?", (name,)).fetchone()
+    return int(row[0]) if row is not None else 0

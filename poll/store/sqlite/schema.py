@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS rooms (
     ended_at INTEGER,
     current INTEGER NOT NULL DEFAULT 0,
     current_question TEXT,
-    version INTEGER NOT NULL DEFAULT 0
+    version INTEGER NOT NULL DEFAULT 0,
+    join_screen INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS rooms_live_code ON rooms(code) WHERE ended_at IS NULL;
 CREATE TABLE IF NOT EXISTS questions (
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS questions (
     shown INTEGER NOT NULL DEFAULT 0,
     opened_at INTEGER,
     deadline INTEGER,
+    results_hidden INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (room_id, question_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS responses (
@@ -74,6 +76,11 @@ CREATE TABLE IF NOT EXISTS names (
     PRIMARY KEY (room_id, participant)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS names_by_key ON names(room_id, key);
+-- Installation-wide counters, e.g. the generation of facilitator sign-ins.
+CREATE TABLE IF NOT EXISTS counters_global (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS results_links (
     room_id TEXT PRIMARY KEY,
     digest TEXT NOT NULL UNIQUE,
@@ -107,6 +114,8 @@ ROOM_TABLES = (
 ADDED_COLUMNS = (
     ("questions", "opened_at", "INTEGER"),
     ("questions", "deadline", "INTEGER"),
+    ("questions", "results_hidden", "INTEGER NOT NULL DEFAULT 0"),
+    ("rooms", "join_screen", "INTEGER"),
 )
 
 
@@ -117,15 +126,26 @@ def _add_columns(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
-def connect(path: Path) -> sqlite3.Connection:
+#: The writer's `PRAGMA synchronous`: what a commit (and so a vote's ack) survives.
+SYNCHRONOUS = ("FULL", "NORMAL")
+
+
+def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
+    """The writer's connection. `synchronous` is FULL in poll; NORMAL only for
+    the durability bench, which measures what FULL costs (docs/durability.md)."""
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-        # In WAL mode synchronous=NORMAL still writes every commit to the WAL
-        # file before COMMIT returns, so a killed process (SIGKILL, crash) loses
-        # nothing; only an OS crash or power cut can lose the last commits. That
-        # trade buys far more commits per second than FULL's fsync per commit.
-        conn.execute("PRAGMA synchronous=NORMAL")
+        # A vote is acknowledged once its batch's transaction has committed, so
+        # the commit must survive what the phone was told it survives. In WAL
+        # mode NORMAL writes each commit to the WAL file but syncs it only at a
+        # checkpoint: a killed process loses nothing, but an OS crash or a power
+        # cut can lose the last commits, acknowledged votes among them. FULL
+        # syncs the WAL at every commit; the writer commits one batch of votes
+        # at a time, so the fsync is shared by every vote of a busy moment.
+        conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.executescript(SCHEMA)
         _add_columns(conn)

@@ -43,6 +43,8 @@ from poll.store.sqlite.writer import OpenFailed, Writer
 from poll.store.timestamps import now_ms, to_ms
 
 T = TypeVar("T")
+#: The global counter that holds the generation of facilitator sign-ins.
+CONSOLE_EPOCH = "console_epoch"
 
 
 class SqliteStore(Store):
@@ -54,8 +56,11 @@ class SqliteStore(Store):
         *,
         presence_ttl: float = PRESENCE_TTL,
         clock: Callable[[], float] = time.time,
+        synchronous: str = "FULL",
     ) -> None:
         self.path = Path(path)
+        # Only the durability bench changes it (see schema.connect).
+        self._synchronous = synchronous
         self._key = str(self.path.resolve())
         self._presence_ttl = presence_ttl
         self._clock = clock
@@ -90,7 +95,7 @@ class SqliteStore(Store):
         """Start the writer process (it creates the schema), then open the read connection."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            writer = Writer(self.path, self._key, self._shared.fanout)
+            writer = Writer(self.path, self._key, self._shared.fanout, self._synchronous)
         except (OpenFailed, OSError) as error:
             raise StoreError(
                 f"cannot open SQLite database {self.path}: {error}"
@@ -140,7 +145,9 @@ class SqliteStore(Store):
             if self._writer is dead:
                 dead.stop()
                 try:
-                    self._writer = Writer(self.path, self._key, self._shared.fanout)
+                    self._writer = Writer(
+                        self.path, self._key, self._shared.fanout, self._synchronous
+                    )
                 except OpenFailed as error:
                     raise StoreError(
                         f"cannot reopen SQLite database {self.path}: {error}"
@@ -295,6 +302,14 @@ class SqliteStore(Store):
 
     async def presence(self, room_id: str) -> int:
         return self._shared.presence.total(room_id, self._clock(), self._presence_ttl)
+
+    # Facilitator sign-ins ----------------------------------------------------------
+
+    async def console_epoch(self) -> int:
+        return await self._read(partial(reads.global_counter, name=CONSOLE_EPOCH))
+
+    async def end_console_sessions(self) -> int:
+        return await self._write(partial(writes.bump_global_counter, name=CONSOLE_EPOCH))
 
     # Housekeeping ------------------------------------------------------------------
 

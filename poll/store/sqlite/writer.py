@@ -41,7 +41,7 @@ PIPE_SIZE = 1 << 20
 class Writer:
     """Server side of the writer process: sends operations, resolves futures."""
 
-    def __init__(self, path: Path, key: str, fanout: Fanout) -> None:
+    def __init__(self, path: Path, key: str, fanout: Fanout, synchronous: str = "FULL") -> None:
         """Start the process and wait until the schema is ready (blocking).
 
         `fanout` receives the versions of the rooms each batch changed.
@@ -61,7 +61,7 @@ class Writer:
             fcntl.fcntl(self._requests.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         self._process = context.Process(
             target=serve,
-            args=(str(path), key, child_requests, child_replies),
+            args=(str(path), key, child_requests, child_replies, synchronous),
             name=f"poll sqlite writer {key}",
             daemon=True,
         )

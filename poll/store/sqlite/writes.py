@@ -195,9 +195,13 @@ def update(tx: Tx, room_id: str, patch: RoomPatch, now: int) -> RoomState:
         )
     for qid, shown in patch.shown.items():
         conn.execute(
-            "UPDATE questions SET shown = ? WHERE room_id = ? AND question_id = ?",
-            (int(shown), room_id, qid),
+            "UPDATE questions SET shown = ?, results_hidden = ?"
+            " WHERE room_id = ? AND question_id = ?",
+            (int(shown), int(not shown), room_id, qid),
         )
+    if patch.join_screen is not None:
+        setting = {"auto": None, "on": 1, "off": 0}[patch.join_screen]
+        conn.execute("UPDATE rooms SET join_screen = ? WHERE id = ?", (setting, room_id))
     if patch.end:
         conn.execute(
             "UPDATE rooms SET ended_at = ? WHERE id = ? AND ended_at IS NULL", (now, room_id)
@@ -300,3 +304,13 @@ def purge(tx: Tx, ended_before: int) -> list[str]:
             conn.execute(f"DELETE FROM {table} WHERE room_id = ?", (room_id,))
         conn.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
     return ids
+
+
+def bump_global_counter(tx: Tx, name: str) -> int:
+    tx.conn.execute(
+        "INSERT INTO counters_global (name, value) VALUES (?, 1)"
+        " ON CONFLICT DO UPDATE SET value = value + 1",
+        (name,),
+    )
+    row = tx.conn.execute("SELECT value FROM counters_global WHERE name = ?", (name,)).fetchone()
+    return int(row[0])

@@ -1,4 +1,4 @@
--- KEYS: room status shown opened deadlines; ARGV: patch (JSON) now_ms channel
+-- KEYS: room status shown opened deadlines unshown; ARGV: patch (JSON) now_ms channel
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found', ''} end
 local p = cjson.decode(ARGV[1])
 for qid, _ in pairs(p['statuses']) do
@@ -26,7 +26,21 @@ for qid, status in pairs(p['statuses']) do
   end
 end
 for qid, shown in pairs(p['shown']) do
-  if shown == 1 then redis.call('SADD', KEYS[3], qid) else redis.call('SREM', KEYS[3], qid) end
+  if shown == 1 then
+    redis.call('SADD', KEYS[3], qid)
+    redis.call('SREM', KEYS[6], qid)
+  else
+    redis.call('SREM', KEYS[3], qid)
+    redis.call('SADD', KEYS[6], qid)
+  end
+end
+local join = p['join_screen']
+if join == 'auto' then
+  redis.call('HDEL', KEYS[1], 'join_screen')
+elseif join == 'on' then
+  redis.call('HSET', KEYS[1], 'join_screen', '1')
+elseif join == 'off' then
+  redis.call('HSET', KEYS[1], 'join_screen', '0')
 end
 if p['end'] == 1 and redis.call('HEXISTS', KEYS[1], 'ended_at') == 0 then
   redis.call('HSET', KEYS[1], 'ended_at', ARGV[2])
