@@ -200,8 +200,18 @@ async def test_the_report_speaks_the_sessions_language(store: Store) -> None:
     dutch = next(s for s in script.sessions.values() if s.language == "nl")
     rooms = Rooms(store, lambda: script)
     room = await rooms.create(dutch.id)
+    await room.go(dutch.index_of("herkennen"))
+    for who, choice in (("p1", "yes"), ("p2", "yes"), ("p3", "no")):
+        await room.vote(who, "herkennen", f"s-{who}", {"choice": choice})
     await room.end()
     document = parse_strict(await report_html(room))
     assert document.get("lang") == "nl"
     text = text_of(document)
-    assert "Deelnemers" in text and "Datum" in text
+    assert "Deelnemers" in text and "Datum" in text and "3 mensen hebben geantwoord" in text
+    # Dutch numbers: a decimal comma; the month in Dutch.
+    assert "Ja 2 · 66,7%" in svgs(document)[0].get("aria-label")
+    assert re.search(
+        r"\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|"
+        r"september|oktober|november|december) \d{4}",
+        text,
+    )
