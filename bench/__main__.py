@@ -1,9 +1,13 @@
 """`python -m bench COMMAND`: the benchmarks of poll.
 
-python -m bench load --participants N [--question TYPE] [...]
+python -m bench load --participants N [--question TYPE] [--reconnect-storm] [...]
                                               live load: join, vote burst, fan-out, on
                                               a question of TYPE (default yesno; the
-                                              types: `python -m bench load --help`)
+                                              types: `python -m bench load --help`);
+                                              --reconnect-storm: every phone drops and
+                                              reconnects within 5 s, mid-question
+python -m bench snapshot [...]                cost of one phone's fresh snapshot with its own
+                                              answers, at 1,000 and 10,000 stored answers
 python -m bench table [...]                   every row of docs/performance.md, and the plot
 python -m bench votes [...]                   store throughput (also `python -m bench.votes`)
 python -m bench durability [...]              votes/s with appendfsync always/everysec and
@@ -41,6 +45,12 @@ def main(argv: list[str]) -> int:
         from bench import durability
 
         return asyncio.run(durability.main(rest))
+    if command == "snapshot":
+        import asyncio
+
+        from bench import snapshot
+
+        return asyncio.run(snapshot.main(rest))
     if command == "screens":
         from bench import screens
 

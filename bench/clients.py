@@ -84,6 +84,19 @@ class Participant:
     #: what the phone knows when it answers again (a Q&A board to upvote from).
     results: dict[str, Any] = field(default_factory=dict)
     mine: tuple[dict[str, Any], ...] = ()
+    #: After a reconnect (the storm): the item of its first snapshot, the answers of
+    #: its first `mine`, and when it had both.
+    again: Rejoin | None = None
+
+
+@dataclass
+class Rejoin:
+    question_id: str
+    item: str | None = None
+    mine: list[dict[str, Any]] | None = None
+    connected: float | None = None
+    back: asyncio.Event = field(default_factory=asyncio.Event)
+    back_at: float | None = None
 
 
 class ClientProcess:
@@ -116,6 +129,8 @@ class ClientProcess:
                 self.conn.send(await self.join())
             elif name == "vote":
                 self.conn.send(await self.vote_burst(*command[1:]))
+            elif name == "storm":
+                self.conn.send(await self.storm(*command[1:]))
             elif name == "seen":
                 self.conn.send([p.seen.get(command[1]) for p in self.people])
             elif name == "close":
@@ -155,7 +170,12 @@ class ClientProcess:
         if reply.status != 200 or "poll_pid" not in reply.cookies:
             raise RuntimeError(f"http_{reply.status}")
         person.cookie = reply.cookies["poll_pid"]
-        person.ws = await connect(
+        person.ws = await self._open(person)
+        self.readers.append(asyncio.create_task(self._read(person)))
+
+    async def _open(self, person: Participant) -> ClientConnection:
+        """The participant websocket, with the phone's cookie (a reconnect keeps it)."""
+        return await connect(
             f"{self.ws_url}/ws/participant/{self.code}",
             additional_headers={"Cookie": f"poll_pid={person.cookie}"},
             compression=None,  # the server turns deflate off; phones' offers are refused
@@ -163,7 +183,6 @@ class ClientProcess:
             open_timeout=120,
             max_size=2**20,
         )
-        self.readers.append(asyncio.create_task(self._read(person)))
 
     async def _read(self, person: Participant) -> None:
         ws = person.ws
@@ -173,6 +192,16 @@ class ClientProcess:
                 now = time.monotonic()
                 message = json.loads(raw)
                 kind = message.get("type")
+                again = person.again
+                # (Only this socket's: the dropped one may still hand over what it had.)
+                if again is not None and ws is person.ws and not again.back.is_set():
+                    if kind == "snapshot" and again.item is None:
+                        again.item = str((message.get("item") or {}).get("id"))
+                    elif kind == "mine" and message.get("question_id") == again.question_id:
+                        again.mine = list(message.get("answers") or ())
+                    if again.item is not None and again.mine is not None:
+                        again.back_at = now
+                        again.back.set()
                 if kind == "snapshot":
                     item = message.get("item") or {}
                     item_id = item.get("id")
@@ -265,6 +294,44 @@ class ClientProcess:
         else:
             record.status = f"refused:{reply.get('reason')}"
         return record
+
+    # Reconnect storm --------------------------------------------------------------
+
+    async def storm(self, start: float, window: float, question_id: str) -> list[dict[str, Any]]:
+        """The venue's wifi drops: at `start` every phone loses its connection (no close
+        handshake) and reconnects with its cookie at a random moment within `window`
+        seconds. A phone is back when it has a snapshot and its own answers (`mine`)."""
+        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+        async def one(person: Participant) -> dict[str, Any] | None:
+            ws = person.ws
+            if ws is None or person.joined_at is None:
+                return None
+            await asyncio.sleep(max(0.0, start - time.monotonic()))
+            ws.transport.abort()
+            await asyncio.sleep(max(0.0, start + self.rng.uniform(0, window) - time.monotonic()))
+            again = person.again = Rejoin(question_id)
+            reason = ""
+            try:
+                async with gate:
+                    again.connected = time.monotonic()
+                    person.ws = await self._open(person)
+                self.readers.append(asyncio.create_task(self._read(person)))
+                await asyncio.wait_for(again.back.wait(), ACK_TIMEOUT)
+            except Exception as exc:
+                reason = _reason(exc)
+            return {
+                "participant": person.index,
+                "expected": list(person.mine),
+                "item": again.item,
+                "mine": again.mine,
+                "connected": again.connected,
+                "back": again.back_at,
+                "failure": reason,
+            }
+
+        done = await asyncio.gather(*(one(p) for p in self.people))
+        return [report for report in done if report is not None]
 
     async def close(self) -> None:
         async def one(person: Participant) -> None:

@@ -3,6 +3,7 @@
     python -m bench load --participants N [--question TYPE] [--store URL] [--workers W]
                          [--url URL --token T] [--clients C] [--no-baseline] [--json FILE]
                          [--spread SECONDS] [--change-share SHARE] [--profile FILE]
+                         [--reconnect-storm [SECONDS]]
 
 Without --url it starts `poll serve` itself on the bench's own script,
 bench/sessions.yaml (a free port, a temporary data directory, a known
@@ -23,6 +24,10 @@ with the participants spread over C client processes:
 - correctness: the final tally (console snapshot) and the CSV export against
   every phone's acknowledged answers, counted by the workload: lost or
   doubled units (votes, ticks, ratings, places, texts, words);
+- reconnect storm (with --reconnect-storm): every phone drops at once (no close
+  handshake) and reconnects with its cookie within 5 s, mid-question; time until
+  every phone is back with a snapshot of the question and exactly the answers
+  its last ack listed (`mine`); phones back wrong are counted;
 - fan-out: the facilitator moves on; time until every phone has the new item.
 
 Server CPU and peak memory (RSS summed over the server's process tree, sampled
@@ -85,6 +90,8 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 SPREAD = 3.0
 #: Share of participants who change their answer after it was saved.
 CHANGE_SHARE = 0.1
+#: Seconds within which every phone reconnects in the reconnect storm.
+STORM = 5.0
 BASELINE_CODE = "1234567"
 #: The only answer the baseline server reads.
 BASELINE_QUESTION = "yesno"
@@ -205,7 +212,9 @@ def start_poll(store: str, workers: int, log_dir: str) -> Target:
         # A key prefix of its own, so the run can delete everything it made.
         joiner = "&" if "?" in store else "?"
         store = f"{store}{joiner}prefix=pollbench-{secrets.token_hex(6)}"
-    env = {**os.environ, "POLL_FACILITATOR_TOKEN": token, "PYTHONUNBUFFERED": "1"}
+    # Every simulated phone comes from 127.0.0.1: lift the per-address connection cap.
+    env = {**os.environ, "POLL_FACILITATOR_TOKEN": token, "PYTHONUNBUFFERED": "1",
+           "POLL_CONNECTIONS_PER_ADDRESS": "1000000"}  # fmt: skip
     log = open(Path(log_dir) / f"poll-{port}.log", "wb")  # noqa: SIM115 - closed in stop()
     process = subprocess.Popen(
         serve_command(port, store, SESSIONS, Path(data_dir), workers=workers),
@@ -564,6 +573,7 @@ async def measure(
     after_join: Callable[[], None] | None = None,
     change_share: float = CHANGE_SHARE,
     spread: float = SPREAD,
+    storm: float = 0.0,
 ) -> dict[str, Any]:
     await wait_until_up(target)
     if target.kind == "poll" and not target.room_id:
@@ -707,6 +717,9 @@ async def measure(
         )
         result["correct"] = correct
 
+        if storm > 0:
+            result["storm"] = await reconnect_storm(phones, monitor, storm, question)
+
         # Fan-out: the facilitator moves on.
         cpu3 = monitor.cpu() if monitor else 0.0
         moved = time.monotonic()
@@ -743,6 +756,38 @@ async def measure(
     }
     result["generator"] = {"cpu_s": round(client_cpu + own, 2)}
     return result
+
+
+async def reconnect_storm(
+    phones: Clients, monitor: Monitor | None, window: float, question: str
+) -> dict[str, Any]:
+    """Every phone drops at once and reconnects within `window` seconds, mid-question,
+    its answers stored. Back: a snapshot of the current item and exactly the answers
+    its last ack listed (`mine`); timed from the drop until the last phone is back."""
+    cpu0 = monitor.cpu() if monitor else 0.0
+    start = time.monotonic() + 0.5
+    reports = [r for reply in await phones.ask("storm", start, window, question) for r in reply]
+    cpu1 = monitor.cpu() if monitor else 0.0
+    failures = Counter(r["failure"] for r in reports if r["failure"])
+    wrong_item = [r["participant"] for r in reports if r["back"] and r["item"] != question]
+    wrong_answers = [r["participant"] for r in reports if r["back"] and r["mine"] != r["expected"]]
+    right = set(wrong_item) | set(wrong_answers)
+    back = [r for r in reports if r["back"] and r["participant"] not in right]
+    return {
+        "phones": len(reports),
+        "window_s": window,
+        "back": len(back),
+        "failed": sum(failures.values()),
+        "failures": dict(failures),
+        "wrong_item": len(wrong_item),
+        "wrong_answers": len(wrong_answers),
+        "wrong_examples": (wrong_item + wrong_answers)[:10],
+        "with_answers": sum(1 for r in back if r["expected"]),
+        # From each phone's new connection to its snapshot and answers.
+        "reconnect_ms": percentiles([r["back"] - r["connected"] for r in back]),
+        "seconds_all_back": round(max(r["back"] for r in back) - start, 2) if back else None,
+        "server_cpu_s": round(cpu1 - cpu0, 2),
+    }
 
 
 def ratios(poll: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None]:
@@ -796,7 +841,14 @@ async def measure_targets(options: argparse.Namespace, log_dir: str) -> dict[str
     summary["question"] = workload.type_name
     try:
         summary["poll"] = await measure(
-            target, participants, processes, workload, profile, options.change_share, options.spread
+            target,
+            participants,
+            processes,
+            workload,
+            profile,
+            options.change_share,
+            options.spread,
+            options.reconnect_storm,
         )
     except Exception:
         if target.log is not None:
@@ -858,6 +910,17 @@ def report(summary: dict[str, Any]) -> None:
             f"server CPU {s['cpu_s']} s, generator CPU {result['generator']['cpu_s']} s",
             file=sys.stderr,
         )
+        storm = result.get("storm")
+        if storm is not None:
+            print(
+                f"{'':>8} reconnect storm within {storm['window_s']:g} s: {storm['back']} of "
+                f"{storm['phones']} back with their item and answers in "
+                f"{storm['seconds_all_back']} s (reconnect p50/p99 "
+                f"{storm['reconnect_ms']['p50']}/{storm['reconnect_ms']['p99']} ms; "
+                f"{storm['failed']} failed, {storm['wrong_item']} wrong item, "
+                f"{storm['wrong_answers']} wrong answers); server CPU {storm['server_cpu_s']} s",
+                file=sys.stderr,
+            )
     if "baseline_note" in summary:
         print(f"    note: {summary['baseline_note']}", file=sys.stderr)
 
@@ -899,6 +962,17 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, default=1, help="server worker processes (Redis only)")
     p.add_argument("--clients", type=int, help="client processes (default: one per 2,500)")
+    p.add_argument(
+        "--reconnect-storm",
+        type=float,
+        nargs="?",
+        const=STORM,
+        default=0.0,
+        metavar="SECONDS",
+        help="after the vote burst, every phone drops at once and reconnects within "
+        f"SECONDS (default {STORM:g}); measures until every phone is back with its item "
+        "and its own answers (poll only, not the baseline)",
+    )
     p.add_argument("--no-baseline", dest="baseline", action="store_false")
     p.add_argument("--json", help="also write the summary to this file")
     p.add_argument(
@@ -913,6 +987,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser().parse_args(argv)
     if options.url and not options.token:
         parser().error("--url needs --token")
+    if options.reconnect_storm < 0:
+        parser().error(f"--reconnect-storm is a number of seconds, not {options.reconnect_storm}")
     if options.spread < 0:
         parser().error(f"--spread is a number of seconds, 0 or more, not {options.spread}")
     if not 0 <= options.change_share <= 1:

@@ -3,6 +3,7 @@
     poll check [FILE]                 validate sessions.yaml and print its outline
     poll serve [--host ...] ...       run the server (console link printed at start)
     poll export ROOM [--summary | --leaderboard] ...  write a run's results as CSV
+    poll export --session ID [--runs ...] [--format xlsx]  the runs of a session
     poll report ROOM [-o report.html] [--include-hidden]  write a run's results report
     poll purge --older-than DAYS      delete ended runs and their answers
     poll backup DEST                  copy the SQLite store, safely while it serves
@@ -31,7 +32,7 @@ from poll.script import Script, ScriptError, load_script
 from poll.settings import DEFAULT_STORE, ENV, Settings, SettingsError
 
 if TYPE_CHECKING:
-    from poll.rooms import Room, Rooms
+    from poll.rooms import RoomState
     from poll.store.base import Store
 
 #: Largest websocket frame uvicorn accepts (bytes).
@@ -157,12 +158,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if unusable:
         return _fail(unusable)
 
-    from poll.token import TokenError, load_or_create_token
+    from poll.token import TOKEN_FILE, TokenError, load_or_create_token
+    from poll.web.connections import configured_per_address, raise_open_file_limit
     from poll.web.network import is_local_host, lan_address
 
     try:
         token = load_or_create_token(settings.data_dir, settings.token)
-    except TokenError as exc:
+        configured_per_address()
+    except (TokenError, ValueError) as exc:
         return _fail(str(exc))
     os.environ.update(settings.to_env())
 
@@ -185,11 +188,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
     print(f"poll is starting with {settings.sessions} and store {settings.store}")
     print()
-    print("  Facilitator console (keep this link to yourself):")
-    print(f"    {console}")
+    if sys.stdout.isatty():
+        print("  Facilitator console (keep this link to yourself):")
+        print(f"    {console}")
+    else:
+        # Standard output is a log here (systemd's journal, docker logs, a file):
+        # the token would stay in it, readable by whoever reads logs.
+        where = ENV["token"] if settings.token else str(settings.data_dir / TOKEN_FILE)
+        print(f"  Facilitator console: {console.split('?', 1)[0]}")
+        print(f"    (sign in with the token in {where})")
     print()
     print(f"  Phones join at {phones}")
     print(f"    {how}")
+    print()
+    before, files = raise_open_file_limit()
+    raised = f" (raised from {before})" if files > before else ""
+    print(f"  Open files: up to {files}{raised}; see docs/security.md for the connection limits")
     print()
     sys.stdout.flush()
 
@@ -203,10 +217,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         workers=settings.workers if settings.workers > 1 else None,
+        # uvicorn's own protocols, with time limits on request headers and bodies,
+        # per-address caps and a reserve for the facilitator (poll/web/connections.py).
+        http="poll.web.connections:GuardedHttpProtocol",
+        ws="poll.web.connections:GuardedWebSocketProtocol",
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=5,
         # X-Forwarded-For/-Proto only from the proxies named by --proxy-ips.
         **uvicorn_proxy_options(settings.proxy_ips),
+        # No `server: uvicorn` banner: it tells a scanner which exploits to try.
+        server_header=False,
         # Frames beyond this are refused by the protocol layer before poll reads
         # them (uvicorn's default is 16 MiB); poll's own limits are a few KiB.
         ws_max_size=WS_MAX_SIZE,
@@ -214,33 +234,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Access logs would hold every phone's IP address: off unless asked for,
         # and then without addresses or query strings (see poll/web/logs.py).
         access_log=args.access_log,
-        log_config=private_log_config(args.log_level),
+        log_config=private_log_config(args.log_level, access_log=args.access_log),
     )
     return 0
-
-
-async def _find_run(rooms: Rooms, wanted: str, store_url: str) -> Room | None:
-    """The run with this code or id (the newest with a reused code); None (said on
-    standard error) when there is none."""
-    from poll.rooms import normalize_code
-
-    wanted = wanted.strip()
-    code = normalize_code(wanted)
-    for state in await rooms.list():  # newest first: a reused code means the latest run
-        if state.id == wanted or (code is not None and state.code == code):
-            return await rooms.get(state.id)
-    _fail(
-        f"no run with code or id {wanted!r} in {store_url}; "
-        "see the console's list of runs, or give --store"
-    )
-    return None
 
 
 async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
     from poll.export import Kind, write_csv
     from poll.rooms import Rooms
+    from poll.session_export import write_session_csv
     from poll.store import StoreError, open_store
+    from poll.workbook import build_workbook
 
+    sep = ";" if args.sep in (";", "semicolon") else args.sep
+    if len(sep) != 1:
+        return _fail("--sep must be one character, like ';' or ','")
+    if args.room is None and args.session is None:
+        return _fail("name a run (ROOM_CODE_OR_ID) or a session (--session SESSION_ID)")
+    if args.room is not None and args.session is not None:
+        return _fail("name a run or --session, not both")
+    if args.runs and args.session is None:
+        return _fail("--runs chooses among the runs of --session SESSION_ID")
     try:
         store = open_store(args.store)
         await store.open()
@@ -248,18 +262,64 @@ async def _export(args: argparse.Namespace, out: BinaryIO) -> int:
         return _fail(f"cannot open the store {args.store}: {exc}")
     try:
         rooms = Rooms(store, _no_script)
-        room = await _find_run(rooms, args.room, args.store)
-        if room is None:
-            return 1
-        sep = ";" if args.sep in (";", "semicolon") else args.sep
-        if len(sep) != 1:
-            return _fail("--sep must be one character, like ';' or ','")
+        states = await rooms.list()  # newest first: a reused code means the latest run
+        if args.session is not None:
+            chosen = _session_runs(states, args.session, args.runs or [], args.store)
+            if isinstance(chosen, str):
+                return _fail(chosen)
+            ids = chosen
+        else:
+            found = _find_run(states, args.room.strip())
+            if found is None:
+                return _fail(
+                    f"no run with code or id {args.room.strip()!r} in {args.store}; "
+                    "see the console's list of runs, or give --store"
+                )
+            ids = [found]
+        runs = [await rooms.get(room_id) for room_id in ids]
         kind: Kind = "summary" if args.summary else "standings" if args.leaderboard else "answers"
-        await write_csv(room, out, kind=kind, sep=sep)
+        if args.format == "xlsx":
+            out.write(await build_workbook(runs))
+        elif args.session is not None:
+            await write_session_csv(runs, out, kind=kind, sep=sep)
+        else:
+            await write_csv(runs[0], out, kind=kind, sep=sep)
         out.flush()
         return 0
     finally:
         await store.close()
+
+
+def _find_run(states: Sequence[RoomState], wanted: str) -> str | None:
+    from poll.rooms import normalize_code
+
+    code = normalize_code(wanted)
+    for state in states:
+        if state.id == wanted or (code is not None and state.code == code):
+            return state.id
+    return None
+
+
+def _session_runs(
+    states: Sequence[RoomState], session_id: str, wanted: Sequence[str], store: str
+) -> list[str] | str:
+    """The ids of the session's runs named in `wanted` (all of them when empty),
+    or why they cannot be exported."""
+    own = [state for state in states if state.session_id == session_id]
+    if not own:
+        known = sorted({state.session_id for state in states})
+        hint = f"; sessions with runs: {', '.join(known)}" if known else ""
+        return f"no runs of session {session_id!r} in {store}{hint}"
+    if not wanted:
+        return [state.id for state in own]
+    ids: list[str] = []
+    for name in wanted:
+        found = _find_run(own, name.strip())
+        if found is None:
+            return f"session {session_id!r} has no run with code or id {name!r}"
+        if found not in ids:
+            ids.append(found)
+    return ids
 
 
 async def _report(args: argparse.Namespace, out: BinaryIO) -> int:
@@ -274,9 +334,16 @@ async def _report(args: argparse.Namespace, out: BinaryIO) -> int:
     except StoreError as exc:
         return _fail(f"cannot open the store {args.store}: {exc}")
     try:
-        room = await _find_run(Rooms(store, _no_script), args.room, args.store)
-        if room is None:
-            return 1
+        rooms = Rooms(store, _no_script)
+        wanted = args.room.strip()
+        # Newest first: a reused code means the latest run.
+        found = _find_run(await rooms.list(), wanted)
+        if found is None:
+            return _fail(
+                f"no run with code or id {wanted!r} in {args.store}; "
+                "see the console's list of runs, or give --store"
+            )
+        room = await rooms.get(found)
         report = await build_report(room, include_hidden=args.include_hidden)
         out.write(render_report(report).encode("utf-8"))
         out.flush()
@@ -418,6 +485,8 @@ def _no_script() -> Script:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.format == "xlsx" and args.output in (None, "-") and sys.stdout.isatty():
+        return _fail("a workbook is not for the terminal: give -o FILE.xlsx")
     if args.output in (None, "-"):
         return asyncio.run(_export(args, sys.stdout.buffer))
     try:
@@ -478,8 +547,25 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
-    export = sub.add_parser("export", help="write a run's results as CSV")
-    export.add_argument("room", metavar="ROOM_CODE_OR_ID")
+    export = sub.add_parser(
+        "export", help="write a run's results (or a session's runs) as CSV or an Excel workbook"
+    )
+    export.add_argument("room", metavar="ROOM_CODE_OR_ID", nargs="?")
+    export.add_argument(
+        "--session", metavar="SESSION_ID", help="every run of this session, with a run column"
+    )
+    export.add_argument(
+        "--runs", nargs="+", metavar="ID", help="with --session: only these runs (codes or ids)"
+    )
+    export.add_argument(
+        "--format",
+        choices=["csv", "xlsx"],
+        default="csv",
+        help=(
+            "csv (default), or xlsx: one workbook with a summary sheet, a sheet per question "
+            "and the standings (--summary and --leaderboard are for CSV)"
+        ),
+    )
     which = export.add_mutually_exclusive_group()
     which.add_argument("--summary", action="store_true", help="counts per option, not every answer")
     which.add_argument(

@@ -51,6 +51,11 @@ YIELD_EVERY = 200
 _PHONE_IGNORES = ("version", "participants", "answers", "results", "deadline_in")
 
 
+def phone_screen(view: dict[str, Any]) -> dict[str, Any]:
+    """The part of a participant view that a phone shows (what `_PHONE_IGNORES` leaves)."""
+    return {k: v for k, v in view.items() if k not in _PHONE_IGNORES}
+
+
 class ScreenRenderer(Protocol):
     """Renders the screens that snapshots carry (poll.web.screens); the hub stays
     free of templates."""
@@ -199,6 +204,16 @@ class RoomChannel:
         self._phone_results: Any = None
         self._phone_sent_at = 0.0
         self._phone_timer: asyncio.TimerHandle | None = None
+        # Phones sent a snapshot on joining (or syncing) since the last broadcast to
+        # phones, with the screen they were shown: the next broadcast sends them only
+        # what differs from it, not the same screen again with another head count.
+        self._joined: dict[Outbox, dict[str, Any]] = {}
+        # Phones added whose first snapshot is still being read: broadcasts leave them
+        # out, as they get the newest view once their read is done.
+        self._joining: set[Outbox] = set()
+        # A read for joining sockets under way: those that join meanwhile share it
+        # (when a venue's wifi comes back, every phone reconnects at once).
+        self._join_read: asyncio.Future[RoomData] | None = None
         # Wakes the room when the current question's countdown ends, so every
         # screen shows it closed without waiting for another change.
         self._deadline: tuple[float, asyncio.TimerHandle] | None = None
@@ -223,11 +238,14 @@ class RoomChannel:
         self.outboxes[outbox.audience].add(outbox)
         if outbox.audience == "participant":
             self.presence_dirty = True
+            self._joining.add(outbox)
 
     def remove(self, outbox: Outbox) -> None:
         self.outboxes[outbox.audience].discard(outbox)
         if outbox.audience == "participant":
             self.presence_dirty = True
+            self._joined.pop(outbox, None)
+            self._joining.discard(outbox)
         if not self.outboxes[outbox.audience]:
             # No broadcast keeps this audience's view current any more: the next
             # socket of it (a console reopened within the linger) reads the room.
@@ -295,10 +313,11 @@ class RoomChannel:
                 self._texts.pop(audience, None)
                 continue
             view = self.set_view(audience, self.room.view(data, audience))
-            if audience == "participant" and not self._phones_need(view):
+            targets = self._phones_to_send(view) if audience == "participant" else outboxes
+            if not targets:
                 continue
             text = self.snapshot_text(audience)
-            for outbox in list(outboxes):
+            for outbox in list(targets):
                 outbox.offer_snapshot(text)
         question = data.state.current_question
         aggregate = data.aggregates.get(question) if question is not None else None
@@ -379,6 +398,38 @@ class RoomChannel:
         fresh = {**view, "deadline_in": left}
         return protocol.encode(protocol.snapshot(fresh, **self._screens[audience]))
 
+    def _phones_to_send(self, view: dict[str, Any]) -> list[Outbox]:
+        """The phones this participant snapshot changes the screen of.
+
+        Every phone when `_phones_need` says so; else the phones that joined since
+        the last broadcast and were shown another screen (read before this change).
+        """
+        joined, self._joined = self._joined, {}
+        phones = self.outboxes["participant"]
+        if self._joining:
+            phones = phones - self._joining
+        screen = phone_screen(view)
+        moved = screen != self._phone_screen
+        if self._phones_need(view):
+            if not moved or not joined:
+                return list(phones)  # a new tally, or a screen no phone has yet
+            # A phone that joined meanwhile was shown this screen already when only
+            # the head count or the answers changed since its own read.
+            return [o for o in phones if joined.get(o) != screen]
+        return [o for o, shown in joined.items() if shown != screen and o in phones]
+
+    def joined(self, outbox: Outbox, view: dict[str, Any]) -> None:
+        """A phone was sent `view` on its own (joining or syncing)."""
+        self._joining.discard(outbox)
+        self._joined[outbox] = phone_screen(view)
+
+    async def read_for_join(self) -> RoomData:
+        """The room for sockets that join: those that come during a read share it."""
+        reading = self._join_read
+        if reading is None or reading.done():
+            reading = self._join_read = asyncio.ensure_future(self.room.load())
+        return await asyncio.shield(reading)
+
     def _phones_need(self, view: dict[str, Any]) -> bool:
         """Whether this participant snapshot changes what a phone shows.
 
@@ -388,7 +439,7 @@ class RoomChannel:
         when the item, its status, the results' visibility or the room changes
         at once, and the tally (only when shown) at most once a second.
         """
-        screen = {k: v for k, v in view.items() if k not in _PHONE_IGNORES}
+        screen = phone_screen(view)
         results = view.get("results")
         if screen != self._phone_screen:
             self._phone_screen, self._phone_results = screen, results
@@ -454,6 +505,8 @@ class RoomChannel:
             self._linger.cancel()
         if self._phone_timer is not None:
             self._phone_timer.cancel()
+        if self._join_read is not None:
+            self._join_read.cancel()
         if self._deadline is not None:
             self._deadline[1].cancel()
         await settle(self._tasks, CLOSE_TIMEOUT, f"closing room {self.room.id}")
@@ -535,19 +588,31 @@ class Hub:
 
     async def send_current(self, channel: RoomChannel, outbox: Outbox) -> None:
         room = channel.room
-        data = channel.data
-        if data is None or self._must_read(channel, outbox.audience):
-            data = channel.data = await room.load()
-            channel.watch_deadline(data)
-            channel.set_view(outbox.audience, room.view(data, outbox.audience))
+        if self._must_read(channel, outbox.audience):
+            # Phones that join during one read share it; a console or projector reads
+            # the room itself, so that it never starts behind the page it came from.
+            if outbox.audience == "participant":
+                data = await channel.read_for_join()
+            else:
+                data = await room.load()
+            # A broadcast may have built a newer view meanwhile: the newer one is sent.
+            built = channel.views.get(outbox.audience)
+            if channel.data is None or data.state.version >= channel.data.state.version:
+                channel.data = data
+                channel.watch_deadline(data)
+            if built is None or data.state.version > built["version"]:
+                channel.set_view(outbox.audience, room.view(data, outbox.audience))
         outbox.offer_snapshot(channel.fresh_snapshot_text(outbox.audience))
+        if outbox.audience == "participant":
+            channel.joined(outbox, channel.views["participant"])
         drawn_for = channel.phone_view
-        if outbox.participant is not None and drawn_for is not None:
+        known = channel.data
+        if outbox.participant is not None and drawn_for is not None and known is not None:
             question = room.state.current_question
             personal = bool(drawn_for.get("personal"))
             if question is not None or personal:
                 mine = await room.mine(outbox.participant) if question is not None else []
-                me = await room.me(data, outbox.participant) if personal else None
+                me = await room.me(known, outbox.participant) if personal else None
                 # Nothing of hers: the phone shows the snapshot's own stage, drawn for none.
                 fields = self.stage_fields(drawn_for, mine, me) if mine or me else {}
                 item_id = drawn_for["item"]["id"]

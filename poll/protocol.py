@@ -145,7 +145,7 @@ CLOSE_NO_PARTICIPANT: Final = 4401
 CLOSE_FORBIDDEN: Final = 4403
 #: No running room with this code or id. Final.
 CLOSE_UNKNOWN_ROOM: Final = 4404
-#: This address tried too many wrong join codes; reconnect after a minute.
+#: This client (address and cookie) tried too many wrong join codes; reconnect after a minute.
 CLOSE_TOO_MANY_ATTEMPTS: Final = 4429
 
 #: Every close code, by name.

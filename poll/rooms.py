@@ -651,8 +651,9 @@ class Room:
     async def load(self) -> RoomData:
         """Read state, counters and presence once; `view` builds any audience from it.
         A screen that shows a standing also gets the standings (counted once per change)."""
-        state = await self.refresh()
-        aggregates = await self.store.aggregates(self.id)
+        # One consistent read: a snapshot's version is the version of the counts it shows.
+        state, aggregates = await self.store.room_with_aggregates(self.id)
+        self.state = state
         participants = await self.store.presence(self.id)
         now = datetime.now(UTC)
         standings = None

@@ -13,7 +13,7 @@ const stage = document.getElementById("stage");
 const resultsBox = document.getElementById("results");
 const statusLine = document.getElementById("vote-status");
 const code = main.dataset.code;
-const TOO_MANY = "Too many wrong codes from this network. Wait a minute, then try again.";
+const TOO_MANY = "Too many wrong codes. Wait a minute, then try again.";
 
 let snap = readJSON("poll-snapshot");
 const mine = {}; // question id → the participant's stored answers (from the server only)

@@ -100,3 +100,25 @@ def test_export_a_run(tmp_path: Path) -> None:
     assert ";on-track;" in text and ";Yes;" in text
     assert main(["export", code, "--store", store, "--summary", "-o", str(out)]) == 0
     assert "Yes,1,100.0,1" in out.read_bytes().decode("utf-8-sig")
+
+
+def test_serve_runs_uvicorn_with_the_guarded_protocols_and_no_banner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import uvicorn_options
+
+    seen = uvicorn_options(monkeypatch, tmp_path)
+    assert seen["http"] == "poll.web.connections:GuardedHttpProtocol"
+    assert seen["ws"] == "poll.web.connections:GuardedWebSocketProtocol"
+    assert seen["server_header"] is False
+
+
+@pytest.mark.parametrize("value", ["many", "0"])
+def test_serve_refuses_a_bad_connection_cap(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POLL_CONNECTIONS_PER_ADDRESS", value)
+    monkeypatch.setenv("POLL_FACILITATOR_TOKEN", "k3J9xQ2mV7pL4wR8tZ1nB6cY5hF0dG3s")
+    store = f"sqlite:///{tmp_path}/poll.db"
+    assert main(["serve", "--port", "0", "--store", store, "--data-dir", str(tmp_path)]) == 1
+    assert f"POLL_CONNECTIONS_PER_ADDRESS={value!r}" in capsys.readouterr().err

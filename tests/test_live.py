@@ -271,3 +271,77 @@ async def test_a_console_that_joins_gets_the_room_as_it_is_now(rooms: Rooms) -> 
             box.stop()
         await asyncio.gather(*writers)
         await hub.stop()
+
+
+async def test_a_joining_phone_gets_one_snapshot_when_only_the_head_count_changes(
+    rooms: Rooms,
+) -> None:
+    """Phones join a room no socket of this process follows yet, some while others'
+    first reads are under way; their arrival changes `participants` alone, which
+    phones are not sent (docs/protocol.md): each phone gets its first snapshot and
+    no second one, while the projector sees every phone counted."""
+    room = await rooms.create(DUTCH)
+    await room.go(room.session.index_of("herkennen"))
+    hub = Hub(rooms, process_id="test", max_rate=50)
+    await hub.start()
+    phones = {f"p{n}": Socket() for n in range(12)}
+    projector = Socket()
+    boxes = [s.outbox("participant", participant=who) for who, s in phones.items()]
+    boxes.append(projector.outbox())
+    writers = [asyncio.create_task(box.run()) for box in boxes]
+    try:
+        await asyncio.gather(*(hub.join(room, box) for box in boxes[:6]))
+        for box in boxes[6:]:  # and one by one, into a room the hub follows already
+            await hub.join(room, box)
+            await asyncio.sleep(0.05)
+
+        def counted() -> bool:
+            last = [m for m in projector.sent if m["type"] == "snapshot"]
+            return bool(last) and last[-1]["participants"] == len(phones)
+
+        await eventually(counted, "the projector counts every phone", within=20, every=0.02)
+        await asyncio.sleep(0.3)  # a few more broadcasts
+
+        for who, socket in phones.items():
+            snapshots = [m for m in socket.sent if m["type"] == "snapshot"]
+            assert len(snapshots) == 1, f"{who} got {len(snapshots)} snapshots"
+    finally:
+        for box in boxes:
+            box.stop()
+        await asyncio.gather(*writers)
+        await hub.stop()
+
+
+async def test_phones_joining_while_the_screen_changes_all_end_on_the_new_screen(
+    rooms: Rooms,
+) -> None:
+    room = await rooms.create(DUTCH)
+    await room.go(room.session.index_of("herkennen"))
+    hub = Hub(rooms, process_id="test", max_rate=50)
+    await hub.start()
+    phones = {f"p{n}": Socket() for n in range(20)}
+    boxes = [s.outbox("participant", participant=who) for who, s in phones.items()]
+    writers = [asyncio.create_task(box.run()) for box in boxes]
+
+    async def close_voting() -> None:
+        await asyncio.sleep(0.01)
+        await room.close_vote("herkennen")
+        hub.poke(room.id)
+
+    def last_status(socket: Socket) -> object:
+        snapshots = [m for m in socket.sent if m["type"] == "snapshot"]
+        return snapshots[-1]["status"] if snapshots else None
+
+    try:
+        await asyncio.gather(close_voting(), *(hub.join(room, box) for box in boxes))
+        await eventually(
+            lambda: all(last_status(s) == "closed" for s in phones.values()),
+            "every phone shows voting closed",
+            within=20,
+            every=0.02,
+        )
+    finally:
+        for box in boxes:
+            box.stop()
+        await asyncio.gather(*writers)
+        await hub.stop()

@@ -326,6 +326,20 @@ class Question(Item):
         `csv_values` cell."""
         return [{"answer": value} for value in self.csv_values(answer)]
 
+    def comparison_basis(self) -> object:
+        """What must be the same in two runs' copies of this question for their
+        results to be compared (the runs of a session match questions by id, and
+        the script may have been edited between them): by default the ids of its
+        fixed answers. A type whose results depend on more (a scale's range and
+        statements) says so; a free-text type compares always."""
+        return tuple(key for key, _label in self.answer_options())
+
+    def compare(self, aggregates: Sequence[Aggregate]) -> dict[str, Any]:
+        """The results of several runs (oldest first) side by side, as JSON-ready
+        data for the `compare` macro of the type's template. By default each run's
+        summary rows (`summary`), matched by label."""
+        return summary_comparison([self.summary(aggregate) for aggregate in aggregates], aggregates)
+
     def score(self, answer: Answer, seconds: float) -> Score | None:
         """What `answer`, stored `seconds` after the question was opened, earned on
         the leaderboard; None for a question that does not score (`scored` false)."""
@@ -407,3 +421,54 @@ def expect_mapping(raw: object) -> Mapping[str, Any]:
     if not isinstance(raw, Mapping):
         raise AnswerRefused("This answer is not in a form poll understands.")
     return raw
+
+
+def summary_comparison(
+    summaries: Sequence[Sequence[tuple[str, int, float]]], aggregates: Sequence[Aggregate]
+) -> dict[str, Any]:
+    """Runs' summary rows side by side: one row per label any run has, a cell per
+    run (count and percent; zero where a run lacks the label)."""
+    labels: list[str] = []
+    for summary in summaries:
+        labels.extend(label for label, _count, _share in summary if label not in labels)
+    cells = [{label: (count, share) for label, count, share in summary} for summary in summaries]
+    return {
+        "kind": "summary",
+        "respondents": [aggregate.respondents for aggregate in aggregates],
+        "rows": [
+            {
+                "label": label,
+                "runs": [
+                    {"count": run.get(label, (0, 0.0))[0], "percent": run.get(label, (0, 0.0))[1]}
+                    for run in cells
+                ],
+            }
+            for label in labels
+        ],
+    }
+
+
+def bar_comparison(
+    rows: Sequence[tuple[str, str]], aggregates: Sequence[Aggregate]
+) -> dict[str, Any]:
+    """Fixed answers (id, label) across runs: per answer and run its count and share
+    of the run's respondents, and the change in percentage points of each later run
+    against the first."""
+    runs = [bars(rows, aggregate) for aggregate in aggregates]
+    compared = []
+    for index, (key, label) in enumerate(rows):
+        cells = [run[index] for run in runs]
+        first_share = cells[0]["percent"]
+        compared.append(
+            {
+                "id": key,
+                "label": label,
+                "runs": [{"count": c["count"], "percent": c["percent"]} for c in cells],
+                "changes": [round(c["percent"] - first_share, 1) for c in cells[1:]],
+            }
+        )
+    return {
+        "kind": "bars",
+        "respondents": [aggregate.respondents for aggregate in aggregates],
+        "rows": compared,
+    }

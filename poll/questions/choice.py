@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -16,6 +17,7 @@ from poll.questions.base import (
     FormFields,
     Question,
     ReportInput,
+    bar_comparison,
     bars,
     expect_mapping,
     first,
@@ -203,6 +205,13 @@ class Choice(Question):
         return [
             (bar["label"], bar["count"], bar["percent"]) for bar in bars(self._rows(), aggregate)
         ]
+
+    def comparison_basis(self) -> object:
+        # An "other" answer added or dropped changes what the shares are of.
+        return (tuple(o.id for o in self.options), self.other, self.multiple)
+
+    def compare(self, aggregates: Sequence[Aggregate]) -> dict[str, Any]:
+        return bar_comparison(self._rows(), aggregates)
 
     def csv_values(self, answer: Answer) -> list[str]:
         labels = {o.id: o.label for o in self.options}

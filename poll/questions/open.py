@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -108,6 +109,14 @@ class Open(Question):
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
         share = 100.0 if aggregate.respondents else 0.0
         return [("(text answers)", len(aggregate.texts), share)]
+
+    def compare(self, aggregates: Sequence[Aggregate]) -> dict[str, Any]:
+        # Free texts do not line up between runs: how many there were, and from how many.
+        return {
+            "kind": "texts",
+            "respondents": [aggregate.respondents for aggregate in aggregates],
+            "texts": [len(aggregate.texts) for aggregate in aggregates],
+        }
 
     def csv_values(self, answer: Answer) -> list[str]:
         return [answer.text or ""]

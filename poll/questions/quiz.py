@@ -17,7 +17,7 @@ and score on the phones.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -36,6 +36,7 @@ from poll.questions.base import (
     ReportInput,
     ResultsMode,
     Score,
+    bar_comparison,
     bars,
     expect_mapping,
     first,
@@ -297,6 +298,16 @@ class Quiz(Question):
             label = f"{bar['label']} (correct)" if bar["id"] in self.correct else bar["label"]
             rows.append((label, bar["count"], bar["percent"]))
         return rows
+
+    def comparison_basis(self) -> object:
+        # Another right answer makes the runs' scores mean something else.
+        return (tuple(o.id for o in self.options), tuple(sorted(self.correct)))
+
+    def compare(self, aggregates: Sequence[Aggregate]) -> dict[str, Any]:
+        data = bar_comparison(self.answer_options(), aggregates)
+        for row in data["rows"]:
+            row["correct"] = row["id"] in self.correct
+        return data
 
     def csv_values(self, answer: Answer) -> list[str]:
         labels = dict(self.answer_options())

@@ -8,7 +8,7 @@ computed from them. Without `statements` there is one implicit statement.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -301,6 +301,44 @@ class Scale(Question):
                 )
                 rows.append((name, step["count"], step["percent"]))
         return rows
+
+    def comparison_basis(self) -> object:
+        # A mean means something else on another range or for another statement.
+        return (self.minimum, self.maximum, tuple(s.id for s in self.rated))
+
+    def compare(self, aggregates: Sequence[Aggregate]) -> dict[str, Any]:
+        """Per statement the mean of each run (oldest first), where it sits on the
+        scale (0-100, the same axis for every run), and each later run's change
+        against the first."""
+        runs = [self.results_for(aggregate, "console")["statements"] for aggregate in aggregates]
+        rows = []
+        for index, statement in enumerate(self.rated):
+            cells = [run[index] for run in runs]
+            first_mean = cells[0]["mean"]
+            rows.append(
+                {
+                    "id": statement.id,
+                    "label": statement.label,
+                    "runs": [
+                        {"mean": c["mean"], "mean_at": c["mean_at"], "rated": c["rated"]}
+                        for c in cells
+                    ],
+                    "changes": [
+                        None
+                        if c["mean"] is None or first_mean is None
+                        else round(c["mean"] - first_mean, 1)
+                        for c in cells[1:]
+                    ],
+                }
+            )
+        return {
+            "kind": "means",
+            "respondents": [aggregate.respondents for aggregate in aggregates],
+            "min": self.minimum,
+            "max": self.maximum,
+            "block": bool(self.statements),
+            "rows": rows,
+        }
 
     def csv_values(self, answer: Answer) -> list[str]:
         labels = {s.id: s.label for s in self.rated}

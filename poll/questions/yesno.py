@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -14,6 +15,7 @@ from poll.questions.base import (
     FormFields,
     Question,
     ReportInput,
+    bar_comparison,
     bars,
     expect_mapping,
     first,
@@ -85,6 +87,9 @@ class YesNo(Question):
             (bar["label"], bar["count"], bar["percent"])
             for bar in bars(self.answer_options(), aggregate)
         ]
+
+    def compare(self, aggregates: Sequence[Aggregate]) -> dict[str, Any]:
+        return bar_comparison(self.answer_options(), aggregates)
 
     def csv_values(self, answer: Answer) -> list[str]:
         labels = dict(self.answer_options())

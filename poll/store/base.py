@@ -313,8 +313,21 @@ class Store(ABC):
         """Counters and marks of every question that has answers or marks (others are absent)."""
 
     @abstractmethod
+    async def room_with_aggregates(self, room_id: str) -> tuple[RoomState, dict[str, Aggregate]]:
+        """`room` and `aggregates` from one consistent read (what a snapshot is built from).
+
+        The aggregates are exactly those of `state.version`: every vote acknowledged
+        with that version or an older one is counted, none acknowledged later is.
+        RoomNotFound if there is no such room.
+        """
+
+    @abstractmethod
     async def answers_of(self, room_id: str, participant: str) -> dict[str, list[Answer]]:
-        """One participant's stored answers per question, oldest first, each with its ref."""
+        """One participant's stored answers per question, oldest first, each with its ref.
+
+        Its cost depends on that participant's answers only, not on how many the room
+        holds: every phone that reconnects reads its own.
+        """
 
     @abstractmethod
     def responses(self, room_id: str) -> AsyncIterator[Response]:

@@ -31,6 +31,7 @@ from poll.settings import Settings
 from poll.store import Store, open_store
 from poll.token import load_or_create_token, token_path
 from poll.web import (
+    compare,
     console,
     live_ws,
     media,
@@ -44,6 +45,7 @@ from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
 from poll.web.forms import BodyLimit
 from poll.web.guard import ConsoleEpoch, facilitator
+from poll.web.health import healthz
 from poll.web.renderer import PageRenderer
 from poll.web.resources import resource_dir
 from poll.web.screens import check_types
@@ -51,23 +53,6 @@ from poll.web.script_watch import ScriptWatch
 from poll.web.state import PollState, poll_state
 
 log = logging.getLogger("poll.web")
-
-
-async def healthz(request: Request) -> JSONResponse:
-    state = poll_state(request)
-    store = await state.rooms.health()
-    ok = bool(store.get("ok"))
-    return JSONResponse(
-        {
-            "ok": ok,
-            "process": state.process_id,
-            "store": store,
-            "rooms_with_sockets": len(state.hub.channels),
-            "script_ok": state.watch.error is None,
-        },
-        status_code=200 if ok else 503,
-        headers={"cache-control": "no-store"},
-    )
 
 
 def _rss_bytes() -> int | None:
@@ -123,6 +108,7 @@ def routes() -> list[BaseRoute]:
         Route("/metrics", metrics, name="metrics"),
         *participant.routes(),
         *console.routes(),
+        *compare.routes(),
         *report_routes.routes(),
         *results_link.routes(),
         *projector.routes(),

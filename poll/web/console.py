@@ -19,7 +19,7 @@ from poll.export import Kind
 from poll.rooms import Room, RoomError, RoomState, UnknownRoom, display_code
 from poll.web.actions import ACTIONS, perform
 from poll.web.errors import Refused
-from poll.web.export import csv_response
+from poll.web.export import csv_response, workbook_response
 from poll.web.forms import closes_form
 from poll.web.guard import check_csrf, facilitator
 from poll.web.i18n import N_, negotiate, translate
@@ -224,6 +224,11 @@ async def export_csv(request: Request) -> Response:
     return await csv_response(room, kind=kind, sep=sep)
 
 
+async def export_workbook(request: Request) -> Response:
+    facilitator(request)
+    return await workbook_response(await _room(request))
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/console", console_home, name="console"),
@@ -239,4 +244,5 @@ def routes() -> list[BaseRoute]:
         ),
         Route("/console/room/{room_id}/panel", room_panel, name="room_panel"),
         Route("/console/room/{room_id}/{kind:str}.csv", export_csv, name="export_csv"),
+        Route("/console/room/{room_id}/results.xlsx", export_workbook, name="export_workbook"),
     ]

@@ -63,7 +63,7 @@ JS_MESSAGES: tuple[str, ...] = (
     N_("1 person answered"),
     N_("{count} people answered"),
     N_("Your answer is saved."),
-    N_("Too many wrong codes from this network. Wait a minute, then try again."),
+    N_("Too many wrong codes. Wait a minute, then try again."),
     N_("Sending…"),
     N_("Not saved yet, trying again…"),
     N_("Reconnecting…"),

@@ -35,6 +35,8 @@ PING_INTERVAL = 20.0
 IDLE_TIMEOUT = 60.0
 #: Largest message a client may send (an open answer is at most 2,000 characters).
 MAX_MESSAGE = 16 * 1024
+#: Open sockets one participant id may hold in this process (tabs, a reload not yet noticed).
+SOCKETS_PER_PARTICIPANT = 8
 
 
 class Limits(NamedTuple):
@@ -75,8 +77,24 @@ async def participant_socket(websocket: WebSocket) -> None:
     if participant is None:
         await _refuse(websocket, protocol.CLOSE_NO_PARTICIPANT)
         return
+    sockets = state.participant_sockets
+    if sockets[participant] >= SOCKETS_PER_PARTICIPANT:
+        # A phone with a few tabs open needs a few; a script reusing one cookie
+        # for hundreds of idle sockets would hold the server's descriptors.
+        await _refuse(websocket, protocol.CLOSE_POLICY)
+        return
+    sockets[participant] += 1
+    try:
+        await _participant_socket(websocket, state, participant)
+    finally:
+        sockets[participant] -= 1
+        if sockets[participant] <= 0:
+            del sockets[participant]
+
+
+async def _participant_socket(websocket: WebSocket, state: PollState, participant: str) -> None:
     address = client_address(websocket)
-    if state.lookups.blocked(address):
+    if state.lookups.blocked(address, participant):
         # Accepted only to say why: a guesser learns nothing about the code.
         await websocket.accept()
         lang = negotiate(websocket.headers.get("accept-language"))
@@ -89,7 +107,7 @@ async def participant_socket(websocket: WebSocket) -> None:
     room = await state.rooms.by_code(str(websocket.path_params["code"]))
     await websocket.accept()
     if room is None:
-        state.lookups.failed(address)
+        state.lookups.failed(address, participant)
         lang = negotiate(websocket.headers.get("accept-language"))
         message = translate(lang, UnknownRoom.message, {"code": websocket.path_params["code"]})
         await websocket.send_text(protocol.encode(protocol.error(UnknownRoom.reason, message)))

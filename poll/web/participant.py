@@ -52,23 +52,39 @@ async def join(request: Request) -> Response:
         return too_many_attempts(request, lang, typed)
     if room is None:
         return unknown_code(request, lang, typed)
-    return RedirectResponse(f"/r/{code}", status_code=303)
+    return _keep_issued(request, RedirectResponse(f"/r/{code}", status_code=303))
 
 
 class _Blocked:
-    """The lookup was not made: this address failed too often (see throttle.py)."""
+    """The lookup was not made: this client failed too often (see throttle.py)."""
 
 
 async def _lookup(request: Request, typed: str) -> Room | _Blocked | None:
-    """The running room with this code, counting failures per address against guessing."""
+    """The running room with this code, counting failures per client against guessing.
+
+    A visitor without a participant cookie is given an id here (the answer sets
+    the cookie), so that her typos count against her alone, not against every
+    cookie-less phone behind the same address.
+    """
     state = poll_state(request)
     address = client_address(request)
-    if state.lookups.blocked(address):
+    participant = state.auth.participant(request)
+    if participant is None and state.lookups.may_issue(address):
+        participant = request.state.issued_participant = secrets.token_urlsafe(16)
+    if state.lookups.blocked(address, participant):
         return _Blocked()
     room = await state.rooms.by_code(typed)
     if room is None:
-        state.lookups.failed(address)
+        state.lookups.failed(address, participant)
     return room
+
+
+def _keep_issued(request: Request, response: Response) -> Response:
+    """Set the cookie of the participant id `_lookup` gave a cookie-less visitor."""
+    issued = getattr(request.state, "issued_participant", None)
+    if issued is not None:
+        poll_state(request).auth.set_participant(response, request, issued)
+    return response
 
 
 def too_many_attempts(request: Request, lang: str, typed: str) -> Response:
@@ -77,14 +93,15 @@ def too_many_attempts(request: Request, lang: str, typed: str) -> Response:
         request, "participant/landing.html", lang, status_code=429, error=error, code=typed
     )
     response.headers["retry-after"] = "60"
-    return response
+    return _keep_issued(request, response)
 
 
 def unknown_code(request: Request, lang: str, typed: str) -> Response:
     error = translate(lang, UnknownRoom.message, {"code": typed})
-    return render(
+    response = render(
         request, "participant/landing.html", lang, status_code=404, error=error, code=typed
     )
+    return _keep_issued(request, response)
 
 
 async def short_link(request: Request) -> Response:
@@ -123,7 +140,8 @@ async def room_page(request: Request) -> Response:
     participant = state.auth.participant(request)
     new_id = participant is None
     if participant is None:
-        participant = secrets.token_urlsafe(16)
+        issued = getattr(request.state, "issued_participant", None)
+        participant = issued or secrets.token_urlsafe(16)
     snapshot = await room.snapshot("participant", participant)
     me = snapshot.pop("me", None)
     if not new_id and "application/json" in request.headers.get("accept", ""):

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.fault
 SOCKETS = 2000
 HALF_OPEN = 200  # TCP connections that start a handshake and vanish mid-way
 STORMS = 3
-COOKIES = 50  # phones reload and open several tabs: fewer people than sockets
+COOKIES = 400  # phones reload and open several tabs (at most 8 each): fewer people than sockets
 MB = 1024 * 1024
 
 

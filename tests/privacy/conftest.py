@@ -2,4 +2,5 @@
 
 from __future__ import annotations
 
+from tests.support.servers import reaper  # noqa: F401 - the fixture, re-exported
 from tests.web.conftest import world  # noqa: F401 - the fixture, re-exported

@@ -110,3 +110,4 @@ def generous_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     for audience, limits in list(live_ws.LIMITS.items()):
         monkeypatch.setitem(live_ws.LIMITS, audience, limits._replace(rate=1e9, burst=10**9))
     monkeypatch.setattr(throttle, "FAILED_LOOKUPS_PER_MINUTE", 10**9)
+    monkeypatch.setattr(throttle, "ADDRESS_FAILURES_PER_MINUTE", 10**9)

@@ -43,7 +43,13 @@ def fill(path: str, params: dict[str, str]) -> str:
 
 
 def protected_requests(world: World, room: str, code: str) -> list[tuple[str, str]]:
-    params = {"room_id": room, "code": code, "kind": "responses"}
+    params = {
+        "room_id": room,
+        "code": code,
+        "kind": "responses",
+        "session_id": world.runs[room],
+        "format": "xlsx",
+    }
     found = []
     for route in every_route(world):
         if route.name in PUBLIC:

@@ -46,7 +46,15 @@ def test_every_page_download_error_and_static_file_has_the_security_headers(
     world: World,
 ) -> None:
     room, code = world.start_run()
-    params = {"room_id": room, "code": code, "kind": "summary", "page": "1", "width": "1920"}
+    params = {
+        "room_id": room,
+        "code": code,
+        "kind": "summary",
+        "session_id": world.runs[room],
+        "format": "csv",
+        "page": "1",
+        "width": "1920",
+    }
     params |= {"name": f"{'0' * 64}.png", "digest": "0" * 64}
     # A results link's token: one that names no run (its refusal has the headers too).
     params["token"] = "x" * 43
@@ -85,6 +93,8 @@ def test_a_participant_never_sees_others_answers_or_hidden_results(world: World)
     exports = [
         f"/console/room/{room}/responses.csv",
         f"/console/room/{room}/summary.csv",
+        f"/console/room/{room}/results.xlsx",
+        f"/console/session/{world.runs[room]}/runs.csv",
         f"/console/room/{room}/panel",
         f"/projector/{room}",
         f"/console/room/{room}",

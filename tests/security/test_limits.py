@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from poll.web import live_ws
+from poll.web import live_ws, throttle
 from poll.web.throttle import FailedLookups
 from tests.conftest import uvicorn_options
 from tests.security.conftest import World, count, store_dump
@@ -94,9 +95,13 @@ def test_a_flooding_phone_is_slowed_then_closed_and_no_honest_vote_is_lost(
     count("votes lost", 0)
 
 
-def test_failed_join_codes_are_limited_per_address(world: World) -> None:
+def test_wrong_codes_lock_the_guesser_not_the_venue(world: World) -> None:
+    """Every client in the world comes from one address ("testclient"), like phones
+    behind a venue's NAT: the guesser's cookie is locked, the other phones are not."""
     _room, code = world.start_run()
     wrong = "0000000" if code != "0000000" else "1111111"
+    with world.as_("neighbour") as neighbour:
+        assert neighbour.get(f"/r/{code}").status_code == 200  # her cookie, before the guessing
     with world.as_("guesser") as guesser:
         guesser.get(f"/r/{code}")  # a participant cookie, as any phone has
         for n in range(20):
@@ -115,18 +120,78 @@ def test_failed_join_codes_are_limited_per_address(world: World) -> None:
                 ws.receive_json()
             assert closed.value.code == 4429
     count("attacks refused: join-code guesses over the limit", 4)
-    # The address is kept in memory only (see the privacy tests for the store).
+    # The other phones at the same address: her cookie, and a phone arriving now.
+    with world.as_("neighbour") as neighbour:
+        assert neighbour.get(f"/r/{code}").status_code == 200
+        with neighbour.websocket_connect(f"/ws/participant/{code}") as ws:
+            assert ws.receive_json()["type"] == "snapshot"
+    with world.as_("newcomer") as newcomer:
+        assert newcomer.get("/join", params={"code": code}).status_code == 200
+        assert "poll_pid" in newcomer.cookies
+    # Clients are kept in memory only (see the privacy tests for the store).
     assert len(world.app.state.poll.lookups) == 1
 
 
-def test_the_join_limit_forgets_after_a_minute_and_counts_per_address() -> None:
+def test_a_cookie_less_brute_force_is_stopped_at_the_address(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script that drops its cookies gets a fresh id per lookup, but only so many a
+    minute per address; then its lookups share one client, locked after 20 failures.
+    A phone of the venue that keeps its cookie (and has not guessed) still joins."""
+    monkeypatch.setattr(throttle, "NEW_IDS_PER_MINUTE", 30)
+    monkeypatch.setattr(throttle, "ADDRESS_FAILURES_PER_MINUTE", 40)
+    _room, code = world.start_run()
+    with world.as_("phone") as phone:
+        assert phone.get(f"/r/{code}").status_code == 200
+    guesses = 0
+    with world.as_("script") as script:
+        for n in range(200):
+            script.cookies.clear()
+            reply = script.get("/join", params={"code": f"{9000000 + n:07d}"})
+            if reply.status_code == 429:
+                break
+            assert reply.status_code == 404
+            guesses += 1
+        assert reply.status_code == 429, "the brute force was never stopped"
+        script.cookies.clear()
+        assert script.get(f"/r/{code}").status_code == 429  # right codes too: no oracle
+    # 30 fresh ids with one guess each, then the shared cookie-less client's 20; the
+    # ceiling of 40 is passed meanwhile, which refuses the shared client at once.
+    assert guesses <= 30 + 20, guesses
+    with world.as_("phone") as phone:
+        assert phone.get(f"/r/{code}").status_code == 200
+    count("attacks refused: join-code guesses over the limit", 2)
+
+
+def test_the_join_limit_forgets_after_a_minute_and_counts_per_client() -> None:
     now = [1000.0]
     lookups = FailedLookups(clock=lambda: now[0])
     for _ in range(20):
-        lookups.failed("198.51.100.1")
-    assert lookups.blocked("198.51.100.1") and not lookups.blocked("198.51.100.2")
+        lookups.failed("198.51.100.1", "guesser")
+    assert lookups.blocked("198.51.100.1", "guesser")
+    assert not lookups.blocked("198.51.100.1", "phone")
+    assert not lookups.blocked("198.51.100.1", None)
+    assert not lookups.blocked("198.51.100.2", "guesser")
     now[0] += 61
-    assert not lookups.blocked("198.51.100.1") and len(lookups) == 0
+    assert not lookups.blocked("198.51.100.1", "guesser") and len(lookups) == 0
+
+
+def test_past_the_address_ceiling_only_clients_without_failures_are_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(throttle, "ADDRESS_FAILURES_PER_MINUTE", 100)
+    lookups = FailedLookups(clock=lambda: 1000.0)
+    for cookie in range(50):  # a guesser with fifty cookies, two guesses each
+        lookups.failed("198.51.100.1", f"c{cookie}")
+        lookups.failed("198.51.100.1", f"c{cookie}")
+    assert lookups.blocked("198.51.100.1", "c0"), "a cookie that guessed is refused"
+    assert lookups.blocked("198.51.100.1", None), "so is a cookie-less lookup"
+    assert not lookups.blocked("198.51.100.1", "phone"), "a phone that did not guess is not"
+    assert not lookups.blocked("198.51.100.2", "c0"), "nor is another address"
+    # Fresh ids for cookie-less lookups run out per address.
+    monkeypatch.setattr(throttle, "NEW_IDS_PER_MINUTE", 3)
+    assert [lookups.may_issue("198.51.100.1") for _ in range(4)] == [True, True, True, False]
+    assert lookups.may_issue("198.51.100.2")
 
 
 def test_poll_serve_caps_websocket_frames_and_keeps_access_logs_off(
@@ -135,3 +200,30 @@ def test_poll_serve_caps_websocket_frames_and_keeps_access_logs_off(
     seen = uvicorn_options(monkeypatch, tmp_path)
     assert seen["ws_max_size"] <= 64 * 1024
     assert seen["access_log"] is False
+
+
+def test_one_participant_cookie_holds_only_a_handful_of_sockets(world: World) -> None:
+    """998 idle sockets on one cookie once held the server's descriptors; now the
+    ninth is refused, and another phone (another cookie) is not affected."""
+    _room, code = world.start_run()
+    cap = live_ws.SOCKETS_PER_PARTICIPANT
+    with world.as_("phone") as phone, contextlib.ExitStack() as tabs:
+        phone.get(f"/r/{code}")
+        for _ in range(cap):
+            ws = tabs.enter_context(phone.websocket_connect(f"/ws/participant/{code}"))
+            assert ws.receive_json()["type"] == "snapshot"
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            phone.websocket_connect(f"/ws/participant/{code}") as extra,
+        ):
+            extra.receive_json()
+        assert refused.value.code == 1008
+        count("attacks refused: sockets over the limit of one participant", 1)
+        with world.as_("other") as other:
+            other.get(f"/r/{code}")
+            with other.websocket_connect(f"/ws/participant/{code}") as ws:
+                assert ws.receive_json()["type"] == "snapshot"
+        tabs.close()  # the tabs are closed: the cookie may connect again
+    with world.as_("phone") as phone, phone.websocket_connect(f"/ws/participant/{code}") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+    assert not world.app.state.poll.participant_sockets

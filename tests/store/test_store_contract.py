@@ -426,6 +426,86 @@ async def test_two_thousand_participants_vote_and_change_at_once(store: Store) -
     assert len(responses) == 2000 and all(r.answer.text for r in responses)
 
 
+async def test_a_snapshot_read_shows_exactly_the_votes_acknowledged_up_to_its_version(
+    backend: Backend,
+) -> None:
+    """Read under a vote burst (from a second worker), every snapshot counts each vote
+    acknowledged with its version or an older one, and none acknowledged later."""
+    store = await backend.open_store()
+    reader = await backend.open_store()
+    room = await new_room(store)
+    await open_question(store, room.id)
+    acks: dict[str, int] = {}
+    reads: list[tuple[RoomState, dict[str, Aggregate]]] = []
+    done = asyncio.Event()
+
+    async def vote(n: int) -> None:
+        # A key of its own per participant: the counts say exactly who is in a read.
+        text = f"t{n}" if n % 3 == 0 else None
+        outcome = await store.vote(room.id, ballot(f"p{n}", f"k{n}", text=text))
+        assert outcome.status == "saved"
+        acks[f"k{n}"] = outcome.version
+
+    async def read() -> None:
+        while not done.is_set():
+            reads.append(await reader.room_with_aggregates(room.id))
+            await asyncio.sleep(0)
+
+    async def burst() -> None:
+        try:
+            for start in range(0, 400, 50):
+                await asyncio.gather(*(vote(n) for n in range(start, start + 50)))
+        finally:
+            done.set()
+
+    await asyncio.gather(burst(), read(), read())
+
+    assert len(acks) == 400 and len(set(acks.values())) == 400
+    assert len(reads) > 2
+    for state, aggregates in [*reads, await reader.room_with_aggregates(room.id)]:
+        aggregate = aggregates.get("q1", Aggregate())
+        expected = {key for key, version in acks.items() if version <= state.version}
+        assert set(aggregate.counts) == expected, f"version {state.version}"
+        assert aggregate.respondents == len(expected)
+        assert {entry.text for entry in aggregate.texts} == {
+            f"t{key[1:]}" for key in expected if int(key[1:]) % 3 == 0
+        }
+
+
+async def test_a_snapshot_read_is_the_rooms_state_with_its_aggregates(store: Store) -> None:
+    room = await new_room(store)
+    await open_question(store, room.id)
+    await store.vote(room.id, ballot("alice", "yes"))
+    await store.update(room.id, RoomPatch(shown={"q1": True}))
+
+    state, aggregates = await store.room_with_aggregates(room.id)
+
+    assert state == await store.room(room.id)
+    assert aggregates == await store.aggregates(room.id)
+    with pytest.raises(RoomNotFound):
+        await store.room_with_aggregates("no-such-room")
+
+
+async def test_a_participants_answers_come_back_from_many_questions_in_answer_order(
+    store: Store,
+) -> None:
+    room = await new_room(store)
+    for n, question in enumerate(QUESTIONS):
+        await open_question(store, room.id, question)
+        for who in ("bob", "alice", "carol"):
+            await store.vote(room.id, ballot(who, f"{who}{n}", question=question))
+    await store.vote(room.id, ballot("alice", "again", question="q3"))
+
+    mine = await store.answers_of(room.id, "alice")
+
+    assert mine == {
+        "q1": [Answer(keys=("alice0",))],
+        "q2": [Answer(keys=("alice1",))],
+        "q3": [Answer(keys=("again",))],
+    }
+    assert all(a.ref for answers in mine.values() for a in answers)
+
+
 # Results, moderation, reset ------------------------------------------------------------
 
 

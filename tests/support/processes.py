@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -45,12 +46,21 @@ def serve_command(
     return [*command, *extra]
 
 
-def spawn(command: list[str], log: Path, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start `command` in a new process group, its output appended to `log`."""
+def spawn(
+    command: list[str], log: Path, cwd: Path, env: dict[str, str], *, open_files: int | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `command` in a new process group, its output appended to `log`; with
+    `open_files`, under that open-file limit, soft and hard (as `ulimit -n` would)."""
+
+    def limit() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     with log.open("ab") as out:
         return subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env, start_new_session=True
-        )
+            command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env,
+            start_new_session=True, preexec_fn=limit if open_files is not None else None,
+        )  # fmt: skip
 
 
 def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:

@@ -48,6 +48,8 @@ class PollServer:
     log_level: str | None = "warning"
     extra: tuple[str, ...] = ()
     reaper: Reaper | None = None
+    #: The open-file limit (soft and hard) to start it under, as `ulimit -n` would.
+    open_files: int | None = None
     #: What runs behind `url`; the browser tests keep screenshots in a folder of that name.
     label: str = "sqlite"
     process: subprocess.Popen[bytes] | None = None
@@ -73,7 +75,7 @@ class PollServer:
             self.port, self.store, self.sessions, self.tmp / "data",
             workers=self.workers, log_level=self.log_level, extra=self.extra,
         )  # fmt: skip
-        self.process = spawn(command, self.log, self.tmp, env)
+        self.process = spawn(command, self.log, self.tmp, env, open_files=self.open_files)
         if self.reaper is not None:
             self.reaper.track(self.process)
 

@@ -121,10 +121,17 @@ def test_broken_script_edit_is_reported_not_fatal(world: World) -> None:
 
 
 def test_healthz_and_headers(world: World) -> None:
-    health = world.client.get("/healthz")
+    # A stranger (a load balancer, a scanner) learns that the server is up, and nothing
+    # about the host: no name, no PID, no store path.
+    with world.as_("stranger") as stranger:
+        health = stranger.get("/healthz")
     assert health.status_code == 200
-    body = health.json()
-    assert body["ok"] is True and body["store"]["kind"] == world.kind
+    assert health.json() == {"status": "ok"}
+    assert health.headers["cache-control"] == "no-store"
+    world.sign_in()
+    body = world.client.get("/healthz").json()
+    assert body["status"] == "ok" and body["ok"] is True
+    assert body["store"]["kind"] == world.kind and body["process"]
     for path in ("/", "/console", "/static/poll.css"):
         headers = world.client.get(path).headers
         csp = headers["content-security-policy"]

@@ -67,3 +67,25 @@ def test_only_the_three_exports_exist(world: World) -> None:
         "room_code,session_id,place,nickname,score,correct,answered,seconds,participant"
     ]
     assert world.client.get(f"/console/room/{room}/anything.csv").status_code == 404
+
+
+def test_the_console_downloads_a_workbook(world: World) -> None:
+    from openpyxl import load_workbook
+
+    room, code = world.start_run()
+    world.go_to(room, "manieren")
+    vote(world, code, "anna", "manieren", choices=["intervisie", "stadslabs"])
+    vote(world, code, "bram", "manieren", choices=["_other"], other="=HYPERLINK(1)")
+    index = world.client.get("/console").text
+    assert f'href="/console/room/{room}/results.xlsx"' in index
+    response = world.client.get(f"/console/room/{room}/results.xlsx")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert response.headers["content-disposition"].endswith('.xlsx"')
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames[0] == "Samenvatting"  # the session is Dutch
+    rows = list(book["Samenvatting"].iter_rows(min_row=2, values_only=True))
+    intervisie = next(row for row in rows if row[5] == "Intervisie")
+    assert intervisie[6:9] == (1, 0.5, 2)
+    with world.as_("stranger") as stranger:
+        assert stranger.get(f"/console/room/{room}/results.xlsx").status_code == 403

@@ -395,13 +395,33 @@ class RedisStore(Store):
             raise RoomNotFound(room_id)
         return {str(p): str(n) for p, n in sorted(names.items(), key=lambda item: item[1])}
 
+    @staticmethod
+    def _aggregate_keys(k: RoomKeys) -> list[str]:
+        return [k.room, k.respondents, k.counts, k.texts, k.resp, k.hidden, k.marks]
+
     async def aggregates(self, room_id: str) -> dict[str, Aggregate]:
-        k = self._keys(room_id)
-        reply = await self._run(
-            "aggregates", [k.room, k.respondents, k.counts, k.texts, k.resp, k.hidden, k.marks], []
-        )
+        reply = await self._run("aggregates", self._aggregate_keys(self._keys(room_id)), [])
         if not reply:
             raise RoomNotFound(room_id)
+        return self._aggregates_from(reply)
+
+    async def room_with_aggregates(self, room_id: str) -> tuple[RoomState, dict[str, Aggregate]]:
+        # One MULTI: the state's reads and the aggregates script run with nothing
+        # in between, so no vote can land after the version was read.
+        keys = self._keys(room_id)
+        script = self._scripts["aggregates"]
+        with self._errors():
+            async with self._client.pipeline(transaction=True) as pipe:
+                self._read_state(pipe, keys)
+                await script(keys=self._aggregate_keys(keys), args=[], client=pipe)
+                *state, reply = await pipe.execute()
+        if not state[0] or not reply:
+            raise RoomNotFound(room_id)
+        return room_state(*state), self._aggregates_from(reply)
+
+    @staticmethod
+    def _aggregates_from(reply: list[Any]) -> dict[str, Aggregate]:
+        """The aggregates script's reply as the contract's values."""
         order, respondents, counts, refs, records, hidden, mark_fields = reply
         totals = {qid: int(n) for qid, n in pairs(respondents) if int(n) > 0}
         marks: dict[str, dict[str, str]] = {}

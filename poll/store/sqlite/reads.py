@@ -188,6 +188,21 @@ def room_of_results_link(conn: sqlite3.Connection, digest: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+def room_with_aggregates(
+    conn: sqlite3.Connection, room_id: str
+) -> tuple[RoomState, dict[str, Aggregate]]:
+    """The state and the aggregates in one read transaction: one version of the data.
+
+    The read connection is in autocommit mode, where each SELECT sees the newest
+    commit; votes committed between two of them would be counted but not versioned.
+    """
+    conn.execute("BEGIN")
+    try:
+        return room_state(conn, room_id), aggregates(conn, room_id)
+    finally:
+        conn.execute("COMMIT")
+
+
 def names(conn: sqlite3.Connection, room_id: str) -> dict[str, str]:
     require_room(conn, room_id)
     return dict(
@@ -218,14 +233,16 @@ def responses_after(conn: sqlite3.Connection, room_id: str, after: int) -> list[
 
 
 def answers_of(conn: sqlite3.Connection, room_id: str, participant: str) -> dict[str, list[Answer]]:
+    """Read through `responses_of_participant`: the participant's rows only, whatever the
+    room holds (ordering by ref through the room's index would walk all of them)."""
     require_room(conn, room_id)
     result: dict[str, list[Answer]] = {}
-    for question_id, ref, keys, text in conn.execute(
-        "SELECT r.question_id, r.ref, r.keys, r.text FROM questions q JOIN responses r"
-        " ON r.room_id = q.room_id AND r.question_id = q.question_id"
-        " AND r.participant = ? WHERE q.room_id = ? ORDER BY r.ref",
-        (participant, room_id),
-    ):
+    rows = conn.execute(
+        "SELECT question_id, ref, keys, text FROM responses INDEXED BY responses_of_participant"
+        " WHERE room_id = ? AND participant = ? ORDER BY ref",
+        (room_id, participant),
+    ).fetchall()
+    for question_id, ref, keys, text in rows:
         answer = Answer(tuple(json.loads(keys)), text, ref=str(ref))
         result.setdefault(question_id, []).append(answer)
     return result

@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS responses (
 CREATE INDEX IF NOT EXISTS responses_by_participant
     ON responses(room_id, question_id, participant);
 CREATE INDEX IF NOT EXISTS responses_by_room ON responses(room_id, ref);
+-- A phone's own answers (on every connect and sync); added later: a database written
+-- before it gets it on open, like every `IF NOT EXISTS` here.
+CREATE INDEX IF NOT EXISTS responses_of_participant
+    ON responses(room_id, participant, question_id);
 CREATE TABLE IF NOT EXISTS submissions (
     room_id TEXT NOT NULL,
     participant TEXT NOT NULL,

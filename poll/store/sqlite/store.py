@@ -250,6 +250,9 @@ class SqliteStore(Store):
     async def aggregates(self, room_id: str) -> dict[str, Aggregate]:
         return await self._read(partial(reads.aggregates, room_id=room_id))
 
+    async def room_with_aggregates(self, room_id: str) -> tuple[RoomState, dict[str, Aggregate]]:
+        return await self._read(partial(reads.room_with_aggregates, room_id=room_id))
+
     async def answers_of(self, room_id: str, participant: str) -> dict[str, list[Answer]]:
         return await self._read(partial(reads.answers_of, room_id=room_id, participant=participant))
 
