@@ -203,7 +203,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print()
     before, files = raise_open_file_limit()
     raised = f" (raised from {before})" if files > before else ""
-    print(f"  Open files: up to {files}{raised}; see docs/security.md for the connection limits")
+    print(f"  File limit: up to {files}{raised}; see docs/security.md for connection limits")
     print()
     sys.stdout.flush()
 

@@ -14,12 +14,19 @@ import pytest
 from poll.cli import main
 from poll.compare import QuestionComparison, compare_runs
 from poll.rooms import Rooms
-from poll.script import parse_script
+from poll.script import load_script
 from poll.session_export import session_chunks
 from poll.store.base import Store
 from poll.store.sqlite import SqliteStore
 from tests.store.conftest import backend, store
-from tests.support.team_day import FIRST_RUN, SAMPLE, SECOND_RUN, play, sample_script
+from tests.support.team_day import (
+    FIRST_RUN,
+    SAMPLE,
+    SECOND_RUN,
+    copy_sample,
+    play,
+    sample_script,
+)
 
 __all__ = ["backend", "store"]
 
@@ -78,7 +85,7 @@ async def test_two_runs_compared(store: Store) -> None:
     assert words["calm"]["runs"] == [{"count": 2, "percent": 50.0}, {"count": 0, "percent": 0.0}]
 
 
-async def test_changed_options_are_not_compared(store: Store) -> None:
+async def test_changed_options_are_not_compared(store: Store, tmp_path: Path) -> None:
     first = await play(store, FIRST_RUN)
     edited = SAMPLE.read_text(encoding="utf-8")
     edited = edited.replace(
@@ -87,7 +94,7 @@ async def test_changed_options_are_not_compared(store: Store) -> None:
         "prompt: Did we reach the goals we set for this quarter?",
         "prompt: Did we reach this quarter's goals?",
     )
-    script = parse_script(edited, "sessions.yaml")
+    script = load_script(copy_sample(tmp_path, edited))
     answers = {
         "best-part": [{"choices": ["retros"]}],
         "on-track": [{"choice": "no"}],

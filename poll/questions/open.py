@@ -1,7 +1,13 @@
-"""An open question: short free texts, shown as a wall of cards."""
+"""An open question: short free texts, shown as a wall of cards.
+
+The facilitator may feature one card full screen on the projector: the mark
+`featured` on the question, set to the card's ref (cleared to go back to the wall).
+A featured card that is hidden later is not shown.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -26,6 +32,11 @@ from poll.text import clean_text
 
 if TYPE_CHECKING:
     from poll.spec import SpecReader
+
+#: The mark that puts one card full screen on the projector; its value is the card's ref.
+FEATURED = "featured"
+#: What a ref looks like (the store's entry refs), checked before it becomes a mark.
+REF = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,10 @@ class Open(Question):
     def answer_from_form(self, fields: FormFields) -> object:
         return {"text": first(fields, "text")}
 
+    def mark_allowed(self, key: str, value: str | None) -> bool:
+        """The console features one card on the projector (`featured`, a ref) or none."""
+        return key == FEATURED and (value is None or bool(REF.fullmatch(value)))
+
     def results_for(self, aggregate: Aggregate, audience: Audience) -> dict[str, Any]:
         results: dict[str, Any] = {
             "kind": "texts",
@@ -99,6 +114,11 @@ class Open(Question):
         if audience != "participant":  # phones never get other people's texts
             texts = texts_for(aggregate, audience)
             results |= {"texts": texts, "count": len(texts)}
+            # Only a card this audience sees can be featured: a hidden one falls back
+            # to the wall on the projector, and stays marked in the console.
+            ref = aggregate.marks.get(FEATURED)
+            featured = next((entry for entry in texts if entry["ref"] == ref), None)
+            results["featured"] = featured
         return results
 
     def report(self, given: ReportInput) -> dict[str, Any]:

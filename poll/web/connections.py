@@ -129,7 +129,7 @@ def configured_per_address() -> int:
 
 @dataclass
 class Registry:
-    """Open connections of this process, per address; and what was refused lately."""
+    """Connections this process holds, per address; and what was refused lately."""
 
     limits: Limits
     open: int = 0

@@ -35,7 +35,7 @@ PING_INTERVAL = 20.0
 IDLE_TIMEOUT = 60.0
 #: Largest message a client may send (an open answer is at most 2,000 characters).
 MAX_MESSAGE = 16 * 1024
-#: Open sockets one participant id may hold in this process (tabs, a reload not yet noticed).
+#: Live sockets one participant id may hold in this process (tabs, a reload not yet noticed).
 SOCKETS_PER_PARTICIPANT = 8
 
 

@@ -35,7 +35,7 @@ class PollState:
     lookups: FailedLookups = field(default_factory=FailedLookups)
     #: Wrong facilitator tokens per client address (memory only, see wrong_tokens.py).
     wrong_tokens: WrongTokens = field(default_factory=WrongTokens)
-    #: Open participant sockets per participant id (memory only, see live_ws.py).
+    #: Live participant sockets per participant id (memory only, see live_ws.py).
     participant_sockets: Counter[str] = field(default_factory=Counter)
     #: Renders the live screens of phones and projector (one cache per process).
     screens: Screens = field(default_factory=Screens)

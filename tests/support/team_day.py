@@ -3,6 +3,7 @@ straight through `Room`, with answers a test chooses per run."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -13,6 +14,16 @@ from poll.store.base import Store
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sessions.yaml"
 SESSION = "team-day"
+
+
+def copy_sample(folder: Path, text: str | None = None) -> Path:
+    """The sample script (or `text` in its place) in `folder`, with the files it names
+    (the Dutch session's deck and logo, relative to it): a copy a test may edit."""
+    shutil.copytree(ROOT / "examples", folder / "examples", dirs_exist_ok=True)
+    path = folder / "sessions.yaml"
+    path.write_text(SAMPLE.read_text(encoding="utf-8") if text is None else text, "utf-8")
+    return path
+
 
 #: Answers of a first run: per question, one raw answer per participant.
 FIRST_RUN: dict[str, list[object]] = {

@@ -6,9 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 
-from tests.support.team_day import SAMPLE
+from tests.support.team_day import copy_sample
 from tests.web.conftest import World, csrf_of
 from tests.web.test_export import vote
 
@@ -31,7 +30,7 @@ def two_runs(
     world: World, session: str, question: str, first: dict[str, str], second: dict[str, str]
 ) -> list[str]:
     """Two runs of `session`, each with the phones' `choice` on the yes/no `question`."""
-    shutil.copy(SAMPLE, world.sessions)
+    copy_sample(world.sessions.parent)
     made = []
     for number, votes in enumerate((first, second)):
         room, code = world.start_run(session) if number == 0 else start_another(world, session)
