@@ -309,8 +309,8 @@ class Open(Workload):
 class Choice(Workload):
     """Units: each ticked option's id; a ticked "other" is two units, its key
     (`_other`, counted as a bar) and `other: TEXT` (its text). In the CSV a
-    cell is an option's label, or else the other text (the generated texts,
-    `Other PHONE.TAKE: …`, are never a label).
+    row's `answer` is an option's label, and the "other" row has its text in
+    `other_text`.
 
     A phone ticks between one and `choice_limit` answers at random, "other"
     among them when the question has it."""
@@ -345,13 +345,16 @@ class Choice(Workload):
         labels = _by_label(item.get("options", []))
         other_key = str(item.get("other_key", "_other"))
 
-        def read(cell: str) -> list[str] | None:
-            if cell in labels:
-                return [labels[cell]]
-            # A cell that is no option's label is the other text (its key and itself).
-            return [other_key, f"other: {cell}"] if item.get("other") else None
-
-        return _read(rows, read)
+        found: Counter[str] = Counter()
+        for row in rows:
+            # The "other" row has its text in a column of its own (`other_text`).
+            other = row.get("other_text")
+            if other and item.get("other"):
+                found.update([other_key, f"other: {csv_cell(other)}"])
+                continue
+            cell = csv_cell(row["answer"])
+            found.update([labels[cell]] if cell in labels else [unreadable(cell)])
+        return found
 
 
 @register

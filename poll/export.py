@@ -139,7 +139,7 @@ async def response_rows(room: Room, decimal: str = ".") -> AsyncIterator[list[ob
                 answer = dataclasses.replace(answer, ref=response.ref)
             aggregate = aggregates.get(response.question_id, Aggregate())
             rows = question.csv_rows(answer, aggregate)
-            prompt, kind = question.prompt, question.type_name
+            prompt, kind = question.prompt, question.csv_type
             opened = opened_at.get(response.question_id)
             if question.scored and opened is not None:
                 # The same time and points as the leaderboard counts (poll.standings),
@@ -177,7 +177,7 @@ async def summary_rows(room: Room, decimal: str = ".") -> list[list[object]]:
         # A question nobody answered tallies as zeros, like any other; what a row
         # counts (an option, the texts) is the question type's choice.
         aggregate = aggregates.get(question.id, Aggregate())
-        base = [code, session_id, question.id, question.prompt, question.type_name]
+        base = [code, session_id, question.id, question.prompt, question.csv_type]
         for label, count, share in question.summary(aggregate):
             percent = f"{share:.1f}".replace(".", decimal)
             rows.append([*base, label, count, percent, aggregate.respondents])
@@ -238,10 +238,12 @@ async def export_chunks(room: Room, *, kind: Kind, sep: str = ",") -> AsyncItera
     return csv_chunks(response_header(room), response_rows(room, decimal), sep)
 
 
-def filename(room: Room, *, kind: Kind) -> str:
+def filename(room: Room, *, kind: Kind, sep: str = ",") -> str:
+    """`poll-SESSION-CODE-DAY-answers.csv`; the `;` file for Dutch Excel ends in
+    `-excel-nl.csv`, so that both can sit in one folder."""
     day = room.state.created_at.astimezone(UTC).strftime("%Y-%m-%d")
-    name = "responses" if kind == "answers" else kind
-    return f"poll-{room.session.id}-{room.state.code}-{day}-{name}.csv"
+    flavour = "-excel-nl" if sep == ";" else ""
+    return f"poll-{room.session.id}-{room.state.code}-{day}-{kind}{flavour}.csv"
 
 
 async def write_csv(room: Room, out: BinaryIO, *, kind: Kind, sep: str) -> None:

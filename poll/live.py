@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -48,7 +48,7 @@ PARTICIPANT_TALLY_INTERVAL = 1.0
 #: Phones drawn their own standing between two turns of the event loop.
 YIELD_EVERY = 200
 #: Snapshot fields that phones do not show; a change in these alone is not sent to them.
-_PHONE_IGNORES = ("version", "participants", "answers", "results", "deadline_in")
+_PHONE_IGNORES = ("version", "joined", "connected", "answers", "entries", "results", "deadline_in")
 
 
 def phone_screen(view: dict[str, Any]) -> dict[str, Any]:
@@ -195,6 +195,10 @@ class RoomChannel:
         self.reading = False
         self.presence_dirty = True
         self.presence_sent_at = 0.0
+        # Participant sockets per participant id: presence counts people, so
+        # that a phone with several tabs (or a script with 300 sockets on one
+        # cookie) counts once.
+        self._sockets_of: Counter[str] = Counter()
         # The question the joining phones get their answers to with their first
         # snapshot: the first broadcast needs to send them again only if it moved.
         self._last_question: str | None = room.state.current_question
@@ -225,7 +229,8 @@ class RoomChannel:
 
     @property
     def participants(self) -> int:
-        return len(self.outboxes["participant"])
+        """Participants with at least one socket open here (people, not sockets)."""
+        return len(self._sockets_of)
 
     @property
     def empty(self) -> bool:
@@ -237,15 +242,25 @@ class RoomChannel:
             self._linger = None
         self.outboxes[outbox.audience].add(outbox)
         if outbox.audience == "participant":
-            self.presence_dirty = True
             self._joining.add(outbox)
+            if outbox.participant is not None:
+                self._sockets_of[outbox.participant] += 1
+                if self._sockets_of[outbox.participant] == 1:
+                    self.presence_dirty = True
 
     def remove(self, outbox: Outbox) -> None:
+        if outbox not in self.outboxes[outbox.audience]:
+            return
         self.outboxes[outbox.audience].discard(outbox)
+        who = outbox.participant
         if outbox.audience == "participant":
-            self.presence_dirty = True
             self._joined.pop(outbox, None)
             self._joining.discard(outbox)
+            if who is not None:
+                self._sockets_of[who] -= 1
+                if self._sockets_of[who] <= 0:
+                    del self._sockets_of[who]
+                    self.presence_dirty = True
         if not self.outboxes[outbox.audience]:
             # No broadcast keeps this audience's view current any more: the next
             # socket of it (a console reopened within the linger) reads the room.

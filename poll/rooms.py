@@ -177,7 +177,10 @@ class RoomData:
 
     state: RoomState
     aggregates: Mapping[str, Aggregate]
-    participants: int
+    #: Participants who joined the run (opened its page, with or without JavaScript).
+    joined: int
+    #: Participants with a live connection now (people, not sockets).
+    connected: int
     #: When it was read: countdowns are measured from here.
     read_at: datetime = dataclasses.field(default_factory=lambda: datetime.now(UTC))
     #: The leaderboard, when the current screen shows a standing (else None).
@@ -218,6 +221,9 @@ class Rooms:
         # per change, however many phones and pages ask.
         self._standings: dict[str, tuple[int, Standings]] = {}
         self._counting: dict[str, asyncio.Lock] = {}
+        # Participants this process has recorded as joined, per room: a page that
+        # reloads every few seconds (a phone without JavaScript) writes once.
+        self._arrived: dict[str, set[str]] = {}
 
     async def create(self, session_id: str) -> Room:
         script = self._script()
@@ -252,6 +258,24 @@ class Rooms:
             return None
         return Room(self, state, await self._session(state.id))
 
+    async def ended_by_code(self, code: str) -> Room | None:
+        """The run that ended last with this code, while no running room has it."""
+        digits = normalize_code(code)
+        if digits is None:
+            return None
+        state = await self.store.ended_room_by_code(digits)
+        if state is None:
+            return None
+        return Room(self, state, await self._session(state.id))
+
+    async def arrive(self, room_id: str, participant: str) -> None:
+        """Count the participant among those who joined the run (once)."""
+        seen = self._arrived.setdefault(room_id, set())
+        if participant in seen:
+            return
+        await self.store.join(room_id, participant)
+        seen.add(participant)
+
     async def list(self) -> list[RoomState]:
         return await self.store.rooms()
 
@@ -268,6 +292,7 @@ class Rooms:
         self._names.pop(room_id, None)
         self._standings.pop(room_id, None)
         self._counting.pop(room_id, None)
+        self._arrived.pop(room_id, None)
 
     async def names(self, room_id: str) -> Mapping[str, str]:
         """Every nickname of the room, read from the store now (callers at the same
@@ -654,7 +679,8 @@ class Room:
         # One consistent read: a snapshot's version is the version of the counts it shows.
         state, aggregates = await self.store.room_with_aggregates(self.id)
         self.state = state
-        participants = await self.store.presence(self.id)
+        connected = await self.store.presence(self.id)
+        joined = await self.store.joined(self.id)
         now = datetime.now(UTC)
         standings = None
         if self.personal_screen(state, aggregates, now) in ("points", "board"):
@@ -666,7 +692,8 @@ class Room:
         return RoomData(
             state,
             aggregates,
-            participants,
+            joined,
+            connected,
             standings=standings,
             read_at=now,
             results_link_shown=shown,
@@ -741,12 +768,14 @@ class Room:
             },
             "index": state.current,
             "count": len(self.session.items),
-            "participants": data.participants,
+            "joined": data.joined,
+            "connected": data.connected,
             "item": item_view(item),
             "status": status,
             "deadline_in": deadline_in,
             "results_shown": shown,
             "answers": aggregate.respondents if aggregate else 0,
+            "entries": question.entries(aggregate) if question and aggregate else None,
             "results": None,
         }
         if question is not None and aggregate is not None:

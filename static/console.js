@@ -56,7 +56,7 @@ const live = new Live(`/ws/console/${roomId}`, {
 });
 
 function viewKey(message) {
-  return `${message.version}/${message.participants}/${message.status}`;
+  return `${message.version}/${message.joined}/${message.connected}/${message.status}`;
 }
 
 function act(action, fields = {}) {

@@ -22,7 +22,33 @@ if (snap.item && snap.mine) {
   mine[snap.item.id] = snap.mine;
   drawn[snap.item.id] = { stage: snap.stage, html: stage.innerHTML };
 }
-const drafts = {}; // question id → what she has ticked or typed but not yet sent
+// Question id → what she has ticked or typed but not yet sent. Kept in the tab's
+// sessionStorage too (per run and question), so that a draft survives the facilitator
+// moving on and back, and a reload (a phone that wakes up reloads its tab).
+const drafts = {};
+const draftKey = (questionId) => `poll-draft:${snap.room.id}:${questionId}`;
+function draftFor(questionId) {
+  if (!(questionId in drafts)) {
+    try {
+      const kept = sessionStorage.getItem(draftKey(questionId));
+      if (kept) drafts[questionId] = JSON.parse(kept);
+    } catch {
+      // No storage (a private window may refuse it): the draft lives in this page only.
+    }
+  }
+  return drafts[questionId];
+}
+function keepDraft(questionId, draft) {
+  drafts[questionId] = draft;
+  try { sessionStorage.setItem(draftKey(questionId), JSON.stringify(draft)); } catch { /* see above */ }
+}
+function dropDraft(questionId) {
+  delete drafts[questionId];
+  try { sessionStorage.removeItem(draftKey(questionId)); } catch { /* see above */ }
+}
+// Question id → her form as the server drew it for her stored answers: the form
+// "saved" speaks of. A form that differs from it is not saved, whatever was sent before.
+const asSaved = {};
 let pending = null; // {submission_id, question_id, answer} until acked or refused
 let pendingFromStage = false; // whether the pending vote is the stage's form (her draft)
 let boardFocus = null; // [name, value] of a board button that lost the focus to a redraw
@@ -103,7 +129,7 @@ function receive(message) {
         clearTimeout(retryTimer);
         remember(message.question_id, message.mine, message);
         // A vote from the board (an upvote) leaves what she is typing in the stage.
-        if (pendingFromStage) delete drafts[message.question_id];
+        if (pendingFromStage) dropDraft(message.question_id);
         setStatus("saved", t("Your answer is saved."));
         render(true);
       }
@@ -279,7 +305,14 @@ function render(force = false) {
 
 function prepare(form) {
   const id = form.dataset.question;
-  if (drafts[id]) applyDraft(form, drafts[id]);
+  // Drawn for her stored answers (or for none): what "saved" compares the form with.
+  asSaved[id] = JSON.stringify(draftOf(form));
+  const draft = draftFor(id);
+  if (draft) applyDraft(form, draft);
+  // A redraw of a form where each send adds an entry leaves "saved" (of an upvote, of
+  // the last entry) alone: only her typing there says something new. Where sending
+  // changes her answer, a draft brought back says at once whether it is sent.
+  if (snap.item.answer_mode === "replace") reflectSaved(form, Boolean(draft));
   if (pending) for (const button of form.querySelectorAll("button")) button.disabled = true;
   if (form.dataset.script) {
     import(form.dataset.script).then((type) => type.enhance(form)).catch(() => {});
@@ -289,10 +322,24 @@ function prepare(form) {
 stage.addEventListener("input", (event) => {
   const form = event.target.closest("form.vote");
   if (!form) return;
-  drafts[form.dataset.question] = draftOf(form);
-  // "Saved" would now speak of an answer she has since changed: say it again on the next ack.
-  if (!pending && statusLine.classList.contains("saved")) setStatus("", "");
+  keepDraft(form.dataset.question, draftOf(form));
+  reflectSaved(form);
 });
+
+// "Saved" only while the form shows what the server has. Where sending again changes
+// her answer, a form that differs says it is not sent; where each send adds an entry,
+// "saved" spoke of the last one, and a new text is simply not sent yet.
+function reflectSaved(form, restored = false) {
+  if (pending || statusLine.classList.contains("error")) return;
+  const said = statusLine.classList.contains("saved") || statusLine.classList.contains("unsent");
+  if (!said && !restored) return;
+  const id = form.dataset.question;
+  const same = JSON.stringify(draftOf(form)) === asSaved[id];
+  if (same && (mine[id] || []).length) setStatus("saved", t("Your answer is saved."));
+  else if (!same && snap.item.answer_mode === "replace" && (mine[id] || []).length) {
+    setStatus("unsent", t("Not sent yet: send to save your change."));
+  } else setStatus("", "");
+}
 
 // The stage's form, and the small vote forms a type's board may hold (an upvote per
 // question on a Q&A board): each is sent as a vote with the fields it has.

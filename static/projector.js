@@ -8,6 +8,7 @@ const main = document.getElementById("main");
 const screen = document.getElementById("screen");
 const join = document.getElementById("join");
 const footerCount = document.getElementById("footer-count");
+const joinedCount = document.getElementById("joined-count");
 const roomId = main.dataset.room;
 
 let snap = readJSON("poll-snapshot");
@@ -42,7 +43,8 @@ function render() {
   document.body.classList.toggle("ended", Boolean(snap.room.ended));
   join.classList.toggle("off", !joinVisible());
   followCountdown(snap);
-  footerCount.textContent = !snap.item.question ? "" : (snap.answers === 1 ? t("1 person answered") : t("{count} people answered", { count: snap.answers }));
+  footerCount.textContent = snap.item.question ? answered(snap) : "";
+  if (joinedCount) joinedCount.textContent = snap.joined === 1 ? t("1 person joined") : t("{count} people joined", { count: snap.joined });
   if (snap.html === undefined || snap.html === lastHtml) return;
   lastHtml = snap.html;
   const sizes = grownSizes();
@@ -108,6 +110,13 @@ function awake() {
 }
 for (const kind of ["mousemove", "mousedown", "touchstart"]) document.addEventListener(kind, awake, { passive: true });
 awake();
+
+// As templates/_counts.html says it: people, and answers where one person may give several.
+function answered(s) {
+  const people = s.answers === 1 ? t("1 person answered") : t("{count} people answered", { count: s.answers });
+  if (s.entries === null || s.entries === undefined) return people;
+  return `${people} · ${s.entries === 1 ? t("1 answer") : t("{count} answers", { count: s.entries })}`;
+}
 
 // A question type may lay out its results in the browser: its fragment names the
 // type's module in data-script, whose `project(element)` runs after every swap. A

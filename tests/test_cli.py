@@ -100,6 +100,9 @@ def test_export_a_run(tmp_path: Path) -> None:
     assert ";on-track;" in text and ";Yes;" in text
     assert main(["export", code, "--store", store, "--summary", "-o", str(out)]) == 0
     assert "Yes,1,100.0,1" in out.read_bytes().decode("utf-8-sig")
+    # The summary for Dutch Excel: semicolons and decimal commas.
+    assert main(["export", code, "--store", store, "--summary", "--sep", ";", "-o", str(out)]) == 0
+    assert ";Yes;1;100,0;1" in out.read_bytes().decode("utf-8-sig")
 
 
 def test_serve_runs_uvicorn_with_the_guarded_protocols_and_no_banner(

@@ -246,6 +246,14 @@ class Question(Item):
         are allowed); "append": each answer is one more entry, up to max_entries."""
         return "replace"
 
+    def entries(self, aggregate: Aggregate) -> int | None:
+        """How many answers were given, for a question where one person may give
+        several (shown beside the number of people who answered); None where each
+        person has one answer, and people and answers are the same count."""
+        if self.answer_mode == "append" and self.max_entries > 1:
+            return len(aggregate.texts)
+        return None
+
     def mode_for(self, answer: Answer) -> AnswerMode:
         """The store's mode for this one answer (a Q&A appends questions and toggles upvotes)."""
         return self.answer_mode
@@ -318,6 +326,13 @@ class Question(Item):
     @abstractmethod
     def csv_values(self, answer: Answer) -> list[str]:
         """One CSV answer cell per value: a multi-select gives one per option."""
+
+    @property
+    def csv_type(self) -> str:
+        """The `question_type` cell of the CSV files: the type's name, or a finer
+        name where a type has variants that a reader of the file must tell apart
+        (one answer or several)."""
+        return self.type_name
 
     def csv_rows(self, answer: Answer, aggregate: Aggregate) -> list[dict[str, str]]:
         """The answers CSV rows of one stored answer (its `ref` set), with the

@@ -48,6 +48,8 @@ class Choice(Question):
         "other",
     }
     label: ClassVar[str] = N_("Choice")
+    #: The "other" text, beside its row's `answer` (the "Other" option's label).
+    csv_columns: ClassVar[tuple[str, ...]] = ("other_text",)
 
     options: tuple[Option, ...] = ()
     multiple: bool = False
@@ -212,6 +214,21 @@ class Choice(Question):
 
     def compare(self, aggregates: Sequence[Aggregate]) -> dict[str, Any]:
         return bar_comparison(self._rows(), aggregates)
+
+    @property
+    def csv_type(self) -> str:
+        return f"{self.type_name}-{'multiple' if self.multiple else 'single'}"
+
+    def csv_rows(self, answer: Answer, aggregate: Aggregate) -> list[dict[str, str]]:
+        # The "other" row says the option ("Other") as `answer` and the text in a
+        # column of its own: a typed text could otherwise read as an option's label.
+        labels = {o.id: o.label for o in self.options}
+        return [
+            {"answer": self.other_label, "other_text": answer.text or ""}
+            if key == OTHER_KEY
+            else {"answer": labels.get(key, key)}
+            for key in answer.keys
+        ]
 
     def csv_values(self, answer: Answer) -> list[str]:
         labels = {o.id: o.label for o in self.options}

@@ -250,6 +250,15 @@ class Store(ABC):
         """The unended room with this join code, if any."""
 
     @abstractmethod
+    async def ended_room_by_code(self, code: str) -> RoomState | None:
+        """The room that ended last with this join code, if it has not been purged.
+
+        A phone that reloads after the end is told the run is over, not that
+        no such code exists. (A new room may take the code meanwhile:
+        `room_by_code` finds that one, and callers ask it first.)
+        """
+
+    @abstractmethod
     async def rooms(self) -> list[RoomState]:
         """Every room, ended ones too, newest first."""
 
@@ -333,6 +342,17 @@ class Store(ABC):
     def responses(self, room_id: str) -> AsyncIterator[Response]:
         """Every stored response of the room, for export, in answer order."""
 
+    @abstractmethod
+    async def join(self, room_id: str, participant: str) -> bool:
+        """Record that the participant joined the run (opened its page, with or
+        without JavaScript). True the first time: then bump the version and signal,
+        so that "N joined" moves on every screen. RoomNotFound if there is no room.
+        """
+
+    @abstractmethod
+    async def joined(self, room_id: str) -> int:
+        """How many participants joined the run (each counted once, ever); 0 for none."""
+
     # Results links ---------------------------------------------------------
 
     @abstractmethod
@@ -364,7 +384,8 @@ class Store(ABC):
 
     @abstractmethod
     async def set_presence(self, room_id: str, process_id: str, count: int) -> None:
-        """This process has `count` participants connected to the room.
+        """This process has `count` participants connected to the room (people, each
+        counted once however many sockets they have open here).
 
         Entries not refreshed for `PRESENCE_TTL` seconds no longer count (a
         process that died). A changed total signals the room.

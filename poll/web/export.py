@@ -12,7 +12,7 @@ from poll.workbook import MEDIA_TYPE, build_workbook, workbook_filename
 
 async def csv_response(room: Room, *, kind: Kind, sep: str) -> StreamingResponse:
     chunks = await export_chunks(room, kind=kind, sep=sep)
-    name = filename(room, kind=kind)
+    name = filename(room, kind=kind, sep=sep)
     return StreamingResponse(
         chunks,
         media_type="text/csv; charset=utf-8",

@@ -62,7 +62,12 @@ def negotiate(accept_language: str | None) -> Lang:
 JS_MESSAGES: tuple[str, ...] = (
     N_("1 person answered"),
     N_("{count} people answered"),
+    N_("1 answer"),
+    N_("{count} answers"),
+    N_("1 person joined"),
+    N_("{count} people joined"),
     N_("Your answer is saved."),
+    N_("Not sent yet: send to save your change."),
     N_("Too many wrong codes. Wait a minute, then try again."),
     N_("Sending…"),
     N_("Not saved yet, trying again…"),

@@ -25,6 +25,7 @@ from poll.web.actions import ACTIONS, perform
 from poll.web.auth import EPOCH_SCOPE_KEY
 from poll.web.i18n import negotiate, translate
 from poll.web.network import origin_allowed
+from poll.web.participant import arrive, find_room
 from poll.web.state import PollState, poll_state
 from poll.web.throttle import TOO_MANY_ATTEMPTS, client_address
 from poll.web.voting import vote_reply
@@ -104,7 +105,8 @@ async def _participant_socket(websocket: WebSocket, state: PollState, participan
         )
         await websocket.close(protocol.CLOSE_TOO_MANY_ATTEMPTS)
         return
-    room = await state.rooms.by_code(str(websocket.path_params["code"]))
+    # A run that has ended is found too: its phones are shown the end, not an error.
+    room = await find_room(state.rooms, str(websocket.path_params["code"]))
     await websocket.accept()
     if room is None:
         state.lookups.failed(address, participant)
@@ -113,6 +115,7 @@ async def _participant_socket(websocket: WebSocket, state: PollState, participan
         await websocket.send_text(protocol.encode(protocol.error(UnknownRoom.reason, message)))
         await websocket.close(protocol.CLOSE_UNKNOWN_ROOM)
         return
+    await arrive(state.rooms, room, participant)
     await _serve(websocket, state, room, "participant", participant, room.session.language)
 
 

@@ -8,6 +8,7 @@ the participant waits.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +20,15 @@ from starlette.routing import BaseRoute, Route
 
 from poll import protocol
 from poll.questions import Question
-from poll.rooms import NotCurrent, Room, RoomError, UnknownRoom, normalize_code
+from poll.rooms import (
+    NotCurrent,
+    Room,
+    RoomError,
+    Rooms,
+    StoreError,
+    UnknownRoom,
+    normalize_code,
+)
 from poll.web.forms import closes_form
 from poll.web.i18n import N_, negotiate, translate
 from poll.web.network import join_base, short_address
@@ -60,7 +69,8 @@ class _Blocked:
 
 
 async def _lookup(request: Request, typed: str) -> Room | _Blocked | None:
-    """The running room with this code, counting failures per client against guessing.
+    """The room with this code (running, else the run that ended last with it),
+    counting failures per client against guessing.
 
     A visitor without a participant cookie is given an id here (the answer sets
     the cookie), so that her typos count against her alone, not against every
@@ -73,7 +83,7 @@ async def _lookup(request: Request, typed: str) -> Room | _Blocked | None:
         participant = request.state.issued_participant = secrets.token_urlsafe(16)
     if state.lookups.blocked(address, participant):
         return _Blocked()
-    room = await state.rooms.by_code(typed)
+    room = await find_room(state.rooms, typed)
     if room is None:
         state.lookups.failed(address, participant)
     return room
@@ -85,6 +95,26 @@ def _keep_issued(request: Request, response: Response) -> Response:
     if issued is not None:
         poll_state(request).auth.set_participant(response, request, issued)
     return response
+
+
+async def find_room(rooms: Rooms, typed: str) -> Room | None:
+    """The running room with this code; else the run that ended last with it, so that
+    a phone that comes back after the end is thanked rather than told there is no
+    such session (a running room that took the code over since comes first)."""
+    room = await rooms.by_code(typed)
+    if room is None:
+        room = await rooms.ended_by_code(typed)
+    return room
+
+
+async def arrive(rooms: Rooms, room: Room, participant: str) -> None:
+    """Count the participant among those who joined a running room. Best effort: a
+    store that fails here fails the page's own reads too, and the count catches up
+    at her next page load or connection."""
+    if room.state.ended:
+        return
+    with contextlib.suppress(StoreError):
+        await rooms.arrive(room.id, participant)
 
 
 def too_many_attempts(request: Request, lang: str, typed: str) -> Response:
@@ -142,6 +172,11 @@ async def room_page(request: Request) -> Response:
     if participant is None:
         issued = getattr(request.state, "issued_participant", None)
         participant = issued or secrets.token_urlsafe(16)
+    if not new_id:
+        # Only with her cookie back: a browser that refuses cookies would count
+        # as a new person at every reload. (A phone without JavaScript sends it
+        # with its first refresh or vote.)
+        await arrive(state.rooms, room, participant)
     snapshot = await room.snapshot("participant", participant)
     me = snapshot.pop("me", None)
     if not new_id and "application/json" in request.headers.get("accept", ""):

@@ -72,7 +72,7 @@ async def stage_for(
     if view is None or data is None or view["item"]["id"] != question_id:
         if room.state.current_question != question_id:
             return {}
-        data = RoomData(room.state, {}, 0)
+        data = RoomData(room.state, {}, 0, 0)
         view = room.view(data, "participant")
     me = await room.me(data, participant) if view.get("personal") else None
     return {"stage": protocol.stage_key(view), "html": state.screens.stage(view, answers, me)}

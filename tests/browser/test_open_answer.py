@@ -32,7 +32,7 @@ def test_a_phone_changes_its_open_answer(browser: Any, server: PollServer, artif
 
     field.fill("More trees and benches")
     # Edited but not sent: the page no longer says "saved".
-    expect(phone.locator("#vote-status")).to_have_text("")
+    expect(phone.locator("#vote-status")).to_have_text("Not sent yet: send to save your change.")
     change.click()
     expect(phone.locator("#vote-status")).to_have_text("Your answer is saved.", timeout=LIVE)
     expect(field).to_have_value("More trees and benches")

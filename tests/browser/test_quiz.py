@@ -72,7 +72,9 @@ def test_a_quiz_from_nicknames_to_the_podium(
     bob.get_by_label("Your nickname").fill("Bob")
     option(bob, "Rome").click()
     expect(bob.locator("#vote-status")).to_have_text("Your answer is saved.")
-    expect(projector.locator("#screen .answer-count")).to_have_text("2 answers", timeout=LIVE)
+    expect(projector.locator("#screen .answer-count")).to_have_text(
+        "2 people answered", timeout=LIVE
+    )
 
     # Step 1: the right answer, on the projector and on each phone.
     facilitator.click("Close voting")

@@ -149,7 +149,12 @@ def test_whole_session(browser: Any, any_server: PollServer, artifacts: Path) ->
     assert plain_phone.locator("noscript meta[http-equiv=refresh]").count() == 1
     shot(qr_phone, artifacts, "04-phone-waiting-slide")
     assert not serious_violations(qr_phone)
-    expect(page.locator(".meta").first).to_contain_text("2 participants connected", timeout=15000)
+    # Every phone that joined counts, the one without JavaScript too (from its first
+    # refresh, which brings its cookie back); two have a live connection.
+    expect(page.locator(".meta").first).to_contain_text(
+        "3 people joined · 2 connected now", timeout=15000
+    )
+    expect(projector.locator("#joined-count")).to_have_text("3 mensen doen mee", timeout=LIVE)
 
     # A content slide: projector shows it, phones follow with its title.
     console.next()
@@ -251,11 +256,11 @@ def test_whole_session(browser: Any, any_server: PollServer, artifacts: Path) ->
     console.next()
     vote_button(qr_phone, "Lokaal").click()
     saved(qr_phone)
-    expect(page.locator(".status-line")).to_contain_text("1 answer", timeout=LIVE)
+    expect(page.locator(".status-line")).to_contain_text("1 person answered", timeout=LIVE)
     page.locator("details.confirm summary", has_text="Reset").click()
     shot(page, artifacts, "15-console-reset-confirm")
     page.get_by_role("button", name="Yes, delete the answers").click()
-    expect(page.locator(".status-line")).to_contain_text("0 answers", timeout=LIVE)
+    expect(page.locator(".status-line")).to_contain_text("0 people answered", timeout=LIVE)
     expect(qr_phone.locator("button[aria-pressed=true]")).to_have_count(0, timeout=LIVE)
     vote_button(qr_phone, "Regionaal").click()
     saved(qr_phone)
@@ -291,6 +296,20 @@ def test_whole_session(browser: Any, any_server: PollServer, artifacts: Path) ->
             "Deze sessie is afgelopen. Bedankt voor het meedoen!", timeout=LIVE
         )
     shot(typed_phone, artifacts, "18-phone-ended")
+    # Coming back after the end (a reload, the page without JavaScript, the code typed
+    # again on the join page) is thanked too, not told there is no such session.
+    ended = "Deze sessie is afgelopen. Bedankt voor het meedoen!"
+    typed_phone.reload()
+    expect(typed_phone.locator("#stage h1")).to_have_text(ended, timeout=LIVE)
+    plain_phone.goto(f"{server.url}/r/{code_digits}")
+    expect(plain_phone.locator("#stage h1")).to_have_text(ended)
+    latecomer = browser.new_context(viewport=PHONE, is_mobile=True, locale="en-US").new_page()
+    latecomer.goto(server.url + "/")
+    latecomer.get_by_label("Code from the screen").fill(f"{code.group(1)} {code.group(2)}")
+    latecomer.get_by_role("button", name="Join").click()
+    expect(latecomer.locator("#stage h1")).to_have_text(ended, timeout=LIVE)
+    expect(latecomer.locator("body")).not_to_contain_text("no session")
+    latecomer.context.close()
 
     # The CSV from the console's list of runs.
     page.goto(server.url + "/console")
@@ -312,9 +331,16 @@ def test_whole_session(browser: Any, any_server: PollServer, artifacts: Path) ->
     assert [r["hidden"] for r in by_question["aanvullende-vragen"]].count("yes") == 1
     assert sorted(r["answer"] for r in by_question["met-wie"]) == ["Bewoners", "Vakgenoten"]
     assert [r["answer"] for r in by_question["schaalniveau"]] == ["Regionaal"]
-    assert sorted(r["answer"] for r in by_question["manieren"]) == sorted(
-        ["Intervisie", "Wandelgesprekken in de wijk", "Stadslabs", "'@leerkring"]
+    assert sorted((r["answer"], r["other_text"]) for r in by_question["manieren"]) == sorted(
+        [
+            ("Intervisie", ""),
+            ("Anders, namelijk", "Wandelgesprekken in de wijk"),
+            ("Stadslabs", ""),
+            ("Anders, namelijk", "'@leerkring"),
+        ]
     )
+    assert {r["question_type"] for r in by_question["manieren"]} == {"choice-multiple"}
+    assert {r["question_type"] for r in by_question["schaalniveau"]} == {"choice-single"}
     assert all(re.fullmatch(r"p-[0-9a-f]{8}", r["participant"]) for r in rows)
     assert all(r["answered_at"].endswith("Z") for r in rows)
     facilitator.close()

@@ -117,10 +117,12 @@ def test_every_route_is_either_public_or_checked_here(world: World) -> None:
 def test_a_participant_socket_cannot_send_facilitator_actions(world: World) -> None:
     room, code = world.start_run()
     world.go_to(room, "herkennen")
-    before = store_dump(world, room)
     with world.as_("phone") as phone:
         phone.get(f"/r/{code}")
         with phone.websocket_connect(f"/ws/participant/{code}") as ws:
+            assert ws.receive_json()["type"] == "snapshot"
+            # Taken once she has joined (which counts her, and so changes the room).
+            before = store_dump(world, room)
             for action in ACTIONS:
                 ws.send_json({"type": "action", "action": action, "index": 0, "request_id": "r"})
                 for _ in range(20):

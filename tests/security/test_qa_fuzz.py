@@ -111,6 +111,7 @@ def test_a_phone_posting_any_form_to_a_board_changes_nothing_unless_saved(world:
     saved: list[dict[str, Any]] = []
     with world.as_("phone") as phone:
         token = token_of(phone.get(f"/r/{code}").text)
+        phone.get(f"/r/{code}")  # with her cookie back: she has joined (a change of its own)
 
         @settings(settings.get_profile(PROFILE), max_examples=examples())
         @given(form=vote_forms)

@@ -136,8 +136,8 @@ async def _redis_leftovers(url: str, prefix: str, room_id: str) -> list[str]:
     try:
         found = []
         async for key in admin.scan_iter(match=f"{prefix}:*"):
-            pointer = ":code:" in key or ":link:" in key
-            if room_id in key or (pointer and await admin.get(key) == room_id):
+            claim = ":code:" in key or ":ended:" in key or ":link:" in key
+            if room_id in key or (claim and await admin.get(key) == room_id):
                 found.append(key)
         return found
     finally:

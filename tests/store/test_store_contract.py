@@ -698,6 +698,59 @@ async def test_a_sign_out_moves_the_console_epoch_for_every_worker(backend: Back
     assert await one.console_epoch() == 2
 
 
+# Who joined ---------------------------------------------------------------------------
+
+
+async def test_joined_counts_each_participant_once_and_signals_a_newcomer(
+    backend: Backend,
+) -> None:
+    one = await backend.open_store()
+    two = await backend.open_store()
+    room = await new_room(one)
+    other = await new_room(one)
+
+    async with one.subscribe(room.id) as changes:
+        assert await one.join(room.id, "alice") is True
+        version = await next_version(changes, room.version)  # "N joined" moves on screen
+    assert await two.join(room.id, "alice") is False  # again, or through another process
+    assert await two.join(room.id, "bob") is True
+    for _ in range(5):
+        await one.join(room.id, "bob")  # a phone that reloads, or opens many sockets
+
+    assert await one.joined(room.id) == 2
+    assert await two.joined(room.id) == 2
+    assert await one.joined(other.id) == 0
+    assert (await one.room(room.id)).version > version
+    with pytest.raises(RoomNotFound):
+        await one.join("no-such-room", "alice")
+
+
+# The end --------------------------------------------------------------------------------
+
+
+async def test_an_ended_room_stays_findable_by_its_code_until_the_code_is_taken_again(
+    store: Store,
+) -> None:
+    room = await new_room(store, "4440010")
+    assert await store.ended_room_by_code("4440010") is None  # still running
+
+    await store.update(room.id, RoomPatch(end=True))
+
+    assert await store.room_by_code("4440010") is None
+    ended = await store.ended_room_by_code("4440010")
+    assert ended is not None and ended.id == room.id and ended.ended
+    assert await store.ended_room_by_code("4440011") is None
+
+    again = await new_room(store, "4440010")  # the code is free for a new run
+    assert (await store.room_by_code("4440010")) == again
+    await store.update(again.id, RoomPatch(end=True))
+    last = await store.ended_room_by_code("4440010")
+    assert last is not None and last.id == again.id  # the run that ended last
+
+    await store.purge(datetime.now(UTC) + timedelta(seconds=1))
+    assert await store.ended_room_by_code("4440010") is None
+
+
 # Housekeeping -----------------------------------------------------------------------------
 
 
@@ -727,6 +780,7 @@ async def test_purge_leaves_nothing_of_the_room_behind(backend: Backend) -> None
     await store.vote(room.id, ballot("alice", "yes", text="x"))
     await store.set_results_link(room.id, results_link("purged"))
     await store.set_presence(room.id, "w", 1)
+    await store.join(room.id, "alice")
     await store.update(room.id, RoomPatch(end=True))
     assert await backend.leftovers(room.id), "the check sees nothing even before the purge"
 

@@ -29,7 +29,13 @@ def test_answers_and_summary_csv(world: World) -> None:
     assert response.headers["content-disposition"].startswith("attachment; filename=")
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert sorted(r["answer"] for r in rows) == ["'=HYPERLINK(1)", "Intervisie", "Stadslabs"]
+    # An "other" text is told from the options: the row says the option, its column the text.
+    assert sorted((r["answer"], r["other_text"]) for r in rows) == [
+        ("Anders, namelijk", "'=HYPERLINK(1)"),
+        ("Intervisie", ""),
+        ("Stadslabs", ""),
+    ]
+    assert {r["question_type"] for r in rows} == {"choice-multiple"}
     assert {r["room_code"] for r in rows} == {code}
     assert len({r["participant"] for r in rows}) == 2
     assert all(r["question"] == "Op welke manier(en)?" for r in rows)
@@ -39,6 +45,37 @@ def test_answers_and_summary_csv(world: World) -> None:
     assert lines[0].startswith("room_code;session_id;question_id")
     intervisie = next(line for line in lines if ";Intervisie;" in line)
     assert intervisie.endswith(";1;50,0;2")  # decimal comma with ';' (Dutch Excel)
+
+
+def test_both_separators_side_by_side_with_distinct_names(world: World) -> None:
+    room, code = world.start_run()
+    world.go_to(room, "schaalniveau")  # single choice
+    vote(world, code, "anna", "schaalniveau", choices=["lokaal"])
+    page = world.client.get(f"/console/room/{room}").text
+    links = re.findall(rf'href="/console/room/{room}/([^"]+)"', page)
+    files = ["results.csv", "results.csv?sep=semicolon", "summary.csv", "summary.csv?sep=semicolon"]
+    assert [link for link in links if link in files] == files  # next to each other
+    names = set()
+    for link in files:
+        response = world.client.get(f"/console/room/{room}/{link}")
+        disposition = response.headers["content-disposition"]
+        named = r'attachment; filename="(poll-wijken-\d{7}-[\d-]+-[a-z-]+\.csv)"'
+        found = re.fullmatch(named, disposition)
+        assert found, disposition
+        names.add(found.group(1).split("-", 6)[-1])
+        text = response.content.decode("utf-8-sig")
+        if link.endswith("semicolon"):
+            assert text.startswith("room_code;session_id;")
+        if link.startswith("summary"):
+            lokaal = next(line for line in text.splitlines() if "Lokaal" in line)
+            assert "choice-single" in lokaal
+            assert lokaal.endswith(";1;100,0;1" if "semicolon" in link else ",1,100.0,1")
+    assert names == {
+        "answers.csv",
+        "answers-excel-nl.csv",
+        "summary.csv",
+        "summary-excel-nl.csv",
+    }
 
 
 def test_csv_needs_the_facilitator(world: World) -> None:

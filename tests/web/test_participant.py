@@ -65,6 +65,38 @@ def test_unknown_code_says_what_to_do(world: World) -> None:
         assert bad.status_code == 400 and "7 digits" in bad.text
 
 
+def test_a_phone_that_comes_back_after_the_end_is_thanked(world: World) -> None:
+    room, code = world.start_run()
+    world.go_to(room, "herkennen")
+    with world.as_("phone") as phone:
+        page = phone.get(f"/r/{code}")
+        with phone.websocket_connect(f"/ws/participant/{code}") as ws:
+            assert ws.receive_json()["room"]["ended"] is False
+            with world.as_("facilitator"):
+                world.act(room, "end")
+            for _ in range(20):  # connected when it ends: the end screen
+                message = ws.receive_json()
+                if message["type"] == "snapshot" and message["room"]["ended"]:
+                    assert "Deze sessie is afgelopen" in message["html"]
+                    break
+            else:
+                raise AssertionError("no snapshot of the end")
+        thanks = "Deze sessie is afgelopen. Bedankt voor het meedoen!"
+        again = phone.get(f"/r/{code}")  # a reload
+        assert again.status_code == 200 and thanks in again.text
+        assert "no session" not in again.text and "geen sessie" not in again.text
+        snapshot = phone.get(f"/r/{code}", headers={"accept": "application/json"}).json()
+        assert snapshot["room"]["ended"] is True and thanks in snapshot["mine_html"]
+        form = {"token": token_of(page.text), "question_id": "herkennen", "submission_id": "s"}
+        late = phone.post(f"/r/{code}", data={**form, "choice": "yes"})
+        assert thanks in late.text  # a vote from a page left open: refused, thanked
+        with phone.websocket_connect(f"/ws/participant/{code}") as ws:  # reconnects later
+            assert ws.receive_json()["room"]["ended"] is True
+    with world.as_("latecomer") as latecomer:
+        typed = latecomer.get("/join", params={"code": f"{code[:3]} {code[3:]}"})
+        assert typed.status_code == 200 and thanks in typed.text
+
+
 def test_vote_without_javascript_post_redirect_get(world: World) -> None:
     room, code = world.start_run()
     world.go_to(room, "herkennen")
@@ -139,7 +171,7 @@ def test_a_script_whose_websocket_is_down_posts_the_vote_and_gets_the_ack(world:
         assert closed["message"] == "Het stemmen op deze vraag is gesloten."
         gone = phone.post("/r/0000000", data=form, headers=json_reply)
         assert gone.status_code == 404 and gone.json()["reason"] == "unknown_room"
-    assert "1 answer<" in world.client.get(f"/console/room/{room}").text
+    assert "1 person answered<" in world.client.get(f"/console/room/{room}").text
 
 
 def test_a_script_without_websocket_reads_the_snapshot_over_http(world: World) -> None:

@@ -26,6 +26,8 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
     P:room:{R}:names            hash   participant → name (unique in the room)
     P:room:{R}:namekeys         hash   a name's comparison key → participant
     P:room:{R}:presence         hash   process id → "count:ms"
+    P:room:{R}:joined           set    participants who joined the run
+    P:ended:CODE                string the room that ended last with this code
     P:room:{R}:link             hash   the results link: digest, nonce, created,
                                        expires (ms, '' for none), in_room (1|0)
     P:link:DIGEST               string the room whose results link has this digest
@@ -37,8 +39,8 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
 
 Every key of a room carries the hash tag `{R}`, so every room script touches
 one hash slot and the same code runs on Redis Cluster. The only global keys
-are the room index, the join-code claims and the results-link index, and no
-script touches them together with room keys.
+are the room index, the join-code claims (live and ended) and the results-link index,
+and no script touches them together with room keys.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class RoomKeys:
     names: str
     namekeys: str
     presence: str
+    joined: str
     link: str
     channel: str
 
@@ -97,6 +100,7 @@ class RoomKeys:
             names=f"{base}:names",
             namekeys=f"{base}:namekeys",
             presence=f"{base}:presence",
+            joined=f"{base}:joined",
             link=f"{base}:link",
             channel=f"{prefix}:changed:{{{room_id}}}",
         )
@@ -122,6 +126,7 @@ class RoomKeys:
             self.names,
             self.namekeys,
             self.presence,
+            self.joined,
             self.link,
         ]
 
@@ -137,6 +142,9 @@ class Layout:
 
     def code(self, code: str) -> str:
         return f"{self.prefix}:code:{code}"
+
+    def ended_code(self, code: str) -> str:
+        return f"{self.prefix}:ended:{code}"
 
     def results_link(self, digest: str) -> str:
         return f"{self.prefix}:link:{digest}"

@@ -286,6 +286,17 @@ class RedisStore(Store):
             return None
         return state if state.code == code and not state.ended else None
 
+    async def ended_room_by_code(self, code: str) -> RoomState | None:
+        with self._errors():
+            room_id = await self._client.get(self._layout.ended_code(code))
+        if room_id is None:
+            return None
+        try:
+            state = await self.room(str(room_id))
+        except RoomNotFound:
+            return None
+        return state if state.code == code and state.ended else None
+
     async def rooms(self) -> list[RoomState]:
         client = self._client
         with self._errors():
@@ -333,6 +344,10 @@ class RedisStore(Store):
             raise StoreError(f"room {room_id!r} has no question {detail!r}", retry=False)
         state = await self.room(room_id)
         if state.ended:
+            # Remembered first, so that a phone asking between the two steps is told
+            # the run ended rather than that there is no such code.
+            with self._errors():
+                await self._client.set(self._layout.ended_code(state.code), room_id)
             await self._run("swap_code", [self._layout.code(state.code)], [room_id, ""])
         return state
 
@@ -482,6 +497,17 @@ class RedisStore(Store):
                 if raw is not None:
                     yield response(room_id, ref, json.loads(raw), bool(is_hidden))
 
+    async def join(self, room_id: str, participant: str) -> bool:
+        k = self._keys(room_id)
+        done = await self._run("join", [k.room, k.joined], [participant, k.channel])
+        if done == -1:
+            raise RoomNotFound(room_id)
+        return bool(done)
+
+    async def joined(self, room_id: str) -> int:
+        with self._errors():
+            return int(await self._client.scard(self._keys(room_id).joined))
+
     # Live ----------------------------------------------------------------------------
 
     def subscribe(self, room_id: str) -> AbstractAsyncContextManager[Subscription]:
@@ -616,6 +642,7 @@ class RedisStore(Store):
                 await client.zrem(self._layout.index, room_id)
             if code is not None:
                 await self._run("swap_code", [self._layout.code(code)], [room_id, ""])
+                await self._run("swap_code", [self._layout.ended_code(code)], [room_id, ""])
             purged.append(room_id)
         return purged
 

@@ -92,6 +92,20 @@ def room_by_code(conn: sqlite3.Connection, code: str) -> RoomState | None:
     return None if row is None else room_state(conn, row[0])
 
 
+def ended_room_by_code(conn: sqlite3.Connection, code: str) -> RoomState | None:
+    row = conn.execute(
+        "SELECT id FROM rooms WHERE code = ? AND ended_at IS NOT NULL"
+        " ORDER BY ended_at DESC, rowid DESC LIMIT 1",
+        (code,),
+    ).fetchone()
+    return None if row is None else room_state(conn, row[0])
+
+
+def joined(conn: sqlite3.Connection, room_id: str) -> int:
+    row = conn.execute("SELECT COUNT(*) FROM joined WHERE room_id = ?", (room_id,)).fetchone()
+    return int(row[0])
+
+
 def every_room(conn: sqlite3.Connection) -> list[RoomState]:
     rows = conn.execute(
         f"SELECT {ROOM_COLUMNS} FROM rooms ORDER BY created_at DESC, rowid DESC"

@@ -80,6 +80,11 @@ CREATE TABLE IF NOT EXISTS names (
     PRIMARY KEY (room_id, participant)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS names_by_key ON names(room_id, key);
+CREATE TABLE IF NOT EXISTS joined (
+    room_id TEXT NOT NULL,
+    participant TEXT NOT NULL,
+    PRIMARY KEY (room_id, participant)
+) WITHOUT ROWID;
 -- Installation-wide counters, e.g. the generation of facilitator sign-ins.
 CREATE TABLE IF NOT EXISTS counters_global (
     name TEXT PRIMARY KEY,
@@ -109,6 +114,7 @@ ROOM_TABLES = (
     "respondents",
     "marks",
     "names",
+    "joined",
     "results_links",
 )
 

@@ -199,6 +199,9 @@ class SqliteStore(Store):
     async def room_by_code(self, code: str) -> RoomState | None:
         return await self._read(partial(reads.room_by_code, code=code))
 
+    async def ended_room_by_code(self, code: str) -> RoomState | None:
+        return await self._read(partial(reads.ended_room_by_code, code=code))
+
     async def rooms(self) -> list[RoomState]:
         return await self._read(reads.every_room)
 
@@ -266,6 +269,12 @@ class SqliteStore(Store):
             if len(chunk) < reads.EXPORT_CHUNK:
                 return
             after = int(chunk[-1].ref)
+
+    async def join(self, room_id: str, participant: str) -> bool:
+        return await self._write(partial(writes.join, room_id=room_id, participant=participant))
+
+    async def joined(self, room_id: str) -> int:
+        return await self._read(partial(reads.joined, room_id=room_id))
 
     # Results links ---------------------------------------------------------------
 

@@ -291,6 +291,17 @@ def claim_name(tx: Tx, room_id: str, participant: str, name: str, key: str) -> s
     return name
 
 
+def join(tx: Tx, room_id: str, participant: str) -> bool:
+    conn = tx.conn
+    require_room(conn, room_id)
+    added = conn.execute(
+        "INSERT OR IGNORE INTO joined (room_id, participant) VALUES (?, ?)", (room_id, participant)
+    ).rowcount
+    if added:
+        tx.bump(room_id)
+    return bool(added)
+
+
 def purge(tx: Tx, ended_before: int) -> list[str]:
     conn = tx.conn
     ids = [
