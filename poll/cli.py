@@ -4,6 +4,7 @@
     poll serve [--host ...] ...       run the server (console link printed at start)
     poll export ROOM [--summary | --leaderboard] ...  write a run's results as CSV
     poll export --session ID [--runs ...] [--format xlsx]  the runs of a session
+    poll report ROOM [-o report.html] [--include-hidden]  write a run's results report
     poll purge --older-than DAYS      delete ended runs and their answers
     poll backup DEST                  copy the SQLite store, safely while it serves
     poll token [--rotate]             print the facilitator token, or make a new one
@@ -321,6 +322,54 @@ def _session_runs(
     return ids
 
 
+async def _report(args: argparse.Namespace, out: BinaryIO) -> int:
+    from poll.report import build_report
+    from poll.rooms import Rooms
+    from poll.store import StoreError, open_store
+    from poll.web.report import render_report
+
+    try:
+        store = open_store(args.store)
+        await store.open()
+    except StoreError as exc:
+        return _fail(f"cannot open the store {args.store}: {exc}")
+    try:
+        rooms = Rooms(store, _no_script)
+        wanted = args.room.strip()
+        # Newest first: a reused code means the latest run.
+        found = _find_run(await rooms.list(), wanted)
+        if found is None:
+            return _fail(
+                f"no run with code or id {wanted!r} in {args.store}; "
+                "see the console's list of runs, or give --store"
+            )
+        room = await rooms.get(found)
+        report = await build_report(room, include_hidden=args.include_hidden)
+        out.write(render_report(report).encode("utf-8"))
+        out.flush()
+        return 0
+    except StoreError as exc:
+        return _fail(f"the store failed: {exc}")
+    finally:
+        await store.close()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if args.output in (None, "-"):
+        return asyncio.run(_report(args, sys.stdout.buffer))
+    try:
+        out = open(args.output, "wb")  # noqa: SIM115 - closed below, also on failure
+    except OSError as exc:
+        return _fail(f"cannot write {args.output}: {exc.strerror}")
+    with out:
+        code = asyncio.run(_report(args, out))
+    if code == 0:
+        sys.stderr.write(f"wrote {args.output}\n")
+    else:
+        os.unlink(args.output)  # no half-written or empty file left behind
+    return code
+
+
 async def _purge(store_url: str, days: float, yes: bool) -> int:
     from poll.store import StoreError, open_store
 
@@ -530,6 +579,24 @@ def parser() -> argparse.ArgumentParser:
         help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
     )
     export.set_defaults(func=cmd_export)
+
+    report = sub.add_parser(
+        "report",
+        help="write a run's results report: one HTML file to share, or print to PDF",
+    )
+    report.add_argument("room", metavar="ROOM_CODE_OR_ID")
+    report.add_argument("-o", "--output", help="file to write (default: standard output)")
+    report.add_argument(
+        "--include-hidden",
+        action="store_true",
+        help="include the texts hidden during the session, marked (not for participants)",
+    )
+    report.add_argument(
+        "--store",
+        default=os.environ.get(ENV["store"], DEFAULT_STORE),
+        help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
+    )
+    report.set_defaults(func=cmd_report)
 
     purge = sub.add_parser(
         "purge", help="delete runs that ended more than DAYS ago, with all their answers"

@@ -196,7 +196,10 @@ def stage_key(view: Mapping[str, Any]) -> str:
     (the item itself never changes within a room, which keeps its own script),
     and, on a personal screen, what it shows of her and the standings it was
     drawn from (the view's `personal`)."""
-    key = f"{view['item']['id']}|{view['status']}|{int(bool(view['room']['ended']))}"
+    # An ended room's stage also shows its results link when the facilitator shows it.
+    room = view["room"]
+    ended = (2 if room.get("results_link") else 1) if room["ended"] else 0
+    key = f"{view['item']['id']}|{view['status']}|{ended}"
     personal = view.get("personal")
     return f"{key}|{personal}" if personal else key
 

@@ -52,6 +52,7 @@ from poll.store.base import (
 # Named here for the layers above, which talk to rooms and never to the store:
 # a room's state as the store keeps it, and the failure of a store read that
 # reaches them as it is (a vote's failure becomes `StoreUnavailable` instead).
+from poll.store.base import ResultsLink as ResultsLink
 from poll.store.base import RoomState as RoomState
 from poll.store.base import StoreError as StoreError
 from poll.text import NICKNAME_MAX, clean_nickname, nickname_key
@@ -184,6 +185,9 @@ class RoomData:
     read_at: datetime = dataclasses.field(default_factory=lambda: datetime.now(UTC))
     #: The leaderboard, when the current screen shows a standing (else None).
     standings: Standings | None = None
+    #: The run has ended and the facilitator shows its results link in the room (a
+    #: QR code on the projector, a link on the phones), which has not expired.
+    results_link_shown: bool = False
 
 
 def new_code() -> str:
@@ -330,6 +334,20 @@ class Rooms:
             self._standings[room.id] = (version, standings)
             return standings
 
+    async def by_results_link(self, digest: str, now: datetime) -> Room | None:
+        """The run whose results link has this digest and has not expired at `now`."""
+        room_id = await self.store.room_of_results_link(digest)
+        if room_id is None:
+            return None
+        try:
+            room = await self.get(room_id)
+        except UnknownRoom:
+            return None  # purged between the two reads
+        link = await room.results_link()
+        if link is None or link.digest != digest or not link_valid(link, now):
+            return None
+        return room
+
     async def health(self) -> dict[str, Any]:
         """The store's own report for /healthz; `ok` is false when it cannot serve."""
         return await self.store.health()
@@ -454,6 +472,28 @@ class Room:
         if self.state.ended:
             return self.state
         return await self._apply(RoomPatch(end=True))
+
+    # Results link ----------------------------------------------------------
+
+    async def results_link(self) -> ResultsLink | None:
+        """The run's read-only results link (expired or not), or None."""
+        return await self.store.results_link(self.id)
+
+    async def share_results(self, link: ResultsLink) -> None:
+        """Make `link` the run's results link; an earlier one stops working."""
+        await self.store.set_results_link(self.id, link)
+
+    async def revoke_results_link(self) -> None:
+        await self.store.set_results_link(self.id, None)
+
+    async def show_results_link(self, shown: bool) -> bool:
+        """Show the results link in the room (projector and phones) once the run has
+        ended, or stop showing it; False when there is no link to show."""
+        link = await self.results_link()
+        if link is None:
+            return False
+        await self.store.set_results_link(self.id, dataclasses.replace(link, in_room=shown))
+        return True
 
     # Participants ----------------------------------------------------------
 
@@ -645,7 +685,19 @@ class Room:
         standings = None
         if self.personal_screen(state, aggregates, now) in ("points", "board"):
             standings = await self.standings()
-        return RoomData(state, aggregates, joined, connected, standings=standings, read_at=now)
+        shown = False
+        if state.ended:  # a read more only once the run is over
+            link = await self.results_link()
+            shown = link is not None and link.in_room and link_valid(link, now)
+        return RoomData(
+            state,
+            aggregates,
+            joined,
+            connected,
+            standings=standings,
+            read_at=now,
+            results_link_shown=shown,
+        )
 
     async def snapshot(self, audience: Audience, participant: str | None = None) -> dict[str, Any]:
         """The view for `audience`; a participant's also holds her own answers (`mine`)
@@ -712,6 +764,7 @@ class Room:
                 "language": self.session.language,
                 "ended": state.ended,
                 "theme": self.session.theme.view() if self.session.theme else None,
+                "results_link": data.results_link_shown,
             },
             "index": state.current,
             "count": len(self.session.items),
@@ -817,6 +870,11 @@ class Room:
     def responses(self) -> AsyncIterator[Response]:
         """Every stored answer of the run, one by one (the responses CSV)."""
         return self.store.responses(self.id)
+
+
+def link_valid(link: ResultsLink, now: datetime) -> bool:
+    """Whether a results link still works at `now` (not past its expiry)."""
+    return link.expires_at is None or now < link.expires_at
 
 
 def _timer(question: Question) -> dict[str, float]:

@@ -30,7 +30,10 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
     "command line": (8, ("poll.cli",)),
     "web": (7, ("poll.web",)),
     "live hub": (6, ("poll.live",)),
-    "results": (5, ("poll.export", "poll.session_export", "poll.workbook", "poll.compare")),
+    "results": (
+        5,
+        ("poll.export", "poll.session_export", "poll.workbook", "poll.compare", "poll.report"),
+    ),
     "rooms": (4, ("poll.rooms", "poll.standings")),
     "script": (3, ("poll.script",)),
     # Siblings: an item type never imports a store, a store never an item type.
@@ -63,10 +66,12 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
 STORE_CLIENTS = frozenset({"poll.rooms", "poll.web.app", "poll.web.state", "poll.cli"})
 
 #: What the command line may take from the web layer: what `poll serve` prints
-#: (the addresses phones reach, the open-file limit it raises), and the private
-#: access log and the guarded protocols it hands to uvicorn, which imports the
-#: app itself by name.
-CLI_WEB_IMPORTS = frozenset({"poll.web.connections", "poll.web.logs", "poll.web.network"})
+#: (the addresses phones reach, the open-file limit it raises), the private access
+#: log and the guarded protocols it hands to uvicorn, which imports the app itself
+#: by name, and the report page `poll report` writes (the same page the console shows).
+CLI_WEB_IMPORTS = frozenset(
+    {"poll.web.connections", "poll.web.logs", "poll.web.network", "poll.web.report"}
+)
 
 #: Store drivers: only the package (`poll.store`, its `open_store`) imports them,
 #: inside a function, so that reading the contract loads no driver.

@@ -8,7 +8,9 @@ An item type is one module in this package holding one subclass of `Item`
 - turns a participant's raw answer into an `Answer` or refuses it with
   `AnswerRefused`;
 - turns the store's counters for the question (`Aggregate`) into a tally;
-- renders an `Answer` as CSV cells.
+- renders an `Answer` as CSV cells;
+- gives its part of a run's results report (`report`), which its template's
+  `report` macro draws.
 
 Stores know nothing about types: they keep `Answer` values and count their keys.
 """
@@ -56,6 +58,20 @@ PersonalScreen = Literal["name", "points", "board"]
 #: The answers CSV's columns for a scored answer (a scored type lists them in its
 #: `csv_columns`): right or not, seconds taken, points earned.
 SCORE_COLUMNS = ("correct", "seconds", "points")
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What an item's part of a run's results report is drawn from (see `Item.report`)."""
+
+    #: The question's stored counters (empty for content items).
+    aggregate: Aggregate = field(default_factory=Aggregate)
+    #: Whether texts the facilitator hid are part of the report (the facilitator's
+    #: own copy); never for the link shared with participants.
+    include_hidden: bool = False
+    #: The leaderboard at the end of the run, best first, as the projector lists it:
+    #: each line's `place`, `name` (the nickname the player chose) and `score`.
+    standings: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +178,12 @@ class Item(ABC):
         `status` is the question's status as phones see it (None for content),
         `shown` whether its results are shown, `marks` the facilitator's marks.
         """
+        return None
+
+    def report(self, given: ReportInput) -> dict[str, Any] | None:
+        """This item's part of the run's results report, as JSON-ready data that the
+        `report` macro of its template draws (charts as SVG, numbers also as text);
+        None: the item adds nothing but its title, as a section heading (a slide)."""
         return None
 
 
@@ -292,6 +314,12 @@ class Question(Item):
         return self.results_for(aggregate, "console")
 
     @abstractmethod
+    def report(self, given: ReportInput) -> dict[str, Any]:
+        """The question's part of the results report: its chart's data and its texts,
+        from the same counts as `tally` and `summary` (so the numbers agree with the
+        summary CSV); texts the facilitator hid only when `given.include_hidden`."""
+
+    @abstractmethod
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
         """Summary CSV rows: (option or what was counted, count, percent of respondents)."""
 
@@ -374,6 +402,16 @@ def texts_for(aggregate: Aggregate, audience: Audience) -> list[dict[str, Any]]:
         {"ref": entry.ref, "text": entry.text, "hidden": entry.hidden}
         for entry in aggregate.texts
         if audience == "console" or not entry.hidden
+    ]
+
+
+def report_texts(aggregate: Aggregate, include_hidden: bool) -> list[dict[str, Any]]:
+    """Free texts for the results report: the ones the facilitator left visible, or
+    with `include_hidden` all of them, hidden ones marked."""
+    return [
+        {"text": entry.text, "hidden": entry.hidden}
+        for entry in aggregate.texts
+        if include_hidden or not entry.hidden
     ]
 
 

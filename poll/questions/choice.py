@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_, translate
+from poll.questions._chart import hbars
 from poll.questions._labelled import Labelled, read_options
 from poll.questions.base import (
     OTHER_KEY,
@@ -15,11 +16,13 @@ from poll.questions.base import (
     Audience,
     FormFields,
     Question,
+    ReportInput,
     bar_comparison,
     bars,
     expect_mapping,
     first,
     read_common,
+    report_texts,
     texts_for,
     within,
 )
@@ -185,6 +188,20 @@ class Choice(Question):
         if self.other and audience != "participant":  # phones never get others' texts
             results["other_texts"] = texts_for(aggregate, audience)
         return results
+
+    def report(self, given: ReportInput) -> dict[str, Any]:
+        # Bars as long as their share of the respondents: a multi-select's add up to
+        # more than 100%, and every option stays comparable with the others.
+        aggregate = given.aggregate
+        report: dict[str, Any] = {
+            "respondents": aggregate.respondents,
+            "multiple": self.multiple,
+            "chart": hbars(bars(self._rows(), aggregate), value="percent", maximum=100.0),
+        }
+        if self.other:
+            report["other_label"] = self.other_label
+            report["texts"] = report_texts(aggregate, given.include_hidden)
+        return report
 
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
         return [

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.i18n import N_, translate
-from poll.questions.base import Item, PersonalScreen
+from poll.questions.base import Item, PersonalScreen, ReportInput
 
 if TYPE_CHECKING:
     from poll.spec import SpecReader
+
+#: Players the report lists (as many as the projector's list).
+TOP = 10
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,12 @@ class Leaderboard(Item):
 
     def to_spec(self) -> dict[str, Any]:
         return {"type": self.type_name, "id": self.id, "title": self.title}
+
+    def report(self, given: ReportInput) -> dict[str, Any] | None:
+        # The standings at the end of the run, as the projector's list: its top ten
+        # (nicknames the players chose to show on the screen, never who they are).
+        lines = list(given.standings)
+        return {"players": len(lines), "top": [dict(line) for line in lines[:TOP]]}
 
     def personal_screen(
         self, status: str | None, shown: bool, marks: Mapping[str, str]

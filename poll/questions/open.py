@@ -20,9 +20,11 @@ from poll.questions.base import (
     Audience,
     FormFields,
     Question,
+    ReportInput,
     expect_mapping,
     first,
     read_common,
+    report_texts,
     texts_for,
     within,
 )
@@ -118,6 +120,11 @@ class Open(Question):
             featured = next((entry for entry in texts if entry["ref"] == ref), None)
             results["featured"] = featured
         return results
+
+    def report(self, given: ReportInput) -> dict[str, Any]:
+        aggregate = given.aggregate
+        texts = report_texts(aggregate, given.include_hidden)
+        return {"respondents": aggregate.respondents, "count": len(texts), "texts": texts}
 
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
         share = 100.0 if aggregate.respondents else 0.0

@@ -36,6 +36,7 @@ from poll.questions.base import (
     Audience,
     FormFields,
     Question,
+    ReportInput,
     expect_mapping,
     first,
     percentage,
@@ -339,6 +340,22 @@ class QandA(Question):
             )
             results["hidden"] = sum(1 for row in rows if row["hidden"])
         return results
+
+    def report(self, given: ReportInput) -> dict[str, Any]:
+        # The board as it ended, most upvoted first: the questions that were on it
+        # (not hidden, approved when moderated); every question in the facilitator's
+        # own copy, hidden and unapproved ones marked.
+        rows = [
+            row
+            for row in self.board(given.aggregate)
+            if given.include_hidden or (not row["hidden"] and row["state"] != "pending")
+        ]
+        shown = ("text", "name", "votes", "answered", "hidden", "state")
+        return {
+            "respondents": given.aggregate.respondents,
+            "count": len(rows),
+            "questions": [{key: row[key] for key in shown} for row in rows],
+        }
 
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
         # One row per question, in board order: its votes, and the share of the

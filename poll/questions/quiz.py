@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_
+from poll.questions._chart import hbars
 from poll.questions._labelled import read_options
 from poll.questions.base import (
     OTHER_KEY,
@@ -32,6 +33,7 @@ from poll.questions.base import (
     FormFields,
     PersonalScreen,
     Question,
+    ReportInput,
     ResultsMode,
     Score,
     bar_comparison,
@@ -275,6 +277,18 @@ class Quiz(Question):
             "options": options,
             "right": right,
             "leaderboard": aggregate.marks.get(LEADERBOARD_MARK) == LEADERBOARD_SHOWN,
+        }
+
+    def report(self, given: ReportInput) -> dict[str, Any]:
+        # The revealed answer: the options' bars with the right ones marked.
+        results = self.results_for(given.aggregate, "console")
+        options = [row | {"mark": row["correct"]} for row in results["options"]]
+        return {
+            "respondents": results["respondents"],
+            "right": results["right"],
+            "points": self.points,
+            "time_limit": self.time_limit,
+            "chart": hbars(options, value="percent", maximum=100.0),
         }
 
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_
+from poll.questions._chart import hbars
 from poll.questions._labelled import read_options
 from poll.questions.base import (
     OTHER_KEY,
@@ -21,6 +22,7 @@ from poll.questions.base import (
     Audience,
     FormFields,
     Question,
+    ReportInput,
     expect_mapping,
     first,
     percentage,
@@ -200,6 +202,18 @@ class Ranking(Question):
             "places": self.places,
             "max_score": aggregate.respondents * (len(self.options) - 1),
             "options": [{k: row[k] for k in shown} for row in self.scores(aggregate)],
+        }
+
+    def report(self, given: ReportInput) -> dict[str, Any]:
+        # The options in the room's order, best first, each bar its share of the
+        # highest possible score; the table under it adds the average places.
+        aggregate = given.aggregate
+        rows = [row | {"place": place} for place, row in enumerate(self.scores(aggregate), 1)]
+        return {
+            "respondents": aggregate.respondents,
+            "places": self.places,
+            "max_score": aggregate.respondents * (len(self.options) - 1),
+            "chart": hbars(rows, value="percent", maximum=100.0),
         }
 
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_
+from poll.questions._chart import at_share, columns
 from poll.questions._labelled import Labelled, read_labelled
 from poll.questions.base import (
     AnswerRefused,
     Audience,
     FormFields,
     Question,
+    ReportInput,
     expect_mapping,
     first,
     percentage,
@@ -270,6 +272,21 @@ class Scale(Question):
             "block": bool(self.statements),
             "statements": statements,
         }
+
+    def report(self, given: ReportInput) -> dict[str, Any]:
+        # Per statement its distribution as columns (the tallest step fills the
+        # chart's height) and the mean marked on the axis under them.
+        results = self.results_for(given.aggregate, "console")
+        span = self.maximum - self.minimum
+        statements = []
+        for statement in results["statements"]:
+            tallest = max((step["percent"] for step in statement["steps"]), default=0.0)
+            chart = columns(statement["steps"], value="percent", maximum=tallest or 1.0)
+            mean = statement["mean"]
+            if mean is not None:
+                chart["mean_x"] = at_share(chart, (mean - self.minimum) / span)
+            statements.append(statement | {"chart": chart})
+        return results | {"statements": statements}
 
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:
         # One row per statement and step, percent of those who rated the statement;

@@ -30,11 +30,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_
+from poll.questions._chart import cloud
 from poll.questions.base import (
     AnswerRefused,
     Audience,
     FormFields,
     Question,
+    ReportInput,
     expect_mapping,
     percentage,
     read_common,
@@ -329,6 +331,33 @@ class WordCloud(Question):
         return results | {
             "more": len(visible) - len(listed),
             "words": [{k: row[k] for k in shown} for row in rows],
+        }
+
+    def report(self, given: ReportInput) -> dict[str, Any]:
+        # The cloud the projector showed (its visible words, most frequent first), laid
+        # out on the server; hidden words only in the facilitator's own copy.
+        aggregate = given.aggregate
+        total = aggregate.respondents
+        words = [w for w in self.words(aggregate) if given.include_hidden or not w.hidden]
+        listed = words[:CLOUD_WORDS]
+        most = listed[0].count if listed else 0
+        rows = [
+            {
+                "text": w.text,
+                "count": w.count,
+                "percent": percentage(w.count, total),
+                "level": level_of(w.count, most),
+                "tone": tone_of(w.key),
+                "hidden": w.hidden,
+            }
+            for w in listed
+        ]
+        return {
+            "respondents": total,
+            "distinct": len(words),
+            "more": len(words) - len(listed),
+            "words": rows,
+            "chart": cloud(rows),
         }
 
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from poll.answers import Aggregate, Answer
 from poll.i18n import N_, translate
+from poll.questions._chart import hbars
 from poll.questions.base import (
     AnswerRefused,
     Audience,
     FormFields,
     Question,
+    ReportInput,
     bar_comparison,
     bars,
     expect_mapping,
@@ -71,6 +73,13 @@ class YesNo(Question):
             "kind": "bars",
             "respondents": aggregate.respondents,
             "options": bars(self.answer_options(), aggregate),
+        }
+
+    def report(self, given: ReportInput) -> dict[str, Any]:
+        aggregate = given.aggregate
+        return {
+            "respondents": aggregate.respondents,
+            "chart": hbars(bars(self.answer_options(), aggregate), value="percent", maximum=100.0),
         }
 
     def summary(self, aggregate: Aggregate) -> list[tuple[str, int, float]]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from poll.store.base import (
     PRESENCE_TTL,
     Response,
+    ResultsLink,
     RoomNotFound,
     RoomPatch,
     RoomState,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PRESENCE_TTL",
     "Response",
+    "ResultsLink",
     "RoomNotFound",
     "RoomPatch",
     "RoomState",

@@ -177,6 +177,24 @@ class Response:
     hidden: bool
 
 
+@dataclass(frozen=True)
+class ResultsLink:
+    """A read-only link to a run's results report, as stored: never the link's token.
+
+    The token is made from `nonce` with the server's own key (so the console and
+    the projector can show the link again, in any process); the store keeps only
+    its SHA-256 `digest`, to find the room a link names.
+    """
+
+    digest: str  # hex SHA-256 of the token
+    nonce: str
+    created_at: datetime  # UTC
+    expires_at: datetime | None  # UTC; None: until revoked
+    #: Shown in the room once the run has ended: a QR code on the projector, a
+    #: link on the phones.
+    in_room: bool = False
+
+
 class Subscription(ABC):
     """Change signals for one room: iterate to receive versions as they come.
 
@@ -334,6 +352,25 @@ class Store(ABC):
     @abstractmethod
     async def joined(self, room_id: str) -> int:
         """How many participants joined the run (each counted once, ever); 0 for none."""
+
+    # Results links ---------------------------------------------------------
+
+    @abstractmethod
+    async def set_results_link(self, room_id: str, link: ResultsLink | None) -> None:
+        """Make `link` the room's one results link, or with None revoke it.
+
+        A new link replaces the room's old one, which stops working at once. Bumps
+        the version and signals (the screens show the link). RoomNotFound if none.
+        """
+
+    @abstractmethod
+    async def results_link(self, room_id: str) -> ResultsLink | None:
+        """The room's results link, expired or not; None when it has none."""
+
+    @abstractmethod
+    async def room_of_results_link(self, digest: str) -> str | None:
+        """The room whose current results link has this digest, or None (a revoked or
+        replaced link's digest finds nothing; the caller checks the expiry)."""
 
     # Live ------------------------------------------------------------------
 

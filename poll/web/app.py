@@ -30,7 +30,16 @@ from poll.rooms import Rooms
 from poll.settings import Settings
 from poll.store import Store, open_store
 from poll.token import load_or_create_token, token_path
-from poll.web import compare, console, live_ws, media, participant, projector
+from poll.web import (
+    compare,
+    console,
+    live_ws,
+    media,
+    participant,
+    projector,
+    report_routes,
+    results_link,
+)
 from poll.web.auth import Auth
 from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
@@ -100,6 +109,8 @@ def routes() -> list[BaseRoute]:
         *participant.routes(),
         *console.routes(),
         *compare.routes(),
+        *report_routes.routes(),
+        *results_link.routes(),
         *projector.routes(),
         *live_ws.routes(),
         *media.routes(),

@@ -16,6 +16,7 @@ address or user agent is kept anywhere.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
@@ -150,6 +151,15 @@ class Auth:
         return isinstance(given, str) and hmac.compare_digest(
             given.encode(), self.vote_token(participant).encode()
         )
+
+    # Results links ---------------------------------------------------------
+
+    def results_token(self, room_id: str, nonce: str) -> str:
+        """The token of a run's read-only results link: 256 bits, made from the link's
+        stored nonce with this server's key, so every worker makes the same one and
+        the store (which keeps only its digest) cannot."""
+        mac = hmac.new(self._key, f"results:{room_id}:{nonce}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
 
     # One-shot messages after a redirect (PRG) ------------------------------
 

@@ -25,6 +25,7 @@ from poll.web.guard import check_csrf, facilitator
 from poll.web.i18n import N_, negotiate, translate
 from poll.web.network import join_base, short_address
 from poll.web.pages import render
+from poll.web.results_link import share_context
 from poll.web.state import poll_state
 from poll.web.throttle import client_address
 from poll.web.wrong_tokens import TOO_MANY_WRONG_TOKENS
@@ -159,6 +160,7 @@ async def _room_context(request: Request, room: Room, nonce: str) -> dict[str, A
         "join_url": f"{base}/r/{room.state.code}",
         "address": short_address(base),
         "script_error": state.watch.error,
+        **await share_context(request, room),
     }
 
 

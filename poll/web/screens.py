@@ -37,8 +37,16 @@ from poll.rooms import Audience
 from poll.web.pages import environment
 
 #: The macros each kind of item's template must define.
-QUESTION_MACROS = ("form", "answered", "phone_results", "projector_results", "console_results")
-ITEM_MACROS = ("phone", "projector", "console")
+#: `report` draws the item's part of the results report (templates/report/page.html).
+QUESTION_MACROS = (
+    "form",
+    "answered",
+    "phone_results",
+    "projector_results",
+    "console_results",
+    "report",
+)
+ITEM_MACROS = ("phone", "projector", "console", "report")
 #: Phone stages kept rendered (per room, screen, answer set and personal context).
 STAGE_CACHE = 4096
 #: Where a player's own block goes in a stage drawn once for many players.

@@ -22,6 +22,7 @@ from poll.questions.base import (
     Audience,
     FormFields,
     Question,
+    ReportInput,
     bars,
     expect_mapping,
     first,
@@ -82,6 +83,9 @@ class Stars(Question):
     def csv_values(self, answer: Answer) -> list[str]:
         return [f"{key} stars" for key in answer.keys]
 
+    def report(self, given: ReportInput) -> dict[str, Any]:
+        return {"options": bars(self.answer_options(), given.aggregate)}
+
 
 STARS_TEMPLATE = """
 {% macro form(item, mine) %}{% for o in item.options %}
@@ -92,6 +96,8 @@ STARS_TEMPLATE = """
 {% macro projector_results(item, results) %}<ol class="stars">{% for o in results.options %}
 <li>{{ o.label }} {{ o.count }}</li>{% endfor %}</ol>{% endmacro %}
 {% macro console_results(item, results) %}{{ projector_results(item, results) }}{% endmacro %}
+{% macro report(item, results) %}<ol class="stars-report">{% for o in results.options %}
+<li>{{ o.label }} {{ o.count }}</li>{% endfor %}</ol>{% endmacro %}
 """
 
 SCRIPT = """

@@ -22,6 +22,8 @@ PUBLIC = {"healthz", "landing", "join", "short_link", "room", "vote", "static", 
 # Named by their content (a SHA-256, or a theme's colours): public like static files,
 # and only what a room's pages show (docs/security.md).
 PUBLIC |= {"media_file", "pdf_page", "theme_css"}
+# A run's shared results link (its own tests: tests/web/test_report_pages.py).
+PUBLIC |= {"shared_report", "results_phone_link"}
 FOREIGN_ORIGINS = [
     "http://evil.example",
     "https://testserver.evil.example",

@@ -56,6 +56,8 @@ def test_every_page_download_error_and_static_file_has_the_security_headers(
         "width": "1920",
     }
     params |= {"name": f"{'0' * 64}.png", "digest": "0" * 64}
+    # A results link's token: one that names no run (its refusal has the headers too).
+    params["token"] = "x" * 43
     paths = {"/", "/nope", "/static/nope.js", "/console/room/nope", f"/join?code={code}"}
     for route in world.app.routes:
         if isinstance(route, Route) and "GET" in (route.methods or ()):

@@ -130,12 +130,13 @@ def _sqlite_leftovers(path: Path, room_id: str) -> list[str]:
 
 
 async def _redis_leftovers(url: str, prefix: str, room_id: str) -> list[str]:
-    """Keys named after the room, and join-code claims the room still holds."""
+    """Keys named after the room, and join-code claims and results-link index entries
+    that still point at it."""
     admin = Redis.from_url(url, decode_responses=True)
     try:
         found = []
         async for key in admin.scan_iter(match=f"{prefix}:*"):
-            claim = ":code:" in key or ":ended:" in key
+            claim = ":code:" in key or ":ended:" in key or ":link:" in key
             if room_id in key or (claim and await admin.get(key) == room_id):
                 found.append(key)
         return found

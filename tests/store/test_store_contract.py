@@ -19,6 +19,7 @@ import pytest
 
 from poll.answers import Aggregate, Answer
 from poll.store import (
+    ResultsLink,
     RoomNotFound,
     RoomPatch,
     RoomState,
@@ -777,6 +778,7 @@ async def test_purge_leaves_nothing_of_the_room_behind(backend: Backend) -> None
     room = await new_room(store, "4440003")
     await open_question(store, room.id)
     await store.vote(room.id, ballot("alice", "yes", text="x"))
+    await store.set_results_link(room.id, results_link("purged"))
     await store.set_presence(room.id, "w", 1)
     await store.join(room.id, "alice")
     await store.update(room.id, RoomPatch(end=True))
@@ -786,6 +788,63 @@ async def test_purge_leaves_nothing_of_the_room_behind(backend: Backend) -> None
 
     assert await backend.leftovers(room.id) == []
     assert await store.presence(room.id) == 0
+
+
+# Results links -----------------------------------------------------------------------------
+
+
+def results_link(
+    digest: str, *, expires: datetime | None = None, in_room: bool = False
+) -> ResultsLink:
+    return ResultsLink(
+        digest=digest,
+        nonce=f"nonce-{digest}",
+        created_at=datetime(2026, 5, 1, 12, 0, tzinfo=UTC),
+        expires_at=expires,
+        in_room=in_room,
+    )
+
+
+async def test_a_results_link_is_found_by_its_digest_until_revoked(backend: Backend) -> None:
+    store = await backend.open_store()
+    other_worker = await backend.open_store()
+    room = await new_room(store)
+    assert await store.results_link(room.id) is None
+    until = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    before = (await store.room(room.id)).version
+
+    await store.set_results_link(room.id, results_link("aa11", expires=until, in_room=True))
+
+    assert (await store.room(room.id)).version > before  # the screens show it
+    assert await other_worker.room_of_results_link("aa11") == room.id
+    assert await other_worker.results_link(room.id) == results_link(
+        "aa11", expires=until, in_room=True
+    )
+    assert await store.room_of_results_link("bb22") is None
+
+    # A new link replaces the old one, which stops working at once.
+    await store.set_results_link(room.id, results_link("cc33"))
+    assert await other_worker.room_of_results_link("aa11") is None
+    assert await other_worker.room_of_results_link("cc33") == room.id
+    assert (await store.results_link(room.id)) == results_link("cc33")
+
+    # Revoked: nothing finds it any more.
+    await store.set_results_link(room.id, None)
+    assert await other_worker.room_of_results_link("cc33") is None
+    assert await store.results_link(room.id) is None
+
+
+async def test_results_links_of_two_rooms_stay_apart(store: Store) -> None:
+    first, second = await new_room(store), await new_room(store)
+    await store.set_results_link(first.id, results_link("f1"))
+    await store.set_results_link(second.id, results_link("s2"))
+    await store.set_results_link(first.id, None)
+
+    assert await store.room_of_results_link("f1") is None
+    assert await store.room_of_results_link("s2") == second.id
+    with pytest.raises(RoomNotFound):
+        await store.set_results_link("no-such-room", results_link("x9"))
+    assert await store.room_of_results_link("x9") is None
 
 
 async def test_health_reports_the_kind_and_ok(store: Store) -> None:

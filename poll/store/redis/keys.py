@@ -28,6 +28,10 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
     P:room:{R}:presence         hash   process id → "count:ms"
     P:room:{R}:joined           set    participants who joined the run
     P:ended:CODE                string the room that ended last with this code
+    P:room:{R}:link             hash   the results link: digest, nonce, created,
+                                       expires (ms, '' for none), in_room (1|0)
+    P:link:DIGEST               string the room whose results link has this digest
+                                       (an index: the room's own hash decides)
     channel P:changed:{R}       the new version, after every change
     channel P:control           subscribed by every pub/sub reader, so that its
                                 connection is up while no room is watched;
@@ -35,8 +39,8 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
 
 Every key of a room carries the hash tag `{R}`, so every room script touches
 one hash slot and the same code runs on Redis Cluster. The only global keys
-are the room index and the join-code claims (live and ended), and no script touches them
-together with room keys.
+are the room index, the join-code claims (live and ended) and the results-link index,
+and no script touches them together with room keys.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class RoomKeys:
     namekeys: str
     presence: str
     joined: str
+    link: str
     channel: str
 
     @classmethod
@@ -96,6 +101,7 @@ class RoomKeys:
             namekeys=f"{base}:namekeys",
             presence=f"{base}:presence",
             joined=f"{base}:joined",
+            link=f"{base}:link",
             channel=f"{prefix}:changed:{{{room_id}}}",
         )
 
@@ -121,6 +127,7 @@ class RoomKeys:
             self.namekeys,
             self.presence,
             self.joined,
+            self.link,
         ]
 
 
@@ -138,6 +145,9 @@ class Layout:
 
     def ended_code(self, code: str) -> str:
         return f"{self.prefix}:ended:{code}"
+
+    def results_link(self, digest: str) -> str:
+        return f"{self.prefix}:link:{digest}"
 
     @property
     def index(self) -> str:

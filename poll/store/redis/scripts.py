@@ -29,6 +29,7 @@ SCRIPTS: dict[str, str] = {
         "answers_of",  # one participant's answers
         "join",  # record a participant who joined the run
         "presence",  # one process's count of connected participants
+        "set_link",  # replace or revoke the room's results link
         "swap_code",  # release or take over a join-code claim (compare and set)
     )
 }

@@ -31,6 +31,7 @@ from poll.answers import Aggregate, Answer, TextEntry
 from poll.store.base import (
     PRESENCE_TTL,
     Response,
+    ResultsLink,
     RoomNotFound,
     RoomPatch,
     RoomState,
@@ -47,7 +48,7 @@ from poll.store.redis.listener import CLOSE_WAIT, VERIFY_EVERY, Listener
 from poll.store.redis.pipeline import VotePipeline
 from poll.store.redis.records import pairs, response, room_state, vote_json
 from poll.store.redis.scripts import SCRIPTS
-from poll.store.timestamps import now_ms, to_ms
+from poll.store.timestamps import from_ms, now_ms, to_ms
 
 #: Attempts at a free join code before giving up.
 CODE_ATTEMPTS = 100
@@ -561,6 +562,65 @@ class RedisStore(Store):
 
     # Housekeeping --------------------------------------------------------------------
 
+    # Results links ---------------------------------------------------------------
+
+    async def set_results_link(self, room_id: str, link: ResultsLink | None) -> None:
+        k = self._keys(room_id)
+        if link is not None:
+            # The index first: a link the room's hash names can always be found.
+            with self._errors():
+                await self._client.set(self._layout.results_link(link.digest), room_id)
+        args: list[str | int] = (
+            [
+                link.digest,
+                link.nonce,
+                to_ms(link.created_at),
+                "" if link.expires_at is None else to_ms(link.expires_at),
+                int(link.in_room),
+                1,
+            ]
+            if link is not None
+            else ["", "", 0, "", 0, 0]
+        )
+        old = await self._run("set_link", [k.room, k.link], [*args, k.channel])
+        if old == -1:
+            if link is not None:
+                with self._errors():
+                    await self._client.delete(self._layout.results_link(link.digest))
+            raise RoomNotFound(room_id)
+        if old and (link is None or str(old) != link.digest):
+            with self._errors():
+                await self._client.delete(self._layout.results_link(str(old)))
+
+    async def results_link(self, room_id: str) -> ResultsLink | None:
+        k = self._keys(room_id)
+        with self._errors():
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.exists(k.room)
+                pipe.hgetall(k.link)
+                exists, fields = await pipe.execute()
+        if not exists:
+            raise RoomNotFound(room_id)
+        if not fields:
+            return None
+        expires = str(fields.get("expires") or "")
+        return ResultsLink(
+            digest=str(fields["digest"]),
+            nonce=str(fields["nonce"]),
+            created_at=from_ms(str(fields["created"])),
+            expires_at=from_ms(expires) if expires else None,
+            in_room=str(fields.get("in_room")) == "1",
+        )
+
+    async def room_of_results_link(self, digest: str) -> str | None:
+        with self._errors():
+            room_id = await self._client.get(self._layout.results_link(digest))
+            if room_id is None:
+                return None
+            # The room's own hash decides: an index entry outliving its link finds nothing.
+            current = await self._client.hget(self._keys(str(room_id)).link, "digest")
+        return str(room_id) if current is not None and str(current) == digest else None
+
     async def purge(self, ended_before: datetime) -> list[str]:
         cutoff = to_ms(ended_before)
         client = self._client
@@ -575,6 +635,9 @@ class RedisStore(Store):
             if ended_at is None or int(ended_at) >= cutoff:
                 continue
             with self._errors():
+                digest = await client.hget(self._keys(room_id).link, "digest")
+                if digest is not None:
+                    await client.delete(self._layout.results_link(str(digest)))
                 await client.delete(*self._keys(room_id).all())
                 await client.zrem(self._layout.index, room_id)
             if code is not None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from poll.answers import Aggregate, Answer, TextEntry
-from poll.store.base import QuestionStatus, Response, RoomNotFound, RoomState
+from poll.store.base import QuestionStatus, Response, ResultsLink, RoomNotFound, RoomState
 from poll.store.timestamps import from_ms
 
 #: Responses fetched per read while exporting.
@@ -176,6 +176,30 @@ def aggregates(conn: sqlite3.Connection, room_id: str) -> dict[str, Aggregate]:
         )
         for qid in order
     }
+
+
+def results_link(conn: sqlite3.Connection, room_id: str) -> ResultsLink | None:
+    require_room(conn, room_id)
+    row = conn.execute(
+        "SELECT digest, nonce, created_at, expires_at, in_room FROM results_links"
+        " WHERE room_id = ?",
+        (room_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    digest, nonce, created, expires, in_room = row
+    return ResultsLink(
+        digest=str(digest),
+        nonce=str(nonce),
+        created_at=from_ms(int(created)),
+        expires_at=None if expires is None else from_ms(int(expires)),
+        in_room=bool(in_room),
+    )
+
+
+def room_of_results_link(conn: sqlite3.Connection, digest: str) -> str | None:
+    row = conn.execute("SELECT room_id FROM results_links WHERE digest = ?", (digest,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def room_with_aggregates(

@@ -89,6 +89,14 @@ CREATE TABLE IF NOT EXISTS joined (
 CREATE TABLE IF NOT EXISTS counters_global (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results_links (
+    room_id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    nonce TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    in_room INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS respondents (
     room_id TEXT NOT NULL,
@@ -107,6 +115,7 @@ ROOM_TABLES = (
     "marks",
     "names",
     "joined",
+    "results_links",
 )
 
 #: Columns added since the first schema: (table, column, declaration). A database

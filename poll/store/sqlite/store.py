@@ -26,6 +26,7 @@ from poll.answers import Aggregate, Answer
 from poll.store.base import (
     PRESENCE_TTL,
     Response,
+    ResultsLink,
     RoomPatch,
     RoomState,
     Store,
@@ -274,6 +275,17 @@ class SqliteStore(Store):
 
     async def joined(self, room_id: str) -> int:
         return await self._read(partial(reads.joined, room_id=room_id))
+
+    # Results links ---------------------------------------------------------------
+
+    async def set_results_link(self, room_id: str, link: ResultsLink | None) -> None:
+        await self._write(partial(writes.set_results_link, room_id=room_id, link=link))
+
+    async def results_link(self, room_id: str) -> ResultsLink | None:
+        return await self._read(partial(reads.results_link, room_id=room_id))
+
+    async def room_of_results_link(self, digest: str) -> str | None:
+        return await self._read(partial(reads.room_of_results_link, digest=digest))
 
     # Live ------------------------------------------------------------------------
 

@@ -12,10 +12,19 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from poll.store.base import RoomNotFound, RoomPatch, RoomState, StoreError, Vote, VoteOutcome
+from poll.store.base import (
+    ResultsLink,
+    RoomNotFound,
+    RoomPatch,
+    RoomState,
+    StoreError,
+    Vote,
+    VoteOutcome,
+)
 from poll.store.sqlite.batches import Tx
 from poll.store.sqlite.reads import require_room, room_state
 from poll.store.sqlite.schema import ROOM_TABLES
+from poll.store.timestamps import to_ms
 
 #: Attempts at a free join code before giving up.
 CODE_ATTEMPTS = 100
@@ -238,6 +247,26 @@ def set_mark(tx: Tx, room_id: str, question_id: str, key: str, value: str | None
             "INSERT INTO marks (room_id, question_id, key, value) VALUES (?, ?, ?, ?)"
             " ON CONFLICT DO UPDATE SET value = excluded.value",
             (room_id, question_id, key, value),
+        )
+    tx.bump(room_id)
+
+
+def set_results_link(tx: Tx, room_id: str, link: ResultsLink | None) -> None:
+    conn = tx.conn
+    require_room(conn, room_id)
+    conn.execute("DELETE FROM results_links WHERE room_id = ?", (room_id,))
+    if link is not None:
+        conn.execute(
+            "INSERT INTO results_links (room_id, digest, nonce, created_at, expires_at, in_room)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                room_id,
+                link.digest,
+                link.nonce,
+                to_ms(link.created_at),
+                None if link.expires_at is None else to_ms(link.expires_at),
+                int(link.in_room),
+            ),
         )
     tx.bump(room_id)
 
