@@ -31,5 +31,3 @@ SCRIPTS: dict[str, str] = {
         "swap_code",  # release or take over a join-code claim (compare and set)
     )
 }
-
-VOTE = SCRIPTS["vote"]
