@@ -72,9 +72,10 @@ def redis_cluster(folder: Path) -> Iterator[str]:
             check=False,
         )
         if done.returncode != 0:
-            raise ClusterUnavailable(f"redis-cli --cluster create failed: {done.stdout}{done.stderr}")
+            failure = f"{done.stdout}{done.stderr}"
+            raise ClusterUnavailable(f"redis-cli --cluster create failed: {failure}")
         for port in ports:
-            _wait(lambda port=port: "cluster_state:ok" in _cli(port, "CLUSTER", "INFO"), "cluster_state:ok")
+            _wait(lambda port=port: "cluster_state:ok" in _cli(port, "CLUSTER", "INFO"), "state ok")
         yield f"redis://127.0.0.1:{ports[0]}/0?cluster=1"
     finally:
         for process in processes:
