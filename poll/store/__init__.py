@@ -49,7 +49,8 @@ __all__ = [
 
 
 def open_store(url: str) -> Store:
-    """The store for a URL: `sqlite:///path/poll.db` or `redis://host:port/db`."""
+    """The store for a URL: `sqlite:///path/poll.db`, `redis://host:port/db`, or a Redis
+    Cluster through any of its nodes: `redis://host:port/0?cluster=1`."""
     if url.startswith("sqlite:"):
         from poll.store.sqlite import SqliteStore
 
