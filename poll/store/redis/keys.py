@@ -6,6 +6,8 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
     P:rooms:seq                 string counter giving that order
     P:code:CODE                 string room id holding the join code (SET NX)
     P:console-epoch             string generation of facilitator sign-ins (INCR)
+    P:metrics                   hash   process id → {"at": ms, "figures": {…}} (JSON),
+                                       each process's latest report for /metrics
     P:room:{R}                  hash   id, code, session_id, created_at, ended_at,
                                        current, current_question, version, seq, qorder,
                                        join_screen (1|0; absent: automatic)
@@ -138,6 +140,10 @@ class Layout:
     @property
     def console_epoch(self) -> str:
         return f"{self.prefix}:console-epoch"
+
+    @property
+    def metrics(self) -> str:
+        return f"{self.prefix}:metrics"
 
     @property
     def index_seq(self) -> str:

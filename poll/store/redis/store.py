@@ -26,6 +26,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from poll.answers import Aggregate, Answer, TextEntry
 from poll.store.base import (
+    METRICS_TTL,
     PRESENCE_TTL,
     Response,
     RoomNotFound,
@@ -550,6 +551,30 @@ class RedisStore(Store):
             if int(seen) >= oldest:
                 total += int(count)
         return total
+
+    # Operators' figures ------------------------------------------------------------
+
+    async def report_metrics(self, process_id: str, figures: Mapping[str, Any]) -> None:
+        record = json.dumps({"at": int(self._clock() * 1000), "figures": dict(figures)})
+        with self._errors():
+            await self._client.hset(self._layout.metrics, process_id, record)
+
+    async def metrics_reports(self) -> dict[str, dict[str, Any]]:
+        with self._errors():
+            entries = await self._client.hgetall(self._layout.metrics)
+        oldest = (self._clock() - METRICS_TTL) * 1000
+        live: dict[str, dict[str, Any]] = {}
+        stale = []
+        for process_id, raw in entries.items():
+            record = json.loads(raw)
+            if record["at"] >= oldest:
+                live[str(process_id)] = record["figures"]
+            else:
+                stale.append(process_id)
+        if stale:  # processes that ended or died: their figures no longer count
+            with self._errors():
+                await self._client.hdel(self._layout.metrics, *stale)
+        return live
 
     # Facilitator sign-ins ------------------------------------------------------------
 
