@@ -31,12 +31,15 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
     channel P:changed:{R}       the new version, after every change
     channel P:control           subscribed by every pub/sub reader, so that its
                                 connection is up while no room is watched;
-                                nothing is published on it
+                                nothing is published on it (not on a cluster)
 
-Every key of a room carries the hash tag `{R}`, so every room script touches
-one hash slot and the same code runs on Redis Cluster. The only global keys
-are the room index and the join-code claims, and no script touches them
-together with room keys.
+Every key of a room carries the hash tag `{R}`, so every room script and
+every MULTI touches one hash slot and the same code runs on Redis Cluster;
+there the change channel, which carries the same tag, is a sharded one
+(SPUBLISH from the script, SSUBSCRIBE by the readers). The global keys (room
+index and its counter, join-code claims, sign-in epoch, metrics reports) are
+each used alone: no script or transaction touches two of them, or one of them
+with room keys.
 """
 
 from __future__ import annotations
