@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -61,8 +62,14 @@ def redis_cluster(folder: Path) -> Iterator[str]:
                 "--daemonize", "no", "--logfile", "",
             ]  # fmt: skip
             processes.append(spawn(command, folder / f"redis-{port}.log", node, dict(os.environ)))
-        for port in ports:
-            _wait(lambda port=port: _cli(port, "PING") == "PONG", f"node {port} answers PING")
+        for port, process in zip(ports, processes, strict=True):
+            log = folder / f"redis-{port}.log"
+            _wait(
+                lambda port=port: _cli(port, "PING") == "PONG",
+                f"node {port} answers PING",
+                process,
+                log,
+            )
         create = [REDIS_CLI, "--cluster", "create", *(f"127.0.0.1:{port}" for port in ports)]
         done = subprocess.run(
             [*create, "--cluster-replicas", "0", "--cluster-yes"],
@@ -83,13 +90,22 @@ def redis_cluster(folder: Path) -> Iterator[str]:
 
 
 def _ports(count: int) -> list[int]:
-    """Free ports whose cluster bus ports (port + 10000) are valid too."""
+    """Free ports whose cluster bus ports (port + 10000) are free too."""
     ports: list[int] = []
     while len(ports) < count:
         port = free_port()
-        if port + 10000 < 65536 and port not in ports:
+        if port + 10000 < 65536 and port not in ports and _free(port + 10000):
             ports.append(port)
     return ports
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _cli(port: int, *args: str) -> str:
@@ -103,9 +119,20 @@ def _cli(port: int, *args: str) -> str:
     return done.stdout.strip()
 
 
-def _wait(ready: Callable[[], bool], what: str) -> None:
+def _wait(
+    ready: Callable[[], bool],
+    what: str,
+    process: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+) -> None:
     deadline = time.monotonic() + READY_WITHIN
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            said = log.read_text(errors="replace")[-1000:] if log and log.exists() else ""
+            raise ClusterUnavailable(
+                f"the test Redis Cluster: redis-server exited with {process.returncode}"
+                f" before {what}: {said}"
+            )
         with contextlib.suppress(subprocess.TimeoutExpired, OSError):
             if ready():
                 return
