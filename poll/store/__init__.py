@@ -4,6 +4,7 @@
     ├── base.py        the contract: Store, RoomState, Vote, StoreError, …
     ├── fanout.py      change signals to this process's subscribers (both stores)
     ├── timestamps.py  UTC milliseconds, as both stores keep times
+    ├── timing.py      any store with its calls timed (store latency in /metrics)
     ├── sqlite/        SqliteStore: one file, one server process (the default)
     └── redis/         RedisStore: several processes and hosts share one Redis
 
