@@ -5,6 +5,9 @@
                          [--spread SECONDS] [--change-share SHARE] [--profile FILE]
                          [--reconnect-storm [SECONDS]]
 
+`--store redis-cluster` starts a Redis Cluster of three masters on loopback
+for the run (tests/support/cluster.py) and stops it afterwards.
+
 Without --url it starts `poll serve` itself on the bench's own script,
 bench/sessions.yaml (a free port, a temporary data directory, a known
 facilitator token; a Redis store gets a key prefix of its own, whose keys are
@@ -79,6 +82,7 @@ from bench.http import request
 from bench.workloads import Item, Workload
 
 # Shared with the tests (run from the repository root, so `tests` is importable).
+from tests.support.cluster import redis_cluster
 from tests.support.processes import free_port, serve_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -302,27 +306,35 @@ def stop(target: Target) -> None:
 
 
 def plain_redis_url(store: str) -> tuple[str, str | None]:
-    """The store URL without poll's `?prefix=` (redis-py knows no such option), and the prefix."""
+    """The store URL without poll's `?prefix=` and `?cluster=` (redis-py knows no such
+    options), and the prefix."""
     parts = urlsplit(store)
     query = parse_qsl(parts.query)
     prefix = next((value for key, value in query if key == "prefix"), None)
-    rest = urlencode([(key, value) for key, value in query if key != "prefix"])
+    rest = urlencode([(key, value) for key, value in query if key not in ("prefix", "cluster")])
     return urlunsplit(parts._replace(query=rest)), prefix
+
+
+def redis_client(store: str) -> Any:
+    """A redis-py client of the store's Redis: a cluster client for `?cluster=1`."""
+    from redis.asyncio import Redis
+    from redis.asyncio.cluster import RedisCluster
+
+    url = plain_redis_url(store)[0]
+    return RedisCluster.from_url(url) if "cluster=1" in store else Redis.from_url(url)
 
 
 async def cleanup_redis(store: str) -> int:
     """Delete every key of the run: all of them carry the run's own prefix."""
-    from redis.asyncio import Redis
-
-    url, prefix = plain_redis_url(store)
+    prefix = plain_redis_url(store)[1]
     if prefix is None:
         return 0  # a server we did not start: its keys are not ours to delete
-    client = Redis.from_url(url)
+    client = redis_client(store)
     deleted = 0
     try:
         keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
         for start in range(0, len(keys), 500):
-            deleted += await client.delete(*keys[start : start + 500])
+            deleted += int(await client.delete(*keys[start : start + 500]))
     finally:
         await client.aclose()
     return deleted
@@ -529,9 +541,7 @@ async def read_csv(target: Target, question_id: str) -> list[dict[str, str]]:
 
 async def redis_round_trip(store: str) -> dict[str, Any]:
     """The store's floor: PING round trips from redis-py, and redis-benchmark if installed."""
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(plain_redis_url(store)[0])
+    client = redis_client(store)
     samples: list[float] = []
     try:
         for _ in range(2000):
@@ -542,7 +552,7 @@ async def redis_round_trip(store: str) -> dict[str, Any]:
         await client.aclose()
     figures: dict[str, Any] = {"redis_py_ping": percentiles(samples)}
     tool = shutil.which("redis-benchmark")
-    if tool is not None and store.startswith("redis://"):
+    if tool is not None and store.startswith("redis://") and "cluster=1" not in store:
         host_port = store.removeprefix("redis://").split("/")[0]
         host, _, port = host_port.partition(":")
         # PING only: the benchmark's SET/GET would write keys outside our database.
@@ -822,10 +832,21 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
 
 async def measure_targets(options: argparse.Namespace, log_dir: str) -> dict[str, Any]:
     """poll, then (unless --no-baseline) the baseline server, with the same phones."""
+    summary: dict[str, Any] = {"participants": options.participants}
+    store = options.store or "sqlite"
+    with contextlib.ExitStack() as stack:
+        if store == "redis-cluster" and not options.url:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="poll-bench-cluster-"))
+            store = stack.enter_context(redis_cluster(Path(folder)))
+        return await measure_on(options, log_dir, store, summary)
+
+
+async def measure_on(
+    options: argparse.Namespace, log_dir: str, store: str, summary: dict[str, Any]
+) -> dict[str, Any]:
+    """The measurements of `measure_targets` on one store."""
     participants: int = options.participants
     processes = options.clients or max(1, min(4, math.ceil(participants / 2500)))
-    summary: dict[str, Any] = {"participants": participants}
-    store = options.store or "sqlite"
     if options.url:
         target = Target("poll", options.url.rstrip("/"), token=options.token or "", store=store)
     else:
@@ -958,7 +979,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--token", help="the running server's facilitator token")
     p.add_argument(
-        "--store", help=f"store URL for the started server (default: SQLite; e.g. {DEFAULT_REDIS})"
+        "--store",
+        help=f"store URL for the started server (default: SQLite; e.g. {DEFAULT_REDIS}),"
+        " or redis-cluster: a three-master Redis Cluster started for the run",
     )
     p.add_argument("--workers", type=int, default=1, help="server worker processes (Redis only)")
     p.add_argument("--clients", type=int, help="client processes (default: one per 2,500)")

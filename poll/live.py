@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from poll import protocol
 from poll.cancel import raise_if_cancelling, settle
+from poll.meter import Meter
 from poll.questions import Answer
 from poll.rooms import Audience, Room, RoomData, Rooms, StoreError
 
@@ -43,6 +44,8 @@ CLOSE_TIMEOUT = 2.0
 LINGER = 5.0
 #: Seconds between presence reports of an unchanged count (the store's TTL is 30).
 PRESENCE_REFRESH = 10.0
+#: Seconds between two reports of this process's figures to the store (for /metrics).
+METRICS_EVERY = 5
 #: Seconds between participant snapshots whose only change is the shown tally.
 PARTICIPANT_TALLY_INTERVAL = 1.0
 #: Phones drawn their own standing between two turns of the event loop.
@@ -95,6 +98,8 @@ class Outbox:
         self._wake = asyncio.Event()
         self.closed = False
         self.sent_version = -1
+        #: Told of each unsent snapshot a newer one replaced (the hub's meter, once joined).
+        self.on_drop: Callable[[], None] | None = None
 
     def offer_snapshot(self, text: str) -> None:
         """Queue a snapshot, dropping an unsent older one."""
@@ -103,6 +108,8 @@ class Outbox:
         for entry in self._queue:
             if entry[0] == "snapshot":
                 self._queue.remove(entry)
+                if self.on_drop is not None:
+                    self.on_drop()
                 break
         self._queue.append(["snapshot", text])
         self._wake.set()
@@ -241,6 +248,7 @@ class RoomChannel:
             self._linger.cancel()
             self._linger = None
         self.outboxes[outbox.audience].add(outbox)
+        outbox.on_drop = self.hub.meter.snapshot_dropped
         if outbox.audience == "participant":
             self._joining.add(outbox)
             if outbox.participant is not None:
@@ -537,8 +545,11 @@ class Hub:
         process_id: str,
         max_rate: float = 10.0,
         screens: ScreenRenderer | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self.rooms = rooms
+        #: What this process counts for /metrics, reported to the store now and then.
+        self.meter = meter or Meter()
         self.screens = screens
         self.process_id = process_id
         self.max_rate = max_rate
@@ -578,6 +589,19 @@ class Hub:
             "queued_max": queued_max,
             "subscriptions": self.rooms.store.local_subscriptions(),
         }
+
+    def figures(self) -> dict[str, Any]:
+        """This process's report for /metrics (see poll/meter.py)."""
+        phones = {
+            room_id: len(channel.outboxes["participant"])
+            for room_id, channel in self.channels.items()
+            if channel.outboxes["participant"]
+        }
+        return self.meter.figures(phones)
+
+    async def report_metrics(self) -> None:
+        """Hand this process's figures to the store, where /metrics on any process reads them."""
+        await self.rooms.store.report_metrics(self.process_id, self.figures())
 
     async def stop(self) -> None:
         if self._presence_task is not None:
@@ -676,9 +700,16 @@ class Hub:
         await channel.close()
 
     async def _presence_loop(self) -> None:
+        beats = 0
         while True:
             raise_if_cancelling()
             await asyncio.sleep(1.0)
+            beats += 1
+            if beats % METRICS_EVERY == 0:
+                try:
+                    await self.report_metrics()
+                except Exception as exc:
+                    log.warning("metrics not reported (%s)", exc)
             for channel in list(self.channels.values()):
                 try:
                     await channel.report_presence(self.process_id)

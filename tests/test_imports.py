@@ -48,6 +48,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
             "poll.cancel",
             "poll.i18n",
             "poll.media",
+            "poll.meter",
             "poll.protocol",
             "poll.proxies",
             "poll.settings",

@@ -4,6 +4,7 @@
     ├── base.py        the contract: Store, RoomState, Vote, StoreError, …
     ├── fanout.py      change signals to this process's subscribers (both stores)
     ├── timestamps.py  UTC milliseconds, as both stores keep times
+    ├── timing.py      any store with its calls timed (store latency in /metrics)
     ├── sqlite/        SqliteStore: one file, one server process (the default)
     └── redis/         RedisStore: several processes and hosts share one Redis
 
@@ -51,7 +52,8 @@ __all__ = [
 
 
 def open_store(url: str) -> Store:
-    """The store for a URL: `sqlite:///path/poll.db` or `redis://host:port/db`."""
+    """The store for a URL: `sqlite:///path/poll.db`, `redis://host:port/db`, or a Redis
+    Cluster through any of its nodes: `redis://host:port/0?cluster=1`."""
     if url.startswith("sqlite:"):
         from poll.store.sqlite import SqliteStore
 

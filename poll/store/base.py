@@ -395,6 +395,18 @@ class Store(ABC):
     async def presence(self, room_id: str) -> int:
         """Participants connected to the room, summed over live processes."""
 
+    # Operators' figures ----------------------------------------------------
+
+    @abstractmethod
+    async def report_metrics(self, process_id: str, figures: Mapping[str, Any]) -> None:
+        """This process's latest figures for /metrics (JSON-able), replacing its last
+        report. Reports not refreshed for `METRICS_TTL` seconds are dropped (a
+        process that ended or died)."""
+
+    @abstractmethod
+    async def metrics_reports(self) -> dict[str, dict[str, Any]]:
+        """The latest figures of every live process, by process id."""
+
     # Facilitator sign-ins --------------------------------------------------
 
     @abstractmethod
@@ -420,3 +432,5 @@ class Store(ABC):
 
 #: Seconds after which a process's presence report no longer counts.
 PRESENCE_TTL = 30.0
+#: Seconds after which a process's metrics report is dropped.
+METRICS_TTL = 30.0

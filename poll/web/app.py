@@ -26,9 +26,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from poll.live import Hub
+from poll.meter import Meter, combine
 from poll.rooms import Rooms
 from poll.settings import Settings
-from poll.store import Store, open_store
+from poll.store import Store, StoreError, open_store
+from poll.store.timing import timed
 from poll.token import load_or_create_token, token_path
 from poll.web import (
     compare,
@@ -65,14 +67,34 @@ def _rss_bytes() -> int | None:
 
 
 async def metrics(request: Request) -> JSONResponse:
-    """The hub's counts, tasks and memory, for the facilitator and the fault drills:
-    after a crowd leaves, sockets, rooms and subscriptions return to their baseline."""
+    """The installation's figures summed over every live process ("all", with each
+    process's own report under "processes"), and this process's hub counts, tasks
+    and memory, for the facilitator and the fault drills: after a crowd leaves,
+    sockets, rooms and subscriptions return to their baseline. The figures are
+    described in docs/metrics.md."""
     facilitator(request)
     state = poll_state(request)
+    hub = state.hub
+    try:
+        # This process's figures as of now; the others' as of their last report.
+        await hub.report_metrics()
+        reports = await state.store.metrics_reports()
+    except StoreError as error:
+        reports = {state.process_id: hub.figures()}
+        store_error: str | None = str(error)
+    else:
+        store_error = None
+    reports.setdefault(state.process_id, hub.figures())
     return JSONResponse(
         {
             "process": state.process_id,
-            "hub": state.hub.stats(),
+            "all": combine(reports.values()),
+            "processes": {
+                pid: {k: v for k, v in figures.items() if k != "store_ms_buckets"}
+                for pid, figures in sorted(reports.items())
+            },
+            "store_error": store_error,
+            "hub": hub.stats(),
             "tasks": len(asyncio.all_tasks()),
             "rss_bytes": _rss_bytes(),
         },
@@ -147,8 +169,10 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = store_factory() if store_factory is not None else open_store(settings.store)
         await store.open()
-        rooms = Rooms(store, state.watch.current)
-        hub = Hub(rooms, process_id=state.process_id, screens=state.screens)
+        meter = Meter()
+        # The rooms (and so the hub) call the store through a timer: store latency in /metrics.
+        rooms = Rooms(timed(store, meter.store_call), state.watch.current)
+        hub = Hub(rooms, process_id=state.process_id, screens=state.screens, meter=meter)
         await hub.start()
         state._store, state._rooms, state._hub = store, rooms, hub
         try:

@@ -189,6 +189,7 @@ async def _serve(
                     await websocket.close(protocol.CLOSE_POLICY, "too many messages")
                     break
                 outbox.put(_too_fast(text))
+                state.hub.meter.refused(protocol.RATE_LIMITED)
                 continue
             if text is None:
                 # Binary frames (or a text frame uvicorn could not decode) carry no JSON.

@@ -29,6 +29,7 @@ async def vote_reply(
         receipt = await room.vote(participant, question_id, submission_id, answer)
     except (RoomError, StoreError) as exc:
         error = exc if isinstance(exc, RoomError) else StoreUnavailable()
+        state.hub.meter.refused(error.reason)
         return protocol.refused(
             error.reason,
             translate(lang, error.message, error.params),
@@ -43,6 +44,7 @@ async def vote_reply(
         answers = await room.answers_of(participant)
         mine = answers.get(receipt.question_id, [])
     state.hub.poke(room.id)
+    state.hub.meter.vote_saved()
     mine_json = room.mine_json(receipt.question_id, mine)
     stage = await stage_for(state, room, receipt.question_id, mine_json, participant)
     return protocol.ack(

@@ -1,4 +1,5 @@
-"""The `backend` and `store` fixtures: every contract test runs on SQLite and on Redis."""
+"""The `backend` and `store` fixtures: every contract test runs on SQLite, on Redis,
+and on a Redis Cluster of three masters that the test session starts itself."""
 
 from __future__ import annotations
 
@@ -6,18 +7,20 @@ import asyncio
 import contextlib
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from poll.store import Store, StoreError
 from poll.store.redis import RedisStore
 from poll.store.sqlite import SqliteStore
 from tests.conftest import delete_keys, redis_url, require_or_skip
+from tests.support.cluster import ClusterUnavailable, redis_cluster
 
 
 class FakeClock:
@@ -55,7 +58,17 @@ class Backend:
         return store
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(scope="session")
+def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis Cluster of three masters for the whole session, stopped at its end."""
+    try:
+        with redis_cluster(tmp_path_factory.mktemp("redis-cluster")) as url:
+            yield url
+    except ClusterUnavailable as error:
+        require_or_skip(f"no Redis Cluster for the store tests: {error}")
+
+
+@pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     if request.param == "sqlite":
         path = tmp_path / "data" / "poll.db"
@@ -69,25 +82,34 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             await store.close()
         return
 
-    async with _redis_backend() as backend:
+    if request.param == "redis-cluster":
+        url = request.getfixturevalue("cluster_url")
+        async with _redis_backend(url, cluster=True) as backend:
+            yield backend
+        return
+
+    async with _redis_backend(redis_url()) as backend:
         yield backend
 
 
 @pytest.fixture
 async def redis_backend() -> AsyncIterator[Backend]:
     """Redis alone, for what only Redis has (pub/sub between processes)."""
-    async with _redis_backend() as backend:
+    async with _redis_backend(redis_url()) as backend:
         yield backend
 
 
 @contextlib.asynccontextmanager
-async def _redis_backend() -> AsyncIterator[Backend]:
+async def _redis_backend(url: str, *, cluster: bool = False) -> AsyncIterator[Backend]:
     prefix = f"polltest-{uuid.uuid4().hex[:12]}"
-    url = redis_url()
+    if cluster:
+        url = url.replace("?cluster=1", "")
     backend = Backend(
         "redis",
-        lambda **options: RedisStore(url, prefix=prefix, client_name=prefix, **options),
-        lambda room_id: _redis_leftovers(url, prefix, room_id),
+        lambda **options: RedisStore(
+            url, prefix=prefix, client_name=prefix, cluster=cluster, **options
+        ),
+        lambda room_id: _redis_leftovers(url, prefix, room_id, cluster=cluster),
         prefix=prefix,
     )
     try:
@@ -99,7 +121,8 @@ async def _redis_backend() -> AsyncIterator[Backend]:
     finally:
         for store in backend.opened:
             await store.close()
-        await asyncio.to_thread(delete_keys, url, prefix)
+        if not cluster:  # the cluster is the session's own, stopped at its end
+            await asyncio.to_thread(delete_keys, url, prefix)
 
 
 @pytest.fixture
@@ -129,10 +152,14 @@ def _sqlite_leftovers(path: Path, room_id: str) -> list[str]:
         db.close()
 
 
-async def _redis_leftovers(url: str, prefix: str, room_id: str) -> list[str]:
+async def _redis_leftovers(url: str, prefix: str, room_id: str, *, cluster: bool) -> list[str]:
     """Keys named after the room, and join-code claims and results-link index entries
-    that still point at it."""
-    admin = Redis.from_url(url, decode_responses=True)
+    that still point at it (on every node)."""
+    admin: Redis | RedisCluster = (
+        RedisCluster.from_url(url, decode_responses=True)
+        if cluster
+        else Redis.from_url(url, decode_responses=True)
+    )
     try:
         found = []
         async for key in admin.scan_iter(match=f"{prefix}:*"):

@@ -685,6 +685,32 @@ async def test_presence_sums_live_processes_and_forgets_silent_ones(backend: Bac
     assert await two.presence(room.id) == 5
 
 
+# Operators' figures ---------------------------------------------------------------------
+
+
+async def test_every_worker_reads_every_live_workers_metrics(backend: Backend) -> None:
+    one = await backend.open_store()
+    two = await backend.open_store()
+    assert await one.metrics_reports() == {}
+
+    await one.report_metrics("worker-1", {"votes_last_minute": 3, "phones": {"r1": 2}})
+    await two.report_metrics("worker-2", {"votes_last_minute": 5, "phones": {}})
+    await one.report_metrics("worker-1", {"votes_last_minute": 4, "phones": {"r1": 1}})
+
+    expected = {
+        "worker-1": {"votes_last_minute": 4, "phones": {"r1": 1}},
+        "worker-2": {"votes_last_minute": 5, "phones": {}},
+    }
+    assert await one.metrics_reports() == expected
+    assert await two.metrics_reports() == expected
+
+    backend.clock.advance(20)
+    await one.report_metrics("worker-1", {"votes_last_minute": 0, "phones": {}})
+    backend.clock.advance(15)  # worker-2 silent for 35 s, longer than METRICS_TTL
+
+    assert await two.metrics_reports() == {"worker-1": {"votes_last_minute": 0, "phones": {}}}
+
+
 # Facilitator sign-ins -------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ Hashes, sets and sorted sets are the truth; pub/sub only says "room R changed,
 version V".
 
     keys.py       where everything is kept: the key layout, one hash slot per room
+    client.py     the connection: one Redis, or a Redis Cluster (`?cluster=1`)
     lua/          the scripts: each change to a room is one atomic step
     scripts.py    loads them
     pipeline.py   votes made at the same moment share one round trip

@@ -6,6 +6,8 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
     P:rooms:seq                 string counter giving that order
     P:code:CODE                 string room id holding the join code (SET NX)
     P:console-epoch             string generation of facilitator sign-ins (INCR)
+    P:metrics                   hash   process id → {"at": ms, "figures": {…}} (JSON),
+                                       each process's latest report for /metrics
     P:room:{R}                  hash   id, code, session_id, created_at, ended_at,
                                        current, current_question, version, seq, qorder,
                                        join_screen (1|0; absent: automatic)
@@ -35,12 +37,16 @@ Keys (prefix P, default "poll"; "\\x1f" separates parts of a hash field):
     channel P:changed:{R}       the new version, after every change
     channel P:control           subscribed by every pub/sub reader, so that its
                                 connection is up while no room is watched;
-                                nothing is published on it
+                                nothing is published on it (not on a cluster)
 
-Every key of a room carries the hash tag `{R}`, so every room script touches
-one hash slot and the same code runs on Redis Cluster. The only global keys
-are the room index, the join-code claims (live and ended) and the results-link index,
-and no script touches them together with room keys.
+Every key of a room carries the hash tag `{R}`, so every room script and
+every MULTI touches one hash slot and the same code runs on Redis Cluster;
+there the change channel, which carries the same tag, is a sharded one
+(SPUBLISH from the script, SSUBSCRIBE by the readers). The global keys (room
+index and its counter, join-code claims live and ended, results-link index, sign-in epoch,
+metrics reports) are
+each used alone: no script or transaction touches two of them, or one of them
+with room keys.
 """
 
 from __future__ import annotations
@@ -156,6 +162,10 @@ class Layout:
     @property
     def console_epoch(self) -> str:
         return f"{self.prefix}:console-epoch"
+
+    @property
+    def metrics(self) -> str:
+        return f"{self.prefix}:metrics"
 
     @property
     def index_seq(self) -> str:

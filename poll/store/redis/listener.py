@@ -12,6 +12,9 @@ once, so the reader also:
 - is replaced when it stops coming round its loop (a hang inside redis-py);
 - is backed by a version check every `verify_every` seconds that signals rooms
   whose version moved on without a message.
+
+On a Redis Cluster the channels are sharded (SSUBSCRIBE): redis-py keeps one
+connection per node owning a watched room, and the reader reads them in turn.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterPubSub
 from redis.exceptions import RedisError
 
 from poll.cancel import raise_if_cancelling, settle
 from poll.store.base import StoreError
 from poll.store.fanout import Fanout, Signals
+from poll.store.redis.client import Client
 from poll.store.redis.errors import safe_url, store_errors, transport_closed
 from poll.store.redis.keys import Layout
 
@@ -60,7 +64,7 @@ class Listener:
         self._layout = layout
         self._verify_every = verify_every
         self.fanout = Fanout()
-        self._redis: Redis | None = None  # set while the store is open
+        self._redis: Client | None = None  # set while the store is open
         self._confirmed: dict[str, asyncio.Event] = {}
         self._pubsub: PubSub | None = None
         self._channels_changed = asyncio.Event()  # the reader has channels to (un)subscribe
@@ -75,7 +79,7 @@ class Listener:
         """Whether the pub/sub connection is up (for health reports)."""
         return self._pubsub is not None
 
-    def start(self, client: Redis) -> None:
+    def start(self, client: Client) -> None:
         self._redis = client
         self._start_reader()
         self._verifier = asyncio.create_task(self._verify_forever(), name="poll redis verify")
@@ -88,7 +92,7 @@ class Listener:
         return await settle(tasks, CLOSE_WAIT, "closing the Redis store")
 
     @property
-    def _client(self) -> Redis:
+    def _client(self) -> Client:
         if self._redis is None:
             raise StoreError(f"Redis store {safe_url(self._url)} is not open: call open() first")
         return self._redis
@@ -118,9 +122,7 @@ class Listener:
         channel = self._layout.room(room_id).channel
         confirmed = self._confirmed.setdefault(channel, asyncio.Event())
         pubsub = self._pubsub
-        if pubsub is not None and channel in (
-            set(pubsub.channels) - pubsub.pending_unsubscribe_channels
-        ):
+        if pubsub is not None and channel in self._subscribed(pubsub):
             # The room's last subscriber left a moment ago and the reader has not
             # unsubscribed yet: the channel is still confirmed.
             confirmed.set()
@@ -187,7 +189,7 @@ class Listener:
                 event.clear()
             self._channels_changed.clear()
             channels = [self._layout.room(room_id).channel for room_id in self.fanout.rooms()]
-            await pubsub.subscribe(self._layout.control, *channels)
+            await self._subscribe(pubsub, channels)
             self._pubsub = pubsub
             self._pubsub_was_up = True
             checked = time.monotonic()
@@ -197,7 +199,7 @@ class Listener:
                 # here too, or close() would wait for this loop for ever.
                 raise_if_cancelling()
                 self._reader_beat = time.monotonic()
-                message = await pubsub.get_message(timeout=READ_WAIT)
+                message = await self._next_message(pubsub)
                 if message is not None:
                     self._dispatch(message)
                 # On a subscriber's request, and every second whatever happened: a
@@ -216,20 +218,52 @@ class Listener:
         """Subscribe the channels of local rooms the connection lacks; drop the others."""
         self._channels_changed.clear()
         wanted = {self._layout.room(room_id).channel for room_id in self.fanout.rooms()}
-        have = set(pubsub.channels) - pubsub.pending_unsubscribe_channels - {self._layout.control}
+        have = self._subscribed(pubsub)
         if missing := wanted - have:
-            await pubsub.subscribe(*sorted(missing))
+            await self._subscribe(pubsub, sorted(missing))
         if unwanted := have - wanted:
-            await pubsub.unsubscribe(*sorted(unwanted))
+            if isinstance(pubsub, ClusterPubSub):
+                await pubsub.sunsubscribe(*sorted(unwanted))
+            else:
+                await pubsub.unsubscribe(*sorted(unwanted))
+
+    # Plain or sharded channels: the one place that tells them apart.
+
+    def _subscribed(self, pubsub: PubSub) -> set[str]:
+        """The room channels the connection has (or is getting), not those it is leaving."""
+        if isinstance(pubsub, ClusterPubSub):
+            return set(pubsub.shard_channels) - pubsub.pending_unsubscribe_shard_channels
+        have = set(pubsub.channels) - pubsub.pending_unsubscribe_channels
+        return have - {self._layout.control}
+
+    async def _subscribe(self, pubsub: PubSub, channels: list[str]) -> None:
+        if isinstance(pubsub, ClusterPubSub):
+            # No control channel: each node's connection opens with its first room.
+            if channels:
+                await pubsub.ssubscribe(*channels)
+        else:
+            await pubsub.subscribe(self._layout.control, *channels)
+
+    async def _next_message(self, pubsub: PubSub) -> Mapping[str, Any] | None:
+        message: Mapping[str, Any] | None
+        if not isinstance(pubsub, ClusterPubSub):
+            message = await pubsub.get_message(timeout=READ_WAIT)
+        elif pubsub.shard_channels:
+            # Waits up to READ_WAIT on each node in turn until one has a message.
+            message = await pubsub.get_sharded_message(timeout=READ_WAIT)
+        else:
+            await asyncio.sleep(READ_WAIT)  # no node to read yet
+            message = None
+        return message
 
     def _dispatch(self, message: Mapping[str, Any]) -> None:
         channel = message["channel"]
         room_id = self._layout.room_of(channel)
         if room_id is None:
             return
-        if message["type"] == "message":
+        if message["type"] in ("message", "smessage"):
             self.fanout.signal(room_id, int(message["data"]))
-        elif message["type"] == "subscribe":
+        elif message["type"] in ("subscribe", "ssubscribe"):
             # Redis forgets what it published while we were away: whenever a
             # channel is (re)subscribed, every local subscriber re-reads.
             event = self._confirmed.get(channel)

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
+from redis.exceptions import AskError, MovedError, NoScriptError
 
 from poll.store.base import StoreError
+from poll.store.redis.client import Client, Transactions
 from poll.store.redis.errors import safe_url, store_errors, unreachable
-from poll.store.redis.scripts import VOTE
 
+#: What Redis Cluster answers for a slot that lives on another node now.
+MOVED = (MovedError, AskError)
 #: Votes sent in one pipeline at most.
 PIPELINE_MAX = 500
 #: How long a pipeline's WAITAOF may wait for the append-only file's fsync (ms).
@@ -44,11 +46,22 @@ class QueuedVote:
 class VotePipeline:
     """Queues votes and sends them in pipelines; each caller gets its own script's reply."""
 
-    def __init__(self, url: str, client: Callable[[], Redis], sha: Callable[[], str]) -> None:
-        """`client()` raises StoreError when the store is not open; `sha()` is the vote script's."""
+    def __init__(
+        self,
+        url: str,
+        client: Callable[[], Client],
+        sha: Callable[[], str],
+        source: str,
+        nodes: Callable[[], Transactions | None] = lambda: None,
+    ) -> None:
+        """`client()` raises StoreError when the store is not open; `sha()` is the vote
+        script's, `source` its text (loaded again when Redis has lost it); on a
+        cluster, `nodes()` gives each vote's node."""
         self._url = url
         self._client = client
+        self._nodes = nodes
         self._sha = sha
+        self._source = source
         # Votes waiting to go out in the next pipeline, and pipelines in flight.
         self._queued: list[QueuedVote] = []
         self._sending: set[asyncio.Task[None]] = set()
@@ -104,16 +117,51 @@ class VotePipeline:
 
     async def _evalsha_pipeline(self, batch: list[QueuedVote]) -> list[Any]:
         client = self._client()
-        sha = self._sha()
         with store_errors(self._url):
-            replies = await self._evalsha_all(client, sha, batch)
+            replies = await self._evalsha_nodes(batch)
             missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
             if missing:
                 # Redis restarted or its script cache was flushed: load and send again.
-                await client.script_load(VOTE)
-                again = await self._evalsha_all(client, sha, [batch[i] for i in missing])
+                await client.script_load(self._source)
+                again = await self._evalsha_nodes([batch[i] for i in missing])
                 for i, reply in zip(missing, again, strict=True):
                     replies[i] = reply
+            moved = [
+                i for i, reply in enumerate(replies) if isinstance(reply, MovedError | AskError)
+            ]
+            if moved:
+                # A slot went to another node of the cluster: learn where, send again.
+                nodes = self._nodes()
+                if nodes is not None:
+                    await nodes.refresh()
+                again = await self._evalsha_nodes([batch[i] for i in moved])
+                for i, reply in zip(moved, again, strict=True):
+                    replies[i] = reply
+        return replies
+
+    async def _evalsha_nodes(self, batch: list[QueuedVote]) -> list[Any]:
+        """One pipeline per node: the votes of a room go to the node owning its slot."""
+        nodes = self._nodes()
+        if nodes is None:
+            client = self._client()
+            assert isinstance(client, Redis)
+            return await self._evalsha_all(client, self._sha(), batch)
+        groups: dict[int, tuple[Redis, list[int]]] = {}
+        for i, queued in enumerate(batch):
+            key = queued.keys[0]
+            target = nodes.target(key.decode() if isinstance(key, bytes) else key)
+            groups.setdefault(id(target), (target, []))[1].append(i)
+        sha = self._sha()
+        results = await asyncio.gather(
+            *(
+                self._evalsha_all(target, sha, [batch[i] for i in at])
+                for target, at in groups.values()
+            )
+        )
+        replies: list[Any] = [None] * len(batch)
+        for (_, at), got in zip(groups.values(), results, strict=True):
+            for i, reply in zip(at, got, strict=True):
+                replies[i] = reply
         return replies
 
     async def _evalsha_all(self, client: Redis, sha: str, batch: list[QueuedVote]) -> list[Any]:

@@ -33,5 +33,3 @@ SCRIPTS: dict[str, str] = {
         "swap_code",  # release or take over a join-code claim (compare and set)
     )
 }
-
-VOTE = SCRIPTS["vote"]

@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from poll.answers import Aggregate, Answer, TextEntry
 from poll.store.base import (
+    METRICS_TTL,
     PRESENCE_TTL,
     Response,
     ResultsLink,
@@ -42,6 +40,13 @@ from poll.store.base import (
     VoteOutcome,
 )
 from poll.store.fanout import Signals
+from poll.store.redis.client import (
+    Client,
+    Transactions,
+    connect,
+    sharded_source,
+    split_options,
+)
 from poll.store.redis.errors import safe_url, store_errors, unreachable
 from poll.store.redis.keys import SEP, Layout, RoomKeys, vote_keys
 from poll.store.redis.listener import CLOSE_WAIT, VERIFY_EVERY, Listener
@@ -69,77 +74,81 @@ class RedisStore(Store):
         presence_ttl: float = PRESENCE_TTL,
         clock: Callable[[], float] = time.time,
         verify_every: float = VERIFY_EVERY,
+        cluster: bool = False,
     ) -> None:
         self.url = url
         self.prefix = prefix
+        #: A Redis Cluster: RedisCluster client, sharded pub/sub (see client.py).
+        self.cluster = cluster
         self._max_connections = max_connections
         self._client_name = client_name
         self._presence_ttl = presence_ttl
         self._clock = clock
-        self._redis: Redis | None = None
+        self._redis: Client | None = None
+        self._transactions: Transactions | None = None
         self._scripts: dict[str, AsyncScript] = {}
         self._layout = Layout(prefix)
         self._listener = Listener(url, self._layout, verify_every=verify_every)
-        self._votes = VotePipeline(url, lambda: self._client, lambda: self._scripts["vote"].sha)
+        self._votes = VotePipeline(
+            url,
+            lambda: self._client,
+            lambda: self._scripts["vote"].sha,
+            self._source("vote"),
+            lambda: self._transactions if cluster else None,
+        )
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisStore:
         """`redis://host:port/db`, optionally `?prefix=NAME` to keep several
-        installations (or test runs) apart in one database."""
-        parts = urlsplit(url)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-        prefixes = [value for key, value in query if key == "prefix"]
-        if prefixes:
-            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", prefixes[-1]):
-                raise StoreError(
-                    f"bad prefix {prefixes[-1]!r} in {url!r}: use letters, digits, '.', '_', '-'",
-                    retry=False,
-                )
-            options.setdefault("prefix", prefixes[-1])
-            rest = urlencode([(key, value) for key, value in query if key != "prefix"])
-            url = urlunsplit(parts._replace(query=rest))
+        installations (or test runs) apart in one database, and `?cluster=1`
+        for a Redis Cluster (reached through any of its nodes)."""
+        url, prefix, cluster = split_options(url)
+        if prefix is not None:
+            options.setdefault("prefix", prefix)
+        options.setdefault("cluster", cluster)
         return cls(url, **options)
+
+    def _source(self, name: str) -> str:
+        """A script's text as this store runs it: SPUBLISH on a cluster."""
+        return sharded_source(SCRIPTS[name]) if self.cluster else SCRIPTS[name]
 
     # Lifecycle -------------------------------------------------------------------
 
     async def open(self) -> None:
         if self._redis is not None:
             return
-        pool = BlockingConnectionPool.from_url(
+        client = connect(
             self.url,
-            # A burst of votes waits for a free connection instead of failing
-            # with "Too many connections" (what the plain pool does at its limit).
+            cluster=self.cluster,
             max_connections=self._max_connections,
-            timeout=10,
-            decode_responses=True,
-            socket_connect_timeout=2,
-            socket_keepalive=True,
-            health_check_interval=30,
-            # Names this process's connections in CLIENT LIST (operators, fault tests).
             client_name=self._client_name,
-            # Few, quick retries: open() must fail fast when Redis is down, and a
-            # retried vote is safe because its submission id makes it idempotent.
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
         )
-        client = Redis(connection_pool=pool)
         try:
             await client.ping()
         except (RedisError, OSError) as error:
-            await client.aclose(close_connection_pool=True)
+            await _close(client)
             raise self._unreachable(error) from error
         self._redis = client
-        self._scripts = {name: client.register_script(text) for name, text in SCRIPTS.items()}
-        self._votes.wait_aof = await waitaof_usable(client)
+        self._transactions = Transactions(
+            self.url, client, max_connections=self._max_connections, client_name=self._client_name
+        )
+        self._scripts = {name: client.register_script(self._source(name)) for name in SCRIPTS}
+        # On a cluster a WAITAOF would go to one node, not to those holding the
+        # votes: acks there are as durable as each node's appendfsync.
+        self._votes.wait_aof = not self.cluster and await waitaof_usable(client)
         self._listener.start(client)
 
     async def close(self) -> None:
         # Votes already made are sent and answered first: their callers are waiting.
         await self._votes.drain()
         client, self._redis = self._redis, None
+        transactions, self._transactions = self._transactions, None
         # Closing the connections below ends whatever read still holds a stuck one.
         stuck = await self._listener.stop()
+        if transactions is not None:
+            await transactions.close()
         if client is not None:
-            await client.aclose(close_connection_pool=True)
+            await _close(client)
         if stuck:
             await asyncio.wait(stuck, timeout=CLOSE_WAIT)
 
@@ -168,10 +177,17 @@ class RedisStore(Store):
         return store_errors(self.url)
 
     @property
-    def _client(self) -> Redis:
+    def _client(self) -> Client:
         if self._redis is None:
             raise StoreError(f"Redis store {safe_url(self.url)} is not open: call open() first")
         return self._redis
+
+    async def _multi(self, key: str, queue: Callable[[Any], object]) -> list[Any]:
+        """Commands on one room's keys (one slot) as one MULTI/EXEC."""
+        self._client  # noqa: B018 - raises StoreError when the store is not open
+        assert self._transactions is not None
+        with self._errors():
+            return await self._transactions.run(key, queue)
 
     async def _run(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         client = self._client
@@ -197,25 +213,27 @@ class RedisStore(Store):
         created = now_ms()
         client = self._client
         try:
+
+            def queue(pipe: Any) -> None:
+                pipe.hset(
+                    keys.room,
+                    mapping={
+                        "id": room_id,
+                        "code": code,
+                        "session_id": session_id,
+                        "created_at": created,
+                        "current": 0,
+                        "version": 0,
+                        "seq": 0,
+                        "qorder": json.dumps(question_ids),
+                    },
+                )
+                pipe.set(keys.spec, json.dumps(session_spec))
+                if question_ids:
+                    pipe.hset(keys.status, mapping=dict.fromkeys(question_ids, "pending"))
+
+            await self._multi(keys.room, queue)
             with self._errors():
-                async with client.pipeline(transaction=True) as pipe:
-                    pipe.hset(
-                        keys.room,
-                        mapping={
-                            "id": room_id,
-                            "code": code,
-                            "session_id": session_id,
-                            "created_at": created,
-                            "current": 0,
-                            "version": 0,
-                            "seq": 0,
-                            "qorder": json.dumps(question_ids),
-                        },
-                    )
-                    pipe.set(keys.spec, json.dumps(session_spec))
-                    if question_ids:
-                        pipe.hset(keys.status, mapping=dict.fromkeys(question_ids, "pending"))
-                    await pipe.execute()
                 # A counter, not the clock, orders the index: rooms made in the
                 # same millisecond still list newest first.
                 order = await client.incr(self._layout.index_seq)
@@ -250,14 +268,16 @@ class RedisStore(Store):
             ended_at, holder_code = await self._client.hmget(
                 self._keys(holder).room, ["ended_at", "code"]
             )
+        if holder_code is None:
+            # No room yet: its creator claimed the code a moment ago and is still
+            # writing the room (on a cluster, to another node). Taking the code
+            # now would give two rooms one code; a creator that fails releases it.
+            return False
         return ended_at is not None or holder_code != code
 
     async def room(self, room_id: str) -> RoomState:
         keys = self._keys(room_id)
-        with self._errors():
-            async with self._client.pipeline(transaction=True) as pipe:
-                self._read_state(pipe, keys)
-                meta, *rest = await pipe.execute()
+        meta, *rest = await self._multi(keys.room, lambda pipe: self._read_state(pipe, keys))
         if not meta:
             raise RoomNotFound(room_id)
         return room_state(meta, *rest)
@@ -401,11 +421,9 @@ class RedisStore(Store):
 
     async def names(self, room_id: str) -> dict[str, str]:
         k = self._keys(room_id)
-        with self._errors():
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.exists(k.room)
-                pipe.hgetall(k.names)
-                exists, names = await pipe.execute()
+        exists, names = await self._multi(
+            k.room, lambda pipe: (pipe.exists(k.room), pipe.hgetall(k.names))
+        )
         if not exists:
             raise RoomNotFound(room_id)
         return {str(p): str(n) for p, n in sorted(names.items(), key=lambda item: item[1])}
@@ -425,11 +443,21 @@ class RedisStore(Store):
         # in between, so no vote can land after the version was read.
         keys = self._keys(room_id)
         script = self._scripts["aggregates"]
-        with self._errors():
-            async with self._client.pipeline(transaction=True) as pipe:
-                self._read_state(pipe, keys)
-                await script(keys=self._aggregate_keys(keys), args=[], client=pipe)
-                *state, reply = await pipe.execute()
+        aggregate_keys = self._aggregate_keys(keys)
+
+        def queue(pipe: Any) -> None:
+            self._read_state(pipe, keys)
+            pipe.evalsha(script.sha, len(aggregate_keys), *aggregate_keys)
+
+        try:
+            *state, reply = await self._multi(keys.room, queue)
+        except StoreError as error:
+            if not isinstance(error.__cause__, NoScriptError):
+                raise
+            # Redis restarted or flushed its scripts: load it (on every node) and ask again.
+            with self._errors():
+                await self._client.script_load(script.script)
+            *state, reply = await self._multi(keys.room, queue)
         if not state[0] or not reply:
             raise RoomNotFound(room_id)
         return room_state(*state), self._aggregates_from(reply)
@@ -488,11 +516,7 @@ class RedisStore(Store):
             raise RoomNotFound(room_id)
         for start in range(1, int(last) + 1, EXPORT_CHUNK):
             refs = [str(ref) for ref in range(start, min(start + EXPORT_CHUNK, int(last) + 1))]
-            with self._errors():
-                async with client.pipeline(transaction=True) as pipe:
-                    pipe.hmget(k.resp, refs)
-                    pipe.smismember(k.hidden, refs)
-                    records, hidden = await pipe.execute()
+            records, hidden = await self._multi(k.room, functools.partial(self._chunk, k, refs))
             for ref, raw, is_hidden in zip(refs, records, hidden, strict=True):
                 if raw is not None:
                     yield response(room_id, ref, json.loads(raw), bool(is_hidden))
@@ -507,6 +531,12 @@ class RedisStore(Store):
     async def joined(self, room_id: str) -> int:
         with self._errors():
             return int(await self._client.scard(self._keys(room_id).joined))
+
+    @staticmethod
+    def _chunk(k: RoomKeys, refs: list[str], pipe: Any) -> None:
+        """Queue the reads of one chunk of responses: records and whether each is hidden."""
+        pipe.hmget(k.resp, refs)
+        pipe.smismember(k.hidden, refs)
 
     # Live ----------------------------------------------------------------------------
 
@@ -548,6 +578,30 @@ class RedisStore(Store):
             if int(seen) >= oldest:
                 total += int(count)
         return total
+
+    # Operators' figures ------------------------------------------------------------
+
+    async def report_metrics(self, process_id: str, figures: Mapping[str, Any]) -> None:
+        record = json.dumps({"at": int(self._clock() * 1000), "figures": dict(figures)})
+        with self._errors():
+            await self._client.hset(self._layout.metrics, process_id, record)
+
+    async def metrics_reports(self) -> dict[str, dict[str, Any]]:
+        with self._errors():
+            entries = await self._client.hgetall(self._layout.metrics)
+        oldest = (self._clock() - METRICS_TTL) * 1000
+        live: dict[str, dict[str, Any]] = {}
+        stale = []
+        for process_id, raw in entries.items():
+            record = json.loads(raw)
+            if record["at"] >= oldest:
+                live[str(process_id)] = record["figures"]
+            else:
+                stale.append(process_id)
+        if stale:  # processes that ended or died: their figures no longer count
+            with self._errors():
+                await self._client.hdel(self._layout.metrics, *stale)
+        return live
 
     # Facilitator sign-ins ------------------------------------------------------------
 
@@ -647,7 +701,14 @@ class RedisStore(Store):
         return purged
 
 
-async def waitaof_usable(client: Redis) -> bool:
+async def _close(client: Client) -> None:
+    if isinstance(client, Redis):
+        await client.aclose(close_connection_pool=True)
+    else:
+        await client.aclose()
+
+
+async def waitaof_usable(client: Client) -> bool:
     """Whether votes can wait for Redis to fsync them: a server with WAITAOF (Redis
     7.2 and later, or Valkey) that keeps an append-only file. False when INFO is
     not allowed (some hosted Redis): acks then are as durable as appendfsync."""

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from poll.answers import Aggregate, Answer
 from poll.store.base import (
+    METRICS_TTL,
     PRESENCE_TTL,
     Response,
     ResultsLink,
@@ -314,6 +315,14 @@ class SqliteStore(Store):
 
     async def presence(self, room_id: str) -> int:
         return self._shared.presence.total(room_id, self._clock(), self._presence_ttl)
+
+    # Operators' figures ------------------------------------------------------------
+
+    async def report_metrics(self, process_id: str, figures: Mapping[str, Any]) -> None:
+        self._shared.reports.report(process_id, figures, self._clock())
+
+    async def metrics_reports(self) -> dict[str, dict[str, Any]]:
+        return self._shared.reports.live(self._clock(), METRICS_TTL)
 
     # Facilitator sign-ins ----------------------------------------------------------
 
