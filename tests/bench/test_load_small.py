@@ -59,7 +59,7 @@ def check(result: dict[str, Any]) -> None:
     # The generator says what it cost beside the server (its share of the CPU both used)
     # and how late its own event loops ran in the burst.
     for part in (result["join"], vote):
-        assert 0 < part["generator_cpu_s"] and 0 < part["generator_share"] < 1, part
+        assert part["generator_cpu_s"] > 0 and 0 < part["generator_share"] < 1, part
     assert 0 < result["generator"]["share"] < 1, result["generator"]
     assert vote["generator_lag_ms"]["n"] > 0, vote["generator_lag_ms"]
 
