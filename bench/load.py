@@ -780,6 +780,12 @@ async def measure(
         "peak_rss_mib": round(monitor.peak_rss / 2**20, 1) if monitor else None,
         "idle_rss_mib": round(idle_rss / 2**20, 1),
         "cpu_s": round(monitor.cpu() - cpu0, 2) if monitor else None,
+        # What each phone adds, apart from what the idle server holds (poll's idle
+        # process tree, with the SQLite writer or a second worker, is larger than
+        # the baseline's whole run at 1,000 phones).
+        "rss_per_phone_kib": round((monitor.peak_rss - idle_rss) / 1024 / participants, 1)
+        if monitor
+        else None,
     }
     server_cpu = monitor.cpu() - cpu0 if monitor else None
     whole = generator_share(client_cpu + own, server_cpu)
@@ -845,6 +851,10 @@ def ratios(poll: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None
         "join_s": ratio(poll["join"]["seconds_all_in"], base["join"]["seconds_all_in"]),
         "peak_rss": ratio(poll["server"]["peak_rss_mib"], base["server"]["peak_rss_mib"]),
         "server_cpu": ratio(poll["server"]["cpu_s"], base["server"]["cpu_s"]),
+        "rss_per_phone": ratio(
+            poll["server"].get("rss_per_phone_kib"), base["server"].get("rss_per_phone_kib")
+        ),
+        "join_server_cpu": ratio(poll["join"]["server_cpu_s"], base["join"]["server_cpu_s"]),
     }
 
 

@@ -78,9 +78,9 @@ def _share(share: float | None) -> str:
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| N | server | joined / failed | all in, s | lost / doubled | ack p99 ms "
-        "| projector p99 ms | fan-out p99 ms | peak RSS MiB | server CPU s "
+        "| projector p99 ms | fan-out p99 ms | peak RSS MiB | RSS per phone KiB | server CPU s "
         "| generator CPU s (share) | generator lag p99 ms |",
-        "| ---: | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ---: | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         r, ratio = row["result"], row.get("ratio") or {}
@@ -93,6 +93,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"| {_cell(r['vote']['projector_ms']['p99'], ratio.get('projector_p99'))} "
             f"| {_cell(r['fanout']['ms']['p99'], ratio.get('fanout_p99'))} "
             f"| {_cell(r['server']['peak_rss_mib'], ratio.get('peak_rss'))} "
+            f"| {_cell(r['server'].get('rss_per_phone_kib'), ratio.get('rss_per_phone'))} "
             f"| {_cell(r['server']['cpu_s'], ratio.get('server_cpu'))} "
             f"| {_cell(r['generator']['cpu_s'])}{_share(r['generator'].get('share'))} "
             f"| {_cell((r['vote'].get('generator_lag_ms') or {}).get('p99'))} |"
