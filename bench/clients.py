@@ -118,6 +118,17 @@ class ClientProcess:
         except EOFError:
             self.commands.put_nowait(("close",))
 
+    def _reply(self, reply: Any) -> None:
+        """Send a reply whole. The event loop watches the pipe for commands, which made
+        it non-blocking: a reply larger than the pipe's buffer (a burst's votes at
+        5,000 phones a process) failed with EAGAIN. The coordinator reads meanwhile."""
+        fd = self.conn.fileno()
+        os.set_blocking(fd, True)
+        try:
+            self.conn.send(reply)
+        finally:
+            os.set_blocking(fd, False)
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         loop.add_reader(self.conn.fileno(), self._on_command)
@@ -126,17 +137,17 @@ class ClientProcess:
             command = await self.commands.get()
             name = command[0]
             if name == "join":
-                self.conn.send(await self.join())
+                self._reply(await self.join())
             elif name == "vote":
-                self.conn.send(await self.vote_burst(*command[1:]))
+                self._reply(await self.vote_burst(*command[1:]))
             elif name == "storm":
-                self.conn.send(await self.storm(*command[1:]))
+                self._reply(await self.storm(*command[1:]))
             elif name == "seen":
-                self.conn.send([p.seen.get(command[1]) for p in self.people])
+                self._reply([p.seen.get(command[1]) for p in self.people])
             elif name == "close":
                 await self.close()
                 times = psutil.Process().cpu_times()
-                self.conn.send({"cpu": times.user + times.system})
+                self._reply({"cpu": times.user + times.system})
                 return
 
     # Join -------------------------------------------------------------------------
