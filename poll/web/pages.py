@@ -94,7 +94,10 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    html = render_text(template, lang, request=request, **context)
+    return html_page(render_text(template, lang, request=request, **context), status_code)
+
+
+def html_page(html: str, status_code: int = 200) -> HTMLResponse:
     response = HTMLResponse(html, status_code=status_code)
     # Pages show live state: never serve one from a cache after going back.
     response.headers["cache-control"] = "no-store"

@@ -32,7 +32,8 @@ from poll.rooms import (
 from poll.web.forms import closes_form
 from poll.web.i18n import N_, negotiate, translate
 from poll.web.network import join_base, short_address
-from poll.web.pages import render
+from poll.web.pages import html_page, render, render_text
+from poll.web.phone_pages import SUBMISSION_MARK, TOKEN_MARK
 from poll.web.state import poll_state
 from poll.web.throttle import TOO_MANY_ATTEMPTS, client_address
 from poll.web.voting import vote_reply
@@ -177,6 +178,22 @@ async def room_page(request: Request) -> Response:
         # as a new person at every reload. (A phone without JavaScript sends it
         # with its first refresh or vote.)
         await arrive(state.rooms, room, participant)
+    lang = room.session.language
+    flash = state.auth.read_flash(request)
+    address = short_address(join_base(request, state.settings.public_url))
+    if new_id and flash is None:
+        kept = state.phone_pages.page(
+            room.id,
+            room.state.version,
+            lang,
+            address,
+            state.auth.vote_token(participant),
+            secrets.token_urlsafe(12),
+        )
+        if kept is not None:
+            response = html_page(kept)
+            state.auth.set_participant(response, request, participant)
+            return response
     snapshot = await room.snapshot("participant", participant)
     me = snapshot.pop("me", None)
     if not new_id and "application/json" in request.headers.get("accept", ""):
@@ -188,8 +205,6 @@ async def room_page(request: Request) -> Response:
         reply = protocol.snapshot(snapshot, **fields)
         reply |= {"mine": mine, "mine_html": state.screens.stage(snapshot, mine, me)}
         return JSONResponse(reply)
-    lang = room.session.language
-    flash = state.auth.read_flash(request)
     message = None
     if flash is not None:
         message = {
@@ -198,18 +213,28 @@ async def room_page(request: Request) -> Response:
         }
     snapshot["stage"] = protocol.stage_key(snapshot)
     waiting = _waiting(snapshot)
-    response = render(
-        request,
+    # A new phone's page is the same for every new phone but for two values: kept
+    # with stand-ins for them, so the next ones skip the store and the render.
+    keep = new_id and flash is None and state.phone_pages.keepable(snapshot)
+    token = TOKEN_MARK if keep else state.auth.vote_token(participant)
+    submission = SUBMISSION_MARK if keep else secrets.token_urlsafe(12)
+    html = render_text(
         "participant/room.html",
         lang,
+        request=request,
         snap=snapshot,
         stage=state.screens.stage(snapshot, snapshot.get("mine", []), me),
         flash=message,
-        vote_token=state.auth.vote_token(participant),
-        submission_id=secrets.token_urlsafe(12),
+        vote_token=token,
+        submission_id=submission,
         refresh=NOSCRIPT_REFRESH if waiting else None,
-        address=short_address(join_base(request, state.settings.public_url)),
+        address=address,
     )
+    if keep:
+        state.phone_pages.keep(room.id, int(snapshot["version"]), lang, address, html)
+        html = html.replace(TOKEN_MARK, state.auth.vote_token(participant))
+        html = html.replace(SUBMISSION_MARK, secrets.token_urlsafe(12))
+    response = html_page(html)
     if flash is not None:
         state.auth.clear_flash(response)
     if new_id:

@@ -12,6 +12,7 @@ from poll.rooms import Rooms
 from poll.settings import Settings
 from poll.store.base import Store
 from poll.web.auth import Auth
+from poll.web.phone_pages import PhonePages
 from poll.web.renderer import PageRenderer
 from poll.web.screens import Screens
 from poll.web.script_watch import ScriptWatch
@@ -39,6 +40,8 @@ class PollState:
     participant_sockets: Counter[str] = field(default_factory=Counter)
     #: Renders the live screens of phones and projector (one cache per process).
     screens: Screens = field(default_factory=Screens)
+    #: The room page of new phones, kept per room version (see phone_pages.py).
+    phone_pages: PhonePages = field(default_factory=PhonePages)
     _store: Store | None = field(default=None, repr=False)
     _rooms: Rooms | None = field(default=None, repr=False)
     _hub: Hub | None = field(default=None, repr=False)

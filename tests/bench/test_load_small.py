@@ -56,6 +56,12 @@ def check(result: dict[str, Any]) -> None:
     assert correct["csv_lost"] == 0 and correct["csv_doubled"] == 0, correct
     assert correct["respondents"] == PHONES and correct["ok"], correct
     assert result["fanout"]["reached"] == PHONES, result["fanout"]
+    # The generator says what it cost beside the server (its share of the CPU both used)
+    # and how late its own event loops ran in the burst.
+    for part in (result["join"], vote):
+        assert part["generator_cpu_s"] > 0 and 0 < part["generator_share"] < 1, part
+    assert 0 < result["generator"]["share"] < 1, result["generator"]
+    assert vote["generator_lag_ms"]["n"] > 0, vote["generator_lag_ms"]
 
 
 def test_embedded_store_keeps_every_vote(tmp_path: Path) -> None:

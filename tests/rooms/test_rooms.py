@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -23,7 +24,7 @@ from poll.rooms import (
     normalize_code,
 )
 from poll.script import Script, parse_script
-from poll.store.base import Store
+from poll.store.base import RoomState, Store
 from tests.support.scripts import DUTCH, ENGLISH, fixture_script
 
 
@@ -62,6 +63,27 @@ async def test_a_new_run_starts_at_the_first_item_with_every_question_pending(ro
     with pytest.raises(UnknownRoom):
         await rooms.get("no-such-room")
     assert await rooms.by_code("000 0000") is None or room.state.code == "0000000"
+
+
+async def test_lookups_of_one_code_at_the_same_time_share_one_read(
+    rooms: Rooms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = await rooms.create(DUTCH)
+    reads: list[str] = []
+    read = rooms.store.room_by_code
+
+    async def counted(code: str) -> RoomState | None:
+        reads.append(code)
+        return await read(code)
+
+    monkeypatch.setattr(rooms.store, "room_by_code", counted)
+    found = await asyncio.gather(*(rooms.by_code(room.state.code) for _ in range(20)))
+    assert reads == [room.state.code]
+    assert {r.id for r in found if r is not None} == {room.id} and None not in found
+    # A lookup after that one reads again, and sees the room end.
+    await room.end()
+    assert await rooms.by_code(room.state.code) is None
+    assert reads == [room.state.code] * 2
 
 
 async def test_moving_to_a_question_opens_it_unless_told_otherwise(rooms: Rooms) -> None:

@@ -321,3 +321,34 @@ def test_without_javascript_an_open_answer_can_be_changed_while_open(world: Worl
         assert ">More &lt;b&gt;benches&lt;/b&gt;</textarea>" in page
     rows = world.client.get(f"/console/room/{room}/results.csv").text
     assert "More <b>benches</b>" in rows and "More trees" not in rows
+
+
+def test_new_phones_share_one_render_of_the_page_but_not_their_token(world: World) -> None:
+    room, code = world.start_run()
+    world.go_to(room, "herkennen")
+    pages = world.app.state.poll.phone_pages
+    texts: list[str] = []
+    for person in ("phone-a", "phone-b", "phone-c"):
+        with world.as_(person) as phone:
+            page = phone.get(f"/r/{code}")
+            texts.append(page.text)
+            # Each phone's token is its own and works: its vote is saved.
+            form = {"token": token_of(page.text), "question_id": "herkennen"}
+            sent = phone.post(f"/r/{code}", data={**form, "choice": "yes"})
+            assert 'class="vote-status saved"' in sent.text
+    # Every vote moved the room's version on, so each page was drawn afresh; two
+    # phones arriving between two changes share one render.
+    assert pages.hits == 0
+    with world.as_("phone-d") as phone:
+        first = phone.get(f"/r/{code}").text
+    with world.as_("phone-e") as phone:
+        second = phone.get(f"/r/{code}").text
+    assert pages.hits == 1
+    assert token_of(first) != token_of(second)
+    assert first.replace(token_of(first), "") != second.replace(token_of(second), "")  # ids
+    assert "poll-token-" not in second and "poll-submission-" not in second
+    # The next item is on the page as soon as the room moves there.
+    world.act(room, "next")
+    with world.as_("phone-f") as f:
+        moved = f.get(f"/r/{code}").text
+    assert 'value="yes"' not in moved and moved != second
