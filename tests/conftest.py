@@ -67,3 +67,21 @@ def uvicorn_options(monkeypatch: pytest.MonkeyPatch, data: Path, *flags: str) ->
     ]
     assert main([*serve, *flags]) == 0
     return seen
+
+
+STORE_TESTS = Path(__file__).resolve().parent / "store"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test on a store (`backend`, `store`) runs on SQLite and on Redis; the store
+    contract suite (tests/store) also on a Redis Cluster of three masters, where what
+    differs is the store alone, which that suite covers."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        if "backend" in str(marker.args[0]):
+            return  # the test names its stores itself
+    stores = ["sqlite", "redis"]
+    if Path(metafunc.definition.path).resolve().is_relative_to(STORE_TESTS):
+        stores.append("redis-cluster")
+    metafunc.parametrize("backend", stores, indirect=True)

@@ -68,7 +68,7 @@ def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         require_or_skip(f"no Redis Cluster for the store tests: {error}")
 
 
-@pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
+@pytest.fixture  # parametrised by `pytest_generate_tests` in tests/conftest.py
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     if request.param == "sqlite":
         path = tmp_path / "data" / "poll.db"
