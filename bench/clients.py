@@ -84,6 +84,8 @@ class Participant:
     #: what the phone knows when it answers again (a Q&A board to upvote from).
     results: dict[str, Any] = field(default_factory=dict)
     mine: tuple[dict[str, Any], ...] = ()
+    #: A `sync` waiting for its snapshot (the slide workloads: phones that only look).
+    synced: asyncio.Future[float] | None = None
     #: After a reconnect (the storm): the item of its first snapshot, the answers of
     #: its first `mine`, and when it had both.
     again: Rejoin | None = None
@@ -226,6 +228,8 @@ class ClientProcess:
                     if not person.first_snapshot.is_set():
                         person.joined_at = now
                         person.first_snapshot.set()
+                    if person.synced is not None and not person.synced.done():
+                        person.synced.set_result(now)
                 elif kind in ("ack", "refused"):
                     message["_at"] = now
                     future = person.waiting.pop(str(message.get("submission_id")), None)
@@ -252,6 +256,9 @@ class ClientProcess:
             if person.ws is None or person.joined_at is None:
                 return
             await asyncio.sleep(max(0.0, start + self.rng.uniform(0, spread) - time.monotonic()))
+            if not workload.answers:
+                await self._sync(person)
+                return
             answer = workload.answer(item, self.rng, person.index, 1)
             record = await self._vote(person, question_id, answer, "first")
             if second_thoughts and record.status == "saved" and self.rng.random() < change_share:
@@ -315,6 +322,22 @@ class ClientProcess:
         else:
             record.status = f"refused:{reply.get('reason')}"
         return record
+
+    async def _sync(self, person: Participant) -> None:
+        """A phone that only looks (a slide is current) asks for the snapshot again, as a
+        phone does when it comes back to the foreground; recorded as a "synced" vote."""
+        assert person.ws is not None
+        person.synced = asyncio.get_running_loop().create_future()
+        record = VoteRecord(kind="first", answer={}, sent=time.monotonic())
+        person.votes.append(record)
+        try:
+            await person.ws.send(json.dumps({"type": "sync"}))
+            record.acked = await asyncio.wait_for(person.synced, ACK_TIMEOUT)
+            record.status = "synced"
+        except TimeoutError:
+            record.status = "timeout"
+        except Exception as exc:
+            record.status = f"error:{_reason(exc)}"
 
     # Reconnect storm --------------------------------------------------------------
 

@@ -622,10 +622,11 @@ async def measure(
     if shown is None:
         raise RuntimeError(f"the console never showed {question}")
     item: Item = shown["item"]
-    if item.get("type", workload.type_name) != workload.type_name:
+    item_type = workload.item_type or workload.type_name
+    if item.get("type", item_type) != item_type:
         raise RuntimeError(
-            f"{question!r} is a {item.get('type')} question; "
-            f"the {workload.type_name} workload needs one of its own type"
+            f"{question!r} is a {item.get('type')} item; "
+            f"the {workload.type_name} workload needs a {item_type}"
         )
 
     pid = target.process.pid if target.process is not None else listener(target.http_url)
@@ -686,7 +687,8 @@ async def measure(
         wall2 = time.monotonic()
         cpu2 = monitor.cpu() if monitor else 0.0
         gen2 = generator_cpu()
-        acked = [v for v in votes if v["status"] in ("saved", "duplicate")]
+        # A phone on a slide answers nothing: its sync's snapshot is its acknowledgement.
+        acked = [v for v in votes if v["status"] in ("saved", "duplicate", "synced")]
         top_version = max((v["version"] for v in acked), default=-1)
         settled = await projector.wait_for(lambda s: s.get("version", -1) >= top_version, 30)
         await console.wait_for(lambda s: s.get("version", -1) >= top_version, 30)
@@ -727,7 +729,7 @@ async def measure(
         found = +workload.from_results(item, tally)
         correct: dict[str, Any] = {
             "units": sum(expected.units.values()),
-            "respondents": tally.get("respondents"),
+            "respondents": tally.get("respondents", 0 if not workload.answers else None),
             "expected_respondents": expected.respondents,
             **compare(expected.units, found),
         }
@@ -736,7 +738,7 @@ async def measure(
             correct["tally"] = dict(found)
         elif differences(expected.units, found):
             correct["tally_differences"] = differences(expected.units, found)
-        if target.kind == "poll":
+        if target.kind == "poll" and workload.answers:
             rows = await read_csv(target, question)
             csv_found = workload.from_csv(item, rows)
             check = compare(expected.units, csv_found)

@@ -143,6 +143,11 @@ class Workload(ABC):
     type_name: ClassVar[str]
     #: The id of the question of this type in bench/sessions.yaml.
     question_id: ClassVar[str]
+    #: The item's `type` when it differs from the workload's name (a PDF slide is a slide).
+    item_type: ClassVar[str | None] = None
+    #: Whether the phones answer; a workload that does not (a slide) has them `sync`
+    #: instead: each asks for the current snapshot once, spread like the answers.
+    answers: ClassVar[bool] = True
 
     @abstractmethod
     def answer(self, item: Item, rng: random.Random, phone: int, take: int) -> Answer:
@@ -611,3 +616,46 @@ class Quiz(Workload):
     def from_csv(self, item: Item, rows: Sequence[Row]) -> Counter[str]:
         labels = _by_label(item.get("options", []))
         return _read(rows, lambda cell: [labels[cell]] if cell in labels else None)
+
+
+class _Looking(Workload):
+    """Phones that only look: a slide is current, they join and each `sync`s once.
+    Nothing is answered, so nothing is counted: the figures are the server's CPU and
+    the round trips, to compare a picture slide with a text slide."""
+
+    item_type = "slide"
+    answers = False
+
+    def answer(self, item: Item, rng: random.Random, phone: int, take: int) -> Answer:
+        raise RuntimeError(f"the {self.type_name} workload's phones do not answer")
+
+    def may_change(self, item: Item) -> bool:
+        return False
+
+    def units(self, item: Item, answer: Answer) -> list[str]:
+        return []
+
+    def from_results(self, item: Item, results: Mapping[str, Any]) -> Counter[str]:
+        return Counter()
+
+    def from_csv(self, item: Item, rows: Sequence[Row]) -> Counter[str]:
+        return Counter()
+
+    def expected(self, item: Item, votes: Iterable[Mapping[str, Any]]) -> Expected:
+        return Expected(Counter(), 0)
+
+
+@register
+class Slide(_Looking):
+    """A text slide (a title and Markdown), as every slide was before pictures."""
+
+    type_name = "slide"
+    question_id = "slide"
+
+
+@register
+class PdfSlide(_Looking):
+    """A page of a PDF deck: the phones show only its title, the projector the page."""
+
+    type_name = "pdf-slide"
+    question_id = "pdf-slide"

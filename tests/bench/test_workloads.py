@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PHONES = 30
 #: Half the phones answer again: enough second answers in a run of 30.
 CHANGE_SHARE = 0.5
-NAMES = workloads.names()
+#: The workloads whose phones answer a question; the slide workloads only look.
+NAMES = [name for name in workloads.names() if workloads.get(name).answers]
+LOOKING = [name for name in workloads.names() if not workloads.get(name).answers]
 
 
 def bench_question(name: str) -> Question:
@@ -272,4 +274,47 @@ def test_no_answer_is_lost_or_doubled(server: PollServer, tmp_path: Path, name: 
     assert correct["lost"] == 0 and correct["doubled"] == 0, correct
     assert correct["csv_lost"] == 0 and correct["csv_doubled"] == 0, correct
     assert correct["respondents"] == PHONES and correct["ok"], correct
+    assert result["fanout"]["reached"] == PHONES, result["fanout"]
+
+
+def test_the_slide_workloads_slides_are_in_the_bench_script() -> None:
+    session = load_script(SESSIONS).sessions[SESSION]
+    ids = [item.id for item in session.items]
+    assert sorted(LOOKING) == ["pdf-slide", "slide"]
+    for name in LOOKING:
+        item_id = workloads.get(name).question_id
+        assert item_id in ids[:-1], "its slide, followed by another item"
+        assert session.items[ids.index(item_id)].type_name == "slide"
+    # One shows a page of a PDF, the other only text.
+    pdf = session.items[ids.index("pdf-slide")].client_view()
+    text = session.items[ids.index("slide")].client_view()
+    assert "picture" in json.dumps(pdf) and "picture" not in json.dumps(text)
+
+
+@pytest.mark.load
+@pytest.mark.parametrize("name", LOOKING)
+def test_phones_on_a_slide_join_and_sync(server: PollServer, tmp_path: Path, name: str) -> None:
+    out = tmp_path / "load.json"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench", "load", "--participants", str(PHONES)),
+            *("--question", name, "--spread", "1"),
+            *("--url", server.url, "--token", TOKEN),
+            *("--no-baseline", "--clients", "1", "--json", str(out)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(out.read_text())["poll"]
+    assert result["question"] == {"type": name, "id": workloads.get(name).question_id,
+                                  "answer_mode": "replace"}  # fmt: skip
+    assert result["join"]["joined"] == PHONES and result["join"]["failed"] == 0, result["join"]
+    vote = result["vote"]
+    # Every phone synced once and got the slide's snapshot back; nothing was answered.
+    assert vote["sent"] == PHONES and vote["statuses"] == {"synced": PHONES}, vote
+    assert vote["not_acked"] == 0 and vote["ack_ms"]["p50"] is not None, vote
+    assert result["correct"]["ok"] and result["correct"]["units"] == 0, result["correct"]
     assert result["fanout"]["reached"] == PHONES, result["fanout"]

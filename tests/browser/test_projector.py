@@ -170,7 +170,7 @@ def test_every_screen_of_the_sample_session_is_made_for_the_room(
     room.go("on-track")
     votes = [(ann, {"choice": "yes"}), (bo, {"choice": "yes"}), (cy, {"choice": "no"})]
     room.votes("on-track", votes)
-    expect(screen.locator(".answer-count")).to_have_text("3 answers", timeout=LIVE)
+    expect(screen.locator(".answer-count")).to_have_text("3 people answered", timeout=LIVE)
     check("yesno-hidden")
     room.act("show", question_id="on-track")
     columns = screen.locator("ul.bars.big.vertical .bar-row")
@@ -442,3 +442,108 @@ def test_bars_grow_as_votes_arrive_unless_the_computer_asks_for_less_motion(
     else:
         projector.wait_for_function("window.grown.includes('height')", timeout=LIVE)
     room.close()
+
+
+def test_every_screen_of_the_dutch_deck_session_is_made_for_the_room(
+    browser: Any, sample_server: PollServer, loop: Loop, artifacts: Path
+) -> None:
+    """The Dutch sample session ("Gemengde wijken"): its theme (accent, logo, light), the
+    pages of its PDF deck and the questions between them, at every size."""
+    room = Room(loop, browser, sample_server, "gemengde-wijken")
+    projector = room.projector
+    screen = projector.locator("#screen")
+    pages = [item for item in room.facilitator.items if item.startswith("dia")]
+    assert len(pages) == 11, room.facilitator.items
+    problems: list[str] = []
+
+    def check(name: str) -> None:
+        problems.extend(check_screen(projector, f"nl-{name}", artifacts, stock_dark=False))
+
+    def page_shown(item_id: str) -> None:
+        room.go(item_id)
+        picture = screen.locator(".picture-slide figure.picture img")
+        expect(picture).to_be_visible(timeout=LIVE)
+        # The page's pixels are in before the layout is taken.
+        projector.wait_for_function(
+            "() => { const i = document.querySelector('#screen figure.picture img');"
+            " return i && i.complete && i.naturalWidth > 0; }",
+            timeout=LIVE,
+        )
+
+    ann, bo, cy = room.join(3)
+    expect(projector.locator("#join")).to_be_visible(timeout=LIVE)
+    # The session's logo is on the join screen, and the theme's stylesheet is in.
+    expect(projector.locator("#join img.join-logo")).to_be_visible()
+    assert projector.evaluate("document.querySelector('#join img.join-logo').naturalWidth") > 0
+    assert projector.locator("link[href^='/theme/light-0b5e4b-']").count() == 1
+    check("join")
+    projector.keyboard.press("j")
+    expect(projector.locator("#join")).to_be_hidden()
+
+    page_shown(pages[0])
+    check("deck-first")
+    page_shown(pages[4])
+    check("deck-middle")
+
+    room.go("herkennen")
+    room.votes("herkennen", [(ann, {"choice": "yes"}), (bo, {"choice": "yes"}),
+                             (cy, {"choice": "no"})])  # fmt: skip
+    room.act("hide", question_id="herkennen")
+    expect(screen.locator(".answer-count")).to_be_visible(timeout=LIVE)
+    expect(screen.locator("ul.bars.big")).to_have_count(0, timeout=LIVE)
+    check("yesno-hidden")
+    room.act("show", question_id="herkennen")
+    expect(screen.locator("ul.bars.big.vertical .bar-row")).to_have_count(2, timeout=LIVE)
+    check("yesno")
+
+    room.go("aanvullende-vragen")
+    room.votes(
+        "aanvullende-vragen",
+        [
+            (ann, {"text": "Hoe betrekken we bewoners die niet naar bijeenkomsten komen?"}),
+            (bo, {"text": "Wat werkt in andere steden?"}),
+            (cy, {"text": "Welke rol hebben woningcorporaties?"}),
+            (ann, {"text": "Hoe meten we inclusie?"}),
+        ],
+    )
+    expect(screen.locator("ul.cards li")).to_have_count(4, timeout=LIVE)
+    check("open")
+
+    room.go("huidige-netwerken")
+    room.votes("huidige-netwerken", [(ann, {"choices": ["voldoende"]}),
+                                     (bo, {"choices": ["nieuw-aanbod-nodig"]}),
+                                     (cy, {"choices": ["nieuw-aanbod-nodig"]})])  # fmt: skip
+    expect(screen.locator("ul.bars.big .bar-row")).to_have_count(2, timeout=LIVE)
+    check("choice-networks")
+
+    page_shown(pages[9])
+    check("deck-part-two")
+
+    room.go("met-wie")
+    room.votes("met-wie", [(ann, {"choices": ["vakgenoten", "bewoners"]}),
+                           (bo, {"choices": ["beleidsmakers", "bewoners", "bestuurders"]}),
+                           (cy, {"choices": ["uitvoerend-professionals"]})])  # fmt: skip
+    expect(screen.locator("ul.bars.big .bar-row")).to_have_count(5, timeout=LIVE)
+    check("choice-with-whom")
+
+    room.go("schaalniveau")
+    room.votes("schaalniveau", [(ann, {"choices": ["lokaal"]}), (bo, {"choices": ["regionaal"]}),
+                                (cy, {"choices": ["lokaal"]})])  # fmt: skip
+    expect(screen.locator("ul.bars.big .bar-row")).to_have_count(3, timeout=LIVE)
+    check("choice-scale")
+
+    room.go("manieren")
+    room.votes("manieren", [(ann, {"choices": ["intervisie", "stadslabs"]}),
+                            (bo, {"choices": ["_other"], "other": "Wijkwandelingen met bewoners"}),
+                            (cy, {"choices": ["casusbespreking", "actie-onderzoek"]})])  # fmt: skip
+    expect(screen.locator("ul.cards.small li")).to_have_count(1, timeout=LIVE)
+    check("choice-ways")
+
+    page_shown(pages[10])
+    check("deck-last")
+
+    room.act("end")
+    expect(screen.locator(".ended-screen")).to_be_visible(timeout=LIVE)
+    check("ended")
+    room.close()
+    assert not problems, "\n".join(problems)
