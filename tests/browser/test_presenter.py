@@ -110,16 +110,14 @@ def test_the_presenter_sees_notes_and_what_comes_next_and_the_audience_never_the
     # The question whose notes hold the secret: on the console, nowhere else.
     go_to(console, "Should the playground open on Sundays?")
     expect(notes).to_contain_text(SECRET)
-    expect(console.locator(".current .meta")).to_contain_text(
-        "1 participant connected", timeout=LIVE
-    )
+    expect(console.locator(".current .meta")).to_contain_text("1 connected now", timeout=LIVE)
     expect(projector.locator("#screen .title")).to_have_text(
         "Should the playground open on Sundays?", timeout=LIVE
     )
     expect(phone.locator("form.vote")).to_be_visible(timeout=LIVE)
     phone.locator("form.vote button", has_text="Yes").click()
     expect(phone.locator("#vote-status")).to_contain_text("saved", timeout=LIVE)
-    expect(console.locator(".status-line")).to_contain_text("1 answer", timeout=LIVE)
+    expect(console.locator(".status-line")).to_contain_text("1 person answered", timeout=LIVE)
     for page in (projector, phone):
         page.reload()
         expect(page.locator("body")).to_contain_text("Should the playground open on Sundays?")
@@ -134,7 +132,7 @@ def test_the_presenter_sees_notes_and_what_comes_next_and_the_audience_never_the
     expect(console.locator("#countdown .countdown-clock")).to_have_text(re.compile(r"^[12]:\d\d$"))
     expect(notes).to_have_text("Read the three options aloud before opening the vote.")
     phone.locator("form.vote button", has_text="Trees").click()
-    expect(console.locator(".status-line")).to_contain_text("1 answer", timeout=LIVE)
+    expect(console.locator(".status-line")).to_contain_text("1 person answered", timeout=LIVE)
 
     for size in LAPTOPS:
         console.set_viewport_size(size)

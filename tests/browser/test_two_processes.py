@@ -69,7 +69,7 @@ def test_phones_and_projector_on_different_processes_see_the_same_room(
         phone.goto(f"{server.url}/r/{digits}")
         phones.append(phone)
     # Presence is summed over both processes.
-    expect(page.locator("p.meta")).to_contain_text(
+    expect(page.locator(".current .meta")).to_contain_text(
         "2 people joined · 2 connected now", timeout=LIVE * 3
     )
 

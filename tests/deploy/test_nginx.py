@@ -104,7 +104,7 @@ def test_a_session_through_nginx_with_tls(
     assert joined.headers.get("strict-transport-security") == STRICT_TRANSPORT_SECURITY
     cookies = {c["name"]: c for c in phone_context.cookies()}
     assert cookies["poll_pid"]["secure"], "behind TLS the participant cookie is Secure"
-    expect(page.locator("p.meta")).to_contain_text("1 participant connected", timeout=LIVE * 3)
+    expect(page.locator(".current .meta")).to_contain_text("1 connected now", timeout=LIVE * 3)
 
     console.go(number_of("herkennen"))
     expect(phone.locator("h1.prompt")).to_have_text(re.compile("Herkennen jullie"), timeout=LIVE)
