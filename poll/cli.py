@@ -22,10 +22,10 @@ import errno
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from poll.proxies import ProxyIpsError, parse_proxy_ips, uvicorn_proxy_options
 from poll.script import Script, ScriptError, load_script
@@ -354,20 +354,27 @@ async def _report(args: argparse.Namespace, out: BinaryIO) -> int:
         await store.close()
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    if args.output in (None, "-"):
-        return asyncio.run(_report(args, sys.stdout.buffer))
+def _write_to(output: str | None, write: Callable[[BinaryIO], Coroutine[Any, Any, int]]) -> int:
+    """Run `write` into standard output (None or "-") or into the file `output`, which
+    is removed again when writing fails: no half-written or empty file left behind."""
+    if output in (None, "-"):
+        return asyncio.run(write(sys.stdout.buffer))
+    assert output is not None
     try:
-        out = open(args.output, "wb")  # noqa: SIM115 - closed below, also on failure
+        out = open(output, "wb")  # noqa: SIM115 - closed below, also on failure
     except OSError as exc:
-        return _fail(f"cannot write {args.output}: {exc.strerror}")
+        return _fail(f"cannot write {output}: {exc.strerror}")
     with out:
-        code = asyncio.run(_report(args, out))
+        code = asyncio.run(write(out))
     if code == 0:
-        sys.stderr.write(f"wrote {args.output}\n")
+        sys.stderr.write(f"wrote {output}\n")
     else:
-        os.unlink(args.output)  # no half-written or empty file left behind
+        os.unlink(output)
     return code
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    return _write_to(args.output, lambda out: _report(args, out))
 
 
 async def _purge(store_url: str, days: float, yes: bool) -> int:
@@ -487,19 +494,7 @@ def _no_script() -> Script:
 def cmd_export(args: argparse.Namespace) -> int:
     if args.format == "xlsx" and args.output in (None, "-") and sys.stdout.isatty():
         return _fail("a workbook is not for the terminal: give -o FILE.xlsx")
-    if args.output in (None, "-"):
-        return asyncio.run(_export(args, sys.stdout.buffer))
-    try:
-        out = open(args.output, "wb")  # noqa: SIM115 - closed below, also on failure
-    except OSError as exc:
-        return _fail(f"cannot write {args.output}: {exc.strerror}")
-    with out:
-        code = asyncio.run(_export(args, out))
-    if code == 0:
-        sys.stderr.write(f"wrote {args.output}\n")
-    else:
-        os.unlink(args.output)  # no half-written or empty file left behind
-    return code
+    return _write_to(args.output, lambda out: _export(args, out))
 
 
 def parser() -> argparse.ArgumentParser:

@@ -296,26 +296,23 @@ class RedisStore(Store):
         pipe.hgetall(keys.deadlines)
 
     async def room_by_code(self, code: str) -> RoomState | None:
-        with self._errors():
-            room_id = await self._client.get(self._layout.code(code))
-        if room_id is None:
-            return None
-        try:
-            state = await self.room(str(room_id))
-        except RoomNotFound:
-            return None
-        return state if state.code == code and not state.ended else None
+        return await self._claimed(self._layout.code(code), code, ended=False)
 
     async def ended_room_by_code(self, code: str) -> RoomState | None:
+        return await self._claimed(self._layout.ended_code(code), code, ended=True)
+
+    async def _claimed(self, claim: str, code: str, *, ended: bool) -> RoomState | None:
+        """The room a code claim points at, if it still has that code and that state
+        (a stale claim, left by a room that moved on or was purged, counts as none)."""
         with self._errors():
-            room_id = await self._client.get(self._layout.ended_code(code))
+            room_id = await self._client.get(claim)
         if room_id is None:
             return None
         try:
             state = await self.room(str(room_id))
         except RoomNotFound:
             return None
-        return state if state.code == code and state.ended else None
+        return state if state.code == code and state.ended == ended else None
 
     async def rooms(self) -> list[RoomState]:
         client = self._client
