@@ -15,13 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import delete_keys, redis_url
+from tests.support.artifacts import artifacts as artifacts_folder
 from tests.support.browser import browser  # noqa: F401 - the fixture, re-exported
 from tests.support.fronts import Front
 from tests.support.processes import free_port
 from tests.support.servers import PollServer, need_shared_redis
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 @pytest.fixture
@@ -67,5 +65,4 @@ def any_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PollS
 
 @pytest.fixture
 def artifacts() -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
+    return artifacts_folder()

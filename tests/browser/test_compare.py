@@ -1,6 +1,6 @@
 """The facilitator compares two runs of the sample session in Chromium: she ticks them
 on the session's page, reads the side-by-side results, and the page passes an axe
-scan. Its screenshot is the README's (docs/images/compare.png)."""
+scan. Its screenshot is the README's (docs/images/compare.png, with POLL_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,11 @@ import pytest
 from poll.rooms import Rooms
 from poll.store.sqlite import SqliteStore
 from tests.browser.test_session import expect, violations
+from tests.support.artifacts import artifacts, readme_image
 from tests.support.servers import PollServer
 from tests.support.team_day import FIRST_RUN, SAMPLE, SECOND_RUN, play, sample_script
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[2]
-README_IMAGE = ROOT / "docs" / "images" / "compare.png"
 
 
 def two_runs(tmp_path: Path) -> None:
@@ -69,12 +67,11 @@ def test_two_runs_of_the_sample_session_compared(browser: Any, tmp_path: Path) -
         expect(felt).to_contain_text("mean 4.5")
         assert not violations(page)
 
-        README_IMAGE.parent.mkdir(parents=True, exist_ok=True)
         # The runs and the first questions: what the README shows.
         page.locator("#q-how-it-felt").scroll_into_view_if_needed()
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(
-            path=str(README_IMAGE),
+            path=str(readme_image("compare.png") or artifacts() / "compare.png"),
             clip={"x": 0, "y": 0, "width": 1280, "height": 1500},
             full_page=True,
         )

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.browser.test_session import LIVE, PHONE, expect, violations
+from tests.support.artifacts import readme_image
 from tests.support.servers import PollServer
 
 pytestmark = pytest.mark.browser
@@ -146,8 +147,9 @@ def test_the_presenter_sees_notes_and_what_comes_next_and_the_audience_never_the
         console.screenshot(path=str(artifacts / f"presenter-{size['width']}.png"))
         assert not violations(console), f"axe at {size['width']}px"
     console.set_viewport_size(LAPTOPS[0])
-    (ROOT / "docs" / "images").mkdir(exist_ok=True)
-    console.screenshot(path=str(ROOT / "docs" / "images" / "presenter.png"))
+    picture = readme_image("presenter.png")
+    if picture is not None:
+        console.screenshot(path=str(picture))
 
 
 def test_the_join_screen_reaches_a_projector_in_another_browser(

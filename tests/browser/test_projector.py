@@ -13,7 +13,6 @@ POLL_SCREENSHOTS=1 also writes the README's picture of the projector
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import threading
 from collections.abc import Coroutine, Iterator
@@ -24,6 +23,7 @@ import pytest
 
 from tests.browser.projector_checks import check_screen, small_texts
 from tests.browser.test_session import LIVE, expect, violations
+from tests.support.artifacts import readme_image
 from tests.support.facilitator import Facilitator
 from tests.support.phones import Phone, Tally
 from tests.support.servers import PollServer
@@ -149,8 +149,6 @@ def test_every_screen_of_the_sample_session_is_made_for_the_room(
     ann, bo, cy = room.join(3)
     expect(projector.locator("#join")).to_be_visible(timeout=LIVE)
     check("join")
-    if os.environ.get("POLL_SCREENSHOTS") == "1":
-        (ROOT / "docs" / "images").mkdir(parents=True, exist_ok=True)
     projector.keyboard.press("j")
     expect(projector.locator("#join")).to_be_hidden()
     check("slide")
@@ -278,12 +276,13 @@ def test_every_screen_of_the_sample_session_is_made_for_the_room(
     room.go("standings")
     expect(screen.locator(".podium-name")).to_have_count(3, timeout=LIVE)
     check("podium")
-    if os.environ.get("POLL_SCREENSHOTS") == "1":
+    picture = readme_image("projector.png")
+    if picture is not None:
         room.go("best-part")
         room.act("show", question_id="best-part")
         expect(screen.locator("ul.bars.big")).to_be_visible(timeout=LIVE)
         projector.wait_for_timeout(300)
-        projector.screenshot(path=str(ROOT / "docs" / "images" / "projector.png"))
+        projector.screenshot(path=str(picture))
 
     room.act("end")
     expect(screen.locator(".ended-screen")).to_be_visible(timeout=LIVE)

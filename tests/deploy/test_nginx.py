@@ -21,6 +21,7 @@ from poll.web.csp import STRICT_TRANSPORT_SECURITY
 from tests.browser.test_session import LIVE, PHONE, Console, expect, saved, shot, vote_button
 from tests.conftest import delete_keys, redis_url
 from tests.deploy.test_systemd import UNIT
+from tests.support.artifacts import artifacts
 from tests.support.browser import browser  # noqa: F401 - the fixture, re-exported
 from tests.support.nginx import SITE, Nginx
 from tests.support.processes import Reaper, free_port
@@ -28,7 +29,6 @@ from tests.support.scripts import number_of
 from tests.support.servers import TOKEN, PollServer, need_shared_redis, reaper  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts" / "deploy"
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_a_session_through_nginx_with_tls(
     deployment: tuple[Nginx, list[PollServer]],
 ) -> None:
     nginx, servers = deployment
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shots = artifacts("deploy")
     facilitator = browser.new_context(
         viewport={"width": 1400, "height": 1000}, locale="en-US", ignore_https_errors=True
     )
@@ -111,8 +111,8 @@ def test_a_session_through_nginx_with_tls(
     vote_button(phone, "Ja").click()
     saved(phone)
     expect(projector.locator(".bars")).to_contain_text(re.compile(r"Ja.*1", re.S), timeout=LIVE)
-    shot(projector, ARTIFACTS, "nginx-projector")
-    shot(phone, ARTIFACTS, "nginx-phone")
+    shot(projector, shots, "nginx-projector")
+    shot(phone, shots, "nginx-phone")
 
     # One process stops (an upgrade restarts them one at a time): nginx sends
     # everybody to the other, and the phone finds its vote there, from Redis.

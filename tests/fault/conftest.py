@@ -20,12 +20,10 @@ from typing import Any
 
 import pytest
 
+from tests.support.artifacts import artifacts
 from tests.support.facilitator import facilitator_for  # noqa: F401 - the fixture, re-exported
 from tests.support.phones import Phone
 from tests.support.servers import reaper  # noqa: F401 - the fixture, re-exported
-
-ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "tests" / "artifacts" / "faults"
 
 #: The drill's session in tests/fixtures/sessions.yaml: a slide, a yes/no for the
 #: browser phones, an open question that takes 20 answers per phone, a closing slide.
@@ -69,6 +67,7 @@ def open_texts(rows: list[dict[str, str]]) -> list[str]:
 
 def record(name: str, figures: dict[str, Any]) -> None:
     """Print a drill's figures and keep them for docs/security.md."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    (artifacts("faults") / f"{name}.json").write_text(
+        json.dumps(figures, indent=2) + "\n", encoding="utf-8"
+    )
     print(f"\n{name}: {json.dumps(figures)}")

@@ -11,17 +11,15 @@ import json
 import os
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from poll.store.base import Store
+from tests.support.artifacts import artifacts
 from tests.support.browser import browser  # noqa: F401 - the fixture, re-exported
 from tests.web.conftest import World, world  # noqa: F401 - the fixture, re-exported
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # "security" (default) keeps the whole set within a couple of minutes on two
 # cores; "thorough" is for a nightly or a pre-release run.
@@ -56,9 +54,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("security figures")
     for kind, n in sorted(FIGURES.items()):
         terminalreporter.write_line(f"{kind}: {n}")
-    out = ROOT / "tests" / "artifacts"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "security-figures.json").write_text(
+    (artifacts() / "security-figures.json").write_text(
         json.dumps(dict(sorted(FIGURES.items())), indent=2) + "\n", encoding="utf-8"
     )
 
