@@ -497,6 +497,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return _write_to(args.output, lambda out: _export(args, out))
 
 
+def _store_option(command: argparse.ArgumentParser) -> None:
+    """The `--store URL` every command that reads the store takes."""
+    command.add_argument(
+        "--store",
+        default=os.environ.get(ENV["store"], DEFAULT_STORE),
+        help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="poll", description="Self-hosted live polling for facilitated sessions."
@@ -568,11 +577,7 @@ def parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--sep", default=",", help="separator: ',' (default) or ';' for Excel (nl)")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
-    export.add_argument(
-        "--store",
-        default=os.environ.get(ENV["store"], DEFAULT_STORE),
-        help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
-    )
+    _store_option(export)
     export.set_defaults(func=cmd_export)
 
     report = sub.add_parser(
@@ -586,11 +591,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="include the texts hidden during the session, marked (not for participants)",
     )
-    report.add_argument(
-        "--store",
-        default=os.environ.get(ENV["store"], DEFAULT_STORE),
-        help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
-    )
+    _store_option(report)
     report.set_defaults(func=cmd_report)
 
     purge = sub.add_parser(
@@ -598,11 +599,7 @@ def parser() -> argparse.ArgumentParser:
     )
     purge.add_argument("--older-than", type=float, required=True, metavar="DAYS")
     purge.add_argument("--yes", action="store_true", help="delete without asking")
-    purge.add_argument(
-        "--store",
-        default=os.environ.get(ENV["store"], DEFAULT_STORE),
-        help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
-    )
+    _store_option(purge)
     purge.set_defaults(func=cmd_purge)
 
     backup = sub.add_parser(
@@ -610,12 +607,9 @@ def parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("dest", metavar="DEST", help="a file, or a folder for a dated file")
     backup.add_argument("--force", action="store_true", help="replace DEST if it exists")
-    backup.add_argument(
-        "--store",
-        default=os.environ.get(ENV["store"], DEFAULT_STORE),
-        help=f"store URL (default {DEFAULT_STORE}; {ENV['store']})",
-    )
+    _store_option(backup)
     backup.set_defaults(func=cmd_backup)
+
     token = sub.add_parser(
         "token", help="print the facilitator token; --rotate makes a new one and signs out"
     )
