@@ -56,7 +56,7 @@ Client = tuple[str, str]
 K = TypeVar("K", bound=Hashable)
 
 
-class _Windows(Generic[K]):
+class SlidingWindows(Generic[K]):
     """Time stamps of recent events per key, in a sliding `WINDOW`, at most `cap` each."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
@@ -73,6 +73,11 @@ class _Windows(Generic[K]):
         if not events:
             del self._events[key]
         return len(events)
+
+    def first(self, key: K) -> float | None:
+        """When the oldest event still in the window happened, if any."""
+        events = self._events.get(key) if self.count(key) else None
+        return events[0] if events else None
 
     def add(self, key: K, cap: int) -> None:
         self.count(key)  # drops what is older than the window
@@ -95,9 +100,9 @@ class FailedLookups:
     """The join-code throttle of one process; see the module's docstring."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clients: _Windows[Client] = _Windows(clock)
-        self._addresses: _Windows[str] = _Windows(clock)
-        self._new_ids: _Windows[str] = _Windows(clock)
+        self._clients: SlidingWindows[Client] = SlidingWindows(clock)
+        self._addresses: SlidingWindows[str] = SlidingWindows(clock)
+        self._new_ids: SlidingWindows[str] = SlidingWindows(clock)
 
     def may_issue(self, address: str) -> bool:
         """Whether a cookie-less lookup from `address` gets a participant id of its own

@@ -16,53 +16,34 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 
 from poll.web.i18n import N_
+from poll.web.throttle import WINDOW, SlidingWindows
 
 WRONG_TOKENS_PER_MINUTE = 10
-WINDOW = 60.0
-#: Addresses remembered at most (memory stays bounded under a spoofed flood).
-MAX_ADDRESSES = 10_000
 TOO_MANY_WRONG_TOKENS = N_(
     "Too many wrong tokens from this network. Wait a minute, then try again."
 )
 
 
 class WrongTokens:
+    """Wrong tokens per address in a sliding minute (the join throttle's windows)."""
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, address: str) -> deque[float] | None:
-        failures = self._failures.get(address)
-        if failures is None:
-            return None
-        cutoff = self._clock() - WINDOW
-        while failures and failures[0] <= cutoff:
-            failures.popleft()
-        if not failures:
-            del self._failures[address]
-            return None
-        return failures
+        self._failures: SlidingWindows[str] = SlidingWindows(clock)
 
     def retry_after(self, address: str) -> int | None:
         """Seconds until this address may try again, or None when it may now."""
-        failures = self._recent(address)
-        if failures is None or len(failures) < WRONG_TOKENS_PER_MINUTE:
+        if self._failures.count(address) < WRONG_TOKENS_PER_MINUTE:
             return None
-        return max(1, math.ceil(failures[0] + WINDOW - self._clock()))
+        first = self._failures.first(address)
+        assert first is not None
+        return max(1, math.ceil(first + WINDOW - self._clock()))
 
     def failed(self, address: str) -> None:
-        failures = self._recent(address)
-        if failures is None:
-            if len(self._failures) >= MAX_ADDRESSES:
-                del self._failures[next(iter(self._failures))]
-            failures = self._failures[address] = deque()
-        failures.append(self._clock())
-        while len(failures) > WRONG_TOKENS_PER_MINUTE:
-            failures.popleft()
+        self._failures.add(address, WRONG_TOKENS_PER_MINUTE)
 
     def __len__(self) -> int:
         return len(self._failures)
