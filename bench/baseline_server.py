@@ -150,7 +150,7 @@ if __name__ == "__main__":
     # The collector settings of `poll serve` (poll/web/app.py), for a fair comparison.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(20_000, 20, 100)
+    gc.set_threshold(20_000, 2, 1_000)
     try:
         import uvloop
 

@@ -424,5 +424,5 @@ def main(conn: Connection, config: dict[str, Any]) -> None:
     # sockets make default full collections stall the generator for 100s of ms.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(20_000, 20, 100)
+    gc.set_threshold(20_000, 2, 1_000)
     asyncio.run(ClientProcess(conn, config).run())

@@ -3,6 +3,7 @@
     python -m bench load --participants N [--question TYPE] [--store URL] [--workers W]
                          [--url URL --token T] [--clients C] [--no-baseline] [--json FILE]
                          [--spread SECONDS] [--change-share SHARE] [--profile FILE]
+                         [--profile-from join|burst]
                          [--reconnect-storm [SECONDS]]
 
 `--store redis-cluster` starts a Redis Cluster of three masters on loopback
@@ -593,6 +594,7 @@ async def measure(
     processes: int,
     workload: Workload,
     after_join: Callable[[], None] | None = None,
+    before_join: Callable[[], None] | None = None,
     change_share: float = CHANGE_SHARE,
     spread: float = SPREAD,
     storm: float = 0.0,
@@ -654,6 +656,8 @@ async def measure(
 
     try:
         # Join.
+        if before_join is not None:
+            before_join()
         cpu0 = monitor.cpu() if monitor else 0.0
         gen0 = generator_cpu()
         joins = await phones.ask("join")
@@ -908,6 +912,14 @@ async def measure_on(
         if options.profile:
             profiler = start_profiler(target, options.profile)
 
+    def unprofile() -> None:
+        """Stop py-spy (with --profile-from join: once every phone is in)."""
+        nonlocal profiler
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            profiler.wait(60)
+            profiler = None
+
     workload = workloads.get(options.question)
     summary["question"] = workload.type_name
     try:
@@ -916,7 +928,8 @@ async def measure_on(
             participants,
             processes,
             workload,
-            profile,
+            profile if options.profile_from == "burst" else unprofile,
+            profile if options.profile_from == "join" else None,
             options.change_share,
             options.spread,
             options.reconnect_storm,
@@ -928,9 +941,7 @@ async def measure_on(
             sys.stderr.write(text[-3000:])
         raise
     finally:
-        if profiler is not None:
-            profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
-            profiler.wait(60)
+        unprofile()
         stop(target)
         if target.store.startswith("redis") and target.room_id and not options.url:
             await cleanup_redis(target.store)
@@ -1054,7 +1065,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--profile",
         metavar="FILE",
-        help="py-spy the server from the vote burst on; folded stacks to FILE",
+        help="py-spy the server (from the vote burst on, or see --profile-from); "
+        "folded stacks to FILE",
+    )
+    p.add_argument(
+        "--profile-from",
+        choices=("join", "burst"),
+        default="burst",
+        help="what --profile records: the join alone, or from the vote burst on (default)",
     )
     return p
 

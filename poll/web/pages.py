@@ -66,6 +66,8 @@ def environment(lang: Lang, templates: Path | None = None) -> Environment:
         extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with poll and change only with it: no stat() per render.
+        auto_reload=False,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(

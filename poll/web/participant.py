@@ -183,8 +183,7 @@ async def room_page(request: Request) -> Response:
     address = short_address(join_base(request, state.settings.public_url))
     if new_id and flash is None:
         kept = state.phone_pages.page(
-            room.id,
-            room.state.version,
+            room.state,
             lang,
             address,
             state.auth.vote_token(participant),
@@ -231,7 +230,8 @@ async def room_page(request: Request) -> Response:
         address=address,
     )
     if keep:
-        state.phone_pages.keep(room.id, int(snapshot["version"]), lang, address, html)
+        # The state the snapshot was read with (`Room.load` keeps it).
+        state.phone_pages.keep(room.state, lang, address, html)
         html = html.replace(TOKEN_MARK, state.auth.vote_token(participant))
         html = html.replace(SUBMISSION_MARK, secrets.token_urlsafe(12))
     response = html_page(html)

@@ -1,42 +1,68 @@
-"""The room page a new phone gets, rendered once per room version, language and address.
+"""The room page a new phone gets, rendered once per screen, language and address.
 
 When an audience joins, thousands of phones without a cookie load /r/CODE
 within seconds, and each would cost a store read of the room, a Jinja render
 of the page and its stage, and the snapshot's JSON: the same page every time
 but for the phone's vote token and the form's submission id. So the page is
-rendered once with placeholders for those two and kept for the room's
-version; a phone gets a copy with its own values put in.
+rendered once with placeholders for those two and kept; a phone gets a copy
+with its own values put in.
+
+It is kept for the room's state but its version (the item, each question's
+status, what is shown, the join screen, the end): every join and every vote
+moves the version on, so a page kept per version was drawn again for nearly
+every phone of a joining audience. What the state leaves out (the tally a
+phone may be shown, the count of phones) may lag by up to `KEEP_SECONDS`, as
+a phone's tally does on its websocket (protocol.md), which also sends the
+current snapshot at once.
 
 Only pages that depend on nothing else are kept: a new phone's (no answers,
 no flash message), without a countdown (its seconds left change while the
-version does not) and without a personal screen (a quiz's standing is the
-phone's own). The count of phones in the embedded snapshot may lag (it is not
-part of the version); the phone's websocket sends the current snapshot at once.
+state does not) and without a personal screen (a quiz's standing is the
+phone's own).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from poll.store import RoomState
 
 #: Stand-ins for the phone's own values, put in by `PhonePages.page`; random per
 #: process (URL-safe, so escaping leaves them alone) so no session text holds them.
 TOKEN_MARK = f"poll-token-{secrets.token_hex(8)}"
 SUBMISSION_MARK = f"poll-submission-{secrets.token_hex(8)}"
 
+#: How long a kept page serves while the state is unchanged: the most its tally
+#: or head count lags (phones get a shown tally at most once a second anyway).
+KEEP_SECONDS = 1.0
+
+
+def _screen_state(state: RoomState) -> RoomState:
+    """The state as a new phone's page depends on it: all of it but the version."""
+    return dataclasses.replace(state, version=0)
+
 
 @dataclass(frozen=True)
 class _Kept:
-    key: tuple[int, str, str]  # version, language, join address
+    state: RoomState  # without its version
+    version: int
+    lang: str
+    address: str  # the join address the page shows
+    kept_at: float
     html: str
 
 
 class PhonePages:
-    """The newest new-phone page of each room (one per room: the version moves on)."""
+    """The newest new-phone page of each room."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._pages: dict[str, _Kept] = {}
+        self._clock = clock
         self.hits = 0
 
     @staticmethod
@@ -49,19 +75,26 @@ class PhonePages:
         )
 
     def page(
-        self, room_id: str, version: int, lang: str, address: str, token: str, submission: str
+        self, state: RoomState, lang: str, address: str, token: str, submission: str
     ) -> str | None:
-        kept = self._pages.get(room_id)
-        if kept is None or kept.key != (version, lang, address):
+        """The kept page with this phone's values, if it shows `state` (just read)."""
+        kept = self._pages.get(state.id)
+        if (
+            kept is None
+            or kept.lang != lang
+            or kept.address != address
+            or self._clock() - kept.kept_at > KEEP_SECONDS
+            or kept.state != _screen_state(state)
+        ):
             return None
         self.hits += 1
         return kept.html.replace(TOKEN_MARK, token).replace(SUBMISSION_MARK, submission)
 
-    def keep(self, room_id: str, version: int, lang: str, address: str, html: str) -> None:
-        kept = self._pages.get(room_id)
+    def keep(self, state: RoomState, lang: str, address: str, html: str) -> None:
+        """Keep the page drawn (with the stand-ins) from `state`."""
+        kept = self._pages.get(state.id)
         # Never replace a newer page by an older one (renders finish in any order).
-        if kept is None or kept.key[0] <= version:
-            self._pages[room_id] = _Kept((version, lang, address), html)
-
-    def forget(self, room_id: str) -> None:
-        self._pages.pop(room_id, None)
+        if kept is None or kept.version <= state.version:
+            self._pages[state.id] = _Kept(
+                _screen_state(state), state.version, lang, address, self._clock(), html
+            )

@@ -27,6 +27,10 @@ INSERT INTO rooms (id, code, session_id, session_spec, created_at, version)
     VALUES ('r1', '1234567', 's', '{}', 0, 3);
 INSERT INTO questions (room_id, question_id, position, status, shown)
     VALUES ('r1', 'q1', 0, 'open', 1), ('r1', 'q2', 1, 'pending', 0);
+CREATE TABLE joined (
+    room_id TEXT NOT NULL, participant TEXT NOT NULL, PRIMARY KEY (room_id, participant)
+) WITHOUT ROWID;
+INSERT INTO joined (room_id, participant) VALUES ('r1', 'ann'), ('r1', 'bob'), ('r2', 'cy');
 """
 
 
@@ -39,8 +43,12 @@ def test_an_older_database_gains_the_new_columns_and_keeps_its_rooms(tmp_path: P
     conn = connect(path)
     try:
         state = room_state(conn, "r1")
+        # The head count, now kept beside the room, is counted once from who joined.
+        joined = reads.joined(conn, "r1")
     finally:
         conn.close()
+
+    assert joined == 2
 
     assert state.shown == {"q1"} and state.results_hidden == frozenset()
     assert state.join_screen is None and state.version == 3

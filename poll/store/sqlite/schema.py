@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS rooms (
     current INTEGER NOT NULL DEFAULT 0,
     current_question TEXT,
     version INTEGER NOT NULL DEFAULT 0,
-    join_screen INTEGER
+    join_screen INTEGER,
+    joined_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS rooms_live_code ON rooms(code) WHERE ended_at IS NULL;
 CREATE TABLE IF NOT EXISTS questions (
@@ -126,7 +127,15 @@ ADDED_COLUMNS = (
     ("questions", "deadline", "INTEGER"),
     ("questions", "results_hidden", "INTEGER NOT NULL DEFAULT 0"),
     ("rooms", "join_screen", "INTEGER"),
+    ("rooms", "joined_count", "INTEGER NOT NULL DEFAULT 0"),
 )
+
+#: What fills a column added to a database that already holds rooms.
+BACKFILLS = {
+    # The rows of `joined`, counted once: every snapshot reads the count.
+    ("rooms", "joined_count"): "UPDATE rooms SET joined_count ="
+    " (SELECT COUNT(*) FROM joined WHERE joined.room_id = rooms.id)",
+}
 
 
 def _add_columns(conn: sqlite3.Connection) -> None:
@@ -134,6 +143,9 @@ def _add_columns(conn: sqlite3.Connection) -> None:
         present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in present:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            backfill = BACKFILLS.get((table, column))
+            if backfill is not None:
+                conn.execute(backfill)
 
 
 #: The writer's `PRAGMA synchronous`: what a commit (and so a vote's ack) survives.

@@ -298,6 +298,7 @@ def join(tx: Tx, room_id: str, participant: str) -> bool:
         "INSERT OR IGNORE INTO joined (room_id, participant) VALUES (?, ?)", (room_id, participant)
     ).rowcount
     if added:
+        conn.execute("UPDATE rooms SET joined_count = joined_count + 1 WHERE id = ?", (room_id,))
         tx.bump(room_id)
     return bool(added)
 
