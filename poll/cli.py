@@ -222,6 +222,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         http="poll.web.connections:GuardedHttpProtocol",
         ws="poll.web.connections:GuardedWebSocketProtocol",
         ws_per_message_deflate=False,
+        # poll pings every socket itself, in one sweep (poll/live.py, Hub.heartbeat),
+        # and closes the silent ones; uvicorn's own pings would be a second timer
+        # per socket for the same job.
+        ws_ping_interval=None,
         timeout_graceful_shutdown=5,
         # X-Forwarded-For/-Proto only from the proxies named by --proxy-ips.
         **uvicorn_proxy_options(settings.proxy_ips),

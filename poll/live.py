@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -42,6 +42,10 @@ MAX_PENDING = 64
 CLOSE_TIMEOUT = 2.0
 #: Seconds a room's subscription stays after its last socket left (reloads, reconnects).
 LINGER = 5.0
+#: Seconds between the server's pings (one sweep over every socket of the process).
+PING_INTERVAL = 20.0
+#: A socket silent for this long (no pong, nothing) is closed as dead.
+IDLE_TIMEOUT = 60.0
 #: Seconds between presence reports of an unchanged count (the store's TTL is 30).
 PRESENCE_REFRESH = 10.0
 #: Seconds between two reports of this process's figures to the store (for /metrics).
@@ -93,10 +97,14 @@ class Outbox:
         self._stuck = False
         self.audience = audience
         self.participant = participant
-        # Entries are [kind, text]; at most one "snapshot" entry is ever waiting.
-        self._queue: deque[list[str]] = deque()
-        self._wake = asyncio.Event()
+        # Entries are [kind, text]; at most one "snapshot" entry is ever waiting. A
+        # list and a bare future, not a deque and an Event (a 600-byte block each):
+        # at 10,000 phones every byte per socket is 10 kB (docs/performance.md).
+        self._queue: list[list[str]] = []
+        self._waiter: asyncio.Future[None] | None = None
         self.closed = False
+        #: When the peer last sent anything (the hub's heartbeat closes a silent one).
+        self.last_seen = time.monotonic()
         self.sent_version = -1
         #: Told of each unsent snapshot a newer one replaced (the hub's meter, once joined).
         self.on_drop: Callable[[], None] | None = None
@@ -112,7 +120,7 @@ class Outbox:
                     self.on_drop()
                 break
         self._queue.append(["snapshot", text])
-        self._wake.set()
+        self._wake()
 
     def put(self, text: str) -> None:
         """Queue a message that must not be dropped (ack, mine, pong)."""
@@ -121,20 +129,29 @@ class Outbox:
         if len(self._queue) >= MAX_PENDING:
             log.info("closing a %s socket that stopped reading", self.audience)
             self.closed = self._stuck = True
-            self._wake.set()
+            self._wake()
             return
         self._queue.append(["message", text])
-        self._wake.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def run(self) -> None:
         """The writer task: send until closed; close the socket if a send hangs."""
         try:
             while True:
                 raise_if_cancelling()
-                await self._wake.wait()
-                self._wake.clear()
+                if not self._queue and not self.closed:
+                    self._waiter = asyncio.get_running_loop().create_future()
+                    try:
+                        await self._waiter
+                    finally:
+                        self._waiter = None
                 while self._queue and not self.closed:
-                    _, text = self._queue.popleft()
+                    _, text = self._queue.pop(0)
                     # asyncio.timeout, not wait_for: no extra task per message sent.
                     async with asyncio.timeout(SEND_TIMEOUT):
                         await self._send(text)
@@ -168,7 +185,7 @@ class Outbox:
 
     def stop(self) -> None:
         self.closed = True
-        self._wake.set()
+        self._wake()
 
     @property
     def queued(self) -> int:
@@ -546,6 +563,8 @@ class Hub:
         max_rate: float = 10.0,
         screens: ScreenRenderer | None = None,
         meter: Meter | None = None,
+        ping_interval: float = PING_INTERVAL,
+        idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
         self.rooms = rooms
         #: What this process counts for /metrics, reported to the store now and then.
@@ -555,6 +574,10 @@ class Hub:
         self.max_rate = max_rate
         self.channels: dict[str, RoomChannel] = {}
         self._presence_task: asyncio.Task[None] | None = None
+        self.ping_interval = ping_interval
+        self.idle_timeout = idle_timeout
+        # Polite closes of silent sockets under way (kept so they are not collected).
+        self._closing: set[asyncio.Task[None]] = set()
 
     def screen_fields(self, view: dict[str, Any], audience: Audience) -> dict[str, Any]:
         return self.screens.snapshot_fields(view, audience) if self.screens else {}
@@ -606,6 +629,7 @@ class Hub:
     async def stop(self) -> None:
         if self._presence_task is not None:
             await settle([self._presence_task], CLOSE_TIMEOUT, "stopping presence reports")
+        await settle(list(self._closing), CLOSE_TIMEOUT, "closing silent sockets")
         for room_id, channel in list(self.channels.items()):
             for outboxes in channel.outboxes.values():
                 for outbox in outboxes:
@@ -694,6 +718,27 @@ class Hub:
         del self.channels[room_id]
         asyncio.get_running_loop().create_task(self._retire(channel))
 
+    def heartbeat(self) -> None:
+        """Ping every socket of the process, and cut those silent for `idle_timeout`.
+
+        One sweep for all, not a task with its own timer per socket: each cost
+        every phone a task, a coroutine and a timer (memory and CPU per phone,
+        docs/performance.md). Clients answer a ping with a pong (protocol.md).
+        """
+        now = time.monotonic()
+        ping = protocol.encode(protocol.ping(round(time.time() * 1000)))
+        for channel in list(self.channels.values()):
+            for outboxes in channel.outboxes.values():
+                for outbox in list(outboxes):
+                    if now - outbox.last_seen > self.idle_timeout:
+                        outbox.stop()
+                        shut = outbox.shut(protocol.CLOSE_GOING_AWAY, "no answer to ping", cut=True)
+                        task = asyncio.get_running_loop().create_task(shut)
+                        self._closing.add(task)
+                        task.add_done_callback(self._closing.discard)
+                    else:
+                        outbox.put(ping)
+
     async def _retire(self, channel: RoomChannel) -> None:
         with contextlib.suppress(Exception):
             await self.rooms.store.set_presence(channel.room.id, self.process_id, 0)
@@ -701,10 +746,14 @@ class Hub:
 
     async def _presence_loop(self) -> None:
         beats = 0
+        pinged_at = time.monotonic()
         while True:
             raise_if_cancelling()
             await asyncio.sleep(1.0)
             beats += 1
+            if time.monotonic() - pinged_at >= self.ping_interval:
+                pinged_at = time.monotonic()
+                self.heartbeat()
             if beats % METRICS_EVERY == 0:
                 try:
                     await self.report_metrics()

@@ -77,6 +77,49 @@ async def test_a_stuck_socket_is_closed_and_does_not_hold_up_others(
     await asyncio.wait_for(tasks[1], 10)
 
 
+async def test_one_heartbeat_pings_every_socket_and_cuts_the_silent_ones(rooms: Rooms) -> None:
+    room = await rooms.create(ENGLISH)
+    hub = Hub(rooms, process_id="test", idle_timeout=60)
+    await hub.start()
+    aborted: list[str] = []
+    talking, silent = Socket(), Socket()
+    boxes = {
+        "talking": talking.outbox("participant", participant="p1"),
+        "silent": Outbox(
+            silent.send,
+            silent.close,
+            audience="participant",
+            participant="p2",
+            abort=lambda: aborted.append("p2"),
+        ),
+    }
+    writers = [asyncio.create_task(box.run()) for box in boxes.values()]
+    try:
+        for box in boxes.values():
+            await hub.join(room, box)
+        boxes["silent"].last_seen -= 61  # nothing from this phone for over a minute
+        hub.heartbeat()
+        await eventually(
+            lambda: any(m["type"] == "ping" for m in talking.sent),
+            "the phone that talks is pinged",
+            within=10,
+            every=0.02,
+        )
+        await eventually(
+            lambda: silent.closed_with == 1001 and aborted == ["p2"],
+            "the silent phone is closed, and its connection cut",
+            within=10,
+            every=0.02,
+        )
+        assert boxes["silent"].closed and not boxes["talking"].closed
+        assert not any(m["type"] == "ping" for m in silent.sent)
+    finally:
+        for box in boxes.values():
+            box.stop()
+        await asyncio.gather(*writers)
+        await hub.stop()
+
+
 @pytest.fixture
 async def rooms(tmp_path: Path) -> AsyncIterator[Rooms]:
     store = SqliteStore(tmp_path / "poll.db")

@@ -43,11 +43,13 @@ from poll.web import (
     results_link,
 )
 from poll.web.auth import Auth
+from poll.web.connections import give_abort_handle
 from poll.web.csp import SecurityHeaders
 from poll.web.errors import exception_handlers
 from poll.web.forms import BodyLimit
 from poll.web.guard import ConsoleEpoch, facilitator
 from poll.web.health import healthz
+from poll.web.live_ws import PhoneSocketsFirst
 from poll.web.renderer import PageRenderer
 from poll.web.resources import resource_dir
 from poll.web.screens import check_types
@@ -117,10 +119,7 @@ class AbortHandle:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
-            abort = getattr(transport, "abort", None)
-            if callable(abort):
-                scope["poll.abort"] = abort
+            give_abort_handle(scope, send)
         await self.app(scope, receive, send)
 
 
@@ -185,6 +184,8 @@ def create_app(
     app = Starlette(
         routes=routes(),
         middleware=[
+            # First, so that a phone's socket skips the layers made for pages.
+            Middleware(PhoneSocketsFirst),
             Middleware(SecurityHeaders),
             Middleware(BodyLimit),
             Middleware(AbortHandle),

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httptools
+from starlette.types import Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
@@ -342,3 +343,11 @@ async def _server_full(scope: Any, receive: Any, send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def give_abort_handle(scope: Scope, send: Send) -> None:
+    """Put the transport's `abort` in the scope of a websocket, where the server has one."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    abort = getattr(transport, "abort", None)
+    if callable(abort):
+        scope["poll.abort"] = abort

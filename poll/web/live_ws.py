@@ -15,14 +15,16 @@ import time
 from typing import Any, NamedTuple
 
 from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from poll import protocol
-from poll.cancel import raise_if_cancelling, settle
+from poll.cancel import settle
 from poll.live import CLOSE_TIMEOUT, Outbox
 from poll.rooms import Audience, Room, RoomError, StoreError, UnknownRoom
 from poll.web.actions import ACTIONS, perform
 from poll.web.auth import EPOCH_SCOPE_KEY
+from poll.web.connections import give_abort_handle
 from poll.web.i18n import negotiate, translate
 from poll.web.network import origin_allowed
 from poll.web.participant import arrive, find_room
@@ -30,10 +32,6 @@ from poll.web.state import PollState, poll_state
 from poll.web.throttle import TOO_MANY_ATTEMPTS, client_address
 from poll.web.voting import vote_reply
 
-#: Seconds between the server's pings.
-PING_INTERVAL = 20.0
-#: A socket silent for this long (no pong, nothing) is closed as dead.
-IDLE_TIMEOUT = 60.0
 #: Largest message a client may send (an open answer is at most 2,000 characters).
 MAX_MESSAGE = 16 * 1024
 #: Live sockets one participant id may hold in this process (tabs, a reload not yet noticed).
@@ -67,6 +65,45 @@ LIMITS: dict[Audience, Limits] = {
 async def _refuse(websocket: WebSocket, code: int) -> None:
     """Refuse the handshake (HTTP 403), before accepting."""
     await websocket.close(code=code)
+
+
+PHONE_SOCKET_PREFIX = "/ws/participant/"
+
+
+class PhoneSocketsFirst:
+    """Hands a phone's websocket (/ws/participant/CODE) to its handler at once.
+
+    Every layer between the server and a handler keeps a suspended coroutine
+    frame (and some a send wrapper) for as long as the socket lives: the page
+    middleware, which passes websockets through untouched, Starlette's
+    exception handling and its router held about 6 KiB per phone, a fifth of
+    what a connected phone cost (docs/performance.md). Only the phones' route
+    is taken early; everything else, and any path the route would not match,
+    goes on through the app as before.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            path = _route_path(scope)
+            code = path[len(PHONE_SOCKET_PREFIX) :]
+            if path.startswith(PHONE_SOCKET_PREFIX) and code and "/" not in code:
+                scope["path_params"] = {"code": code}
+                give_abort_handle(scope, send)
+                await participant_socket(WebSocket(scope, receive, send))
+                return
+        await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches: without the root path the app is mounted under."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        return path[len(root) :]
+    return path
 
 
 async def participant_socket(websocket: WebSocket) -> None:
@@ -155,19 +192,6 @@ async def _serve(
         websocket.send_text, close, audience=audience, participant=participant, abort=abort
     )
     writer = asyncio.create_task(outbox.run(), name=f"poll-ws-{audience}")
-    last_seen = time.monotonic()
-
-    async def heartbeat() -> None:
-        while not outbox.closed:
-            raise_if_cancelling()
-            await asyncio.sleep(PING_INTERVAL)
-            if time.monotonic() - last_seen > IDLE_TIMEOUT:
-                outbox.stop()
-                await outbox.shut(protocol.CLOSE_GOING_AWAY, "no answer to ping", cut=True)
-                return
-            outbox.put(protocol.encode(protocol.ping(round(time.time() * 1000))))
-
-    pinger = asyncio.create_task(heartbeat(), name="poll-ws-ping")
     channel = None
     limits = LIMITS[audience]
     bucket = Bucket(limits.rate, limits.burst)
@@ -178,7 +202,7 @@ async def _serve(
             frame = await websocket.receive()
             if frame["type"] == "websocket.disconnect":
                 break
-            last_seen = time.monotonic()
+            outbox.last_seen = time.monotonic()
             text = frame.get("text")
             if not bucket.take():
                 if bucket.strikes >= limits.strikes:
@@ -215,7 +239,7 @@ async def _serve(
         state.hub.leave(room.id, outbox)
         # Not `await task` under suppress(CancelledError): that would also swallow
         # the cancellation of this handler itself (server shutdown).
-        await settle([pinger, writer], CLOSE_TIMEOUT, f"closing a {audience} socket")
+        await settle([writer], CLOSE_TIMEOUT, f"closing a {audience} socket")
 
 
 def _error(reason: str, message: str) -> str:
