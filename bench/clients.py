@@ -45,9 +45,22 @@ CONNECT_CONCURRENCY = 100
 ACK_TIMEOUT = 60.0
 
 
-def raise_nofile() -> int:
-    """Raise the soft open-files limit to the hard one; the new soft limit."""
+#: The open-files limit of poll's systemd unit (deploy/poll@.service, LimitNOFILE).
+UNIT_NOFILE = 65_536
+
+
+def raise_nofile(hard_to: int = 0) -> int:
+    """Raise the soft open-files limit to the hard one; the new soft limit.
+
+    With `hard_to`, first raise the hard limit to that, where this process may
+    (root, as systemd does for the unit): one server process holding 20,000
+    phones needs more descriptors than this machine's hard limit of 20,000.
+    """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard_to > hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard_to, hard_to))
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]

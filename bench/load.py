@@ -648,6 +648,7 @@ async def measure(
     }
     phones = Clients(target, participants, processes, target.code)
     generator_cpu0 = psutil.Process().cpu_times()
+    peak_before_storm = 0
 
     def generator_cpu() -> float:
         """CPU seconds of the client processes and this one, so far."""
@@ -760,6 +761,10 @@ async def measure(
         )
         result["correct"] = correct
 
+        # Peak memory and CPU before the storm: what the baseline, which has no
+        # storm, is compared with (the storm's own figures are reported apart).
+        if monitor is not None:
+            peak_before_storm = monitor.peak_rss
         if storm > 0:
             result["storm"] = await reconnect_storm(phones, monitor, storm, question)
 
@@ -792,16 +797,21 @@ async def measure(
     own = (generator_cpu1.user + generator_cpu1.system) - (
         generator_cpu0.user + generator_cpu0.system
     )
+    storm_cpu = float(result.get("storm", {}).get("server_cpu_s", 0.0))
+    peak = peak_before_storm if storm > 0 else (monitor.peak_rss if monitor else 0)
     result["server"] = {
-        "peak_rss_mib": round(monitor.peak_rss / 2**20, 1) if monitor else None,
+        # With a storm: the peak before it, and the CPU without it (see above).
+        "peak_rss_mib": round(peak / 2**20, 1) if monitor else None,
+        "peak_rss_with_storm_mib": round(monitor.peak_rss / 2**20, 1)
+        if monitor and storm > 0
+        else None,
         "idle_rss_mib": round(idle_rss / 2**20, 1),
-        "cpu_s": round(monitor.cpu() - cpu0, 2) if monitor else None,
+        "cpu_s": round(monitor.cpu() - cpu0 - storm_cpu, 2) if monitor else None,
+        "cpu_s_with_storm": round(monitor.cpu() - cpu0, 2) if monitor and storm > 0 else None,
         # What each phone adds, apart from what the idle server holds (poll's idle
         # process tree, with the SQLite writer or a second worker, is larger than
         # the baseline's whole run at 1,000 phones).
-        "rss_per_phone_kib": round((monitor.peak_rss - idle_rss) / 1024 / participants, 1)
-        if monitor
-        else None,
+        "rss_per_phone_kib": round((peak - idle_rss) / 1024 / participants, 1) if monitor else None,
     }
     server_cpu = monitor.cpu() - cpu0 if monitor else None
     whole = generator_share(client_cpu + own, server_cpu)
@@ -875,7 +885,8 @@ def ratios(poll: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None
 
 
 async def run(options: argparse.Namespace) -> dict[str, Any]:
-    clients.raise_nofile()
+    # The servers and client processes it starts inherit the limit.
+    clients.raise_nofile(clients.UNIT_NOFILE)
     # The servers' logs: shown when a run fails, removed whatever happened.
     log_dir = tempfile.mkdtemp(prefix="poll-bench-logs-")
     try:

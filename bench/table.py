@@ -1,12 +1,14 @@
 """Every row of the load table in docs/performance.md, and its plot.
 
-    python -m bench table [--sizes 1000 5000 10000] [--redis URL] [--out DIR]
+    python -m bench table [--sizes 1000 5000 10000 20000] [--redis URL] [--out DIR]
+                          [--no-storm]
 
 For each N: the baseline server (the machine's own limit), poll on the
-embedded store (one process), and poll on Redis with two worker processes,
-all measured by the same generator one after another. Writes the summaries
-to DIR/performance.json, the plot (latency percentiles against N) to
-DIR/performance.png, and prints the Markdown table.
+embedded store (one process), and poll on Redis with two and with four worker
+processes, all measured by the same generator one after another; each poll run
+ends with a reconnect storm (`bench load --reconnect-storm`) unless --no-storm.
+Writes the summaries to DIR/performance.json, the plot (latency percentiles
+against N) to DIR/performance.png, and prints the Markdown table.
 """
 
 from __future__ import annotations
@@ -20,17 +22,20 @@ from typing import Any
 from bench import load
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = [("sqlite", 1), ("redis", 2)]
+CONFIGS = [("sqlite", 1), ("redis", 2), ("redis", 4)]
 
 
-def options(n: int, store: str, workers: int, baseline: bool) -> argparse.Namespace:
+def options(n: int, store: str, workers: int, baseline: bool, storm: bool) -> argparse.Namespace:
     return load.parser().parse_args(
         ["--participants", str(n), "--store", store, "--workers", str(workers)]
         + ([] if baseline else ["--no-baseline"])
+        + (["--reconnect-storm"] if storm else [])
     )
 
 
-async def measure_all(sizes: list[int], redis: str | None) -> list[dict[str, Any]]:
+async def measure_all(
+    sizes: list[int], redis: str | None, storm: bool = True
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for n in sizes:
         base: dict[str, Any] | None = None
@@ -39,7 +44,7 @@ async def measure_all(sizes: list[int], redis: str | None) -> list[dict[str, Any
                 if redis is None:
                     continue
                 store = redis
-            summary = await load.run(options(n, store, workers, baseline=base is None))
+            summary = await load.run(options(n, store, workers, base is None, storm))
             load.report(summary)
             if base is None:
                 base = summary["baseline"]
@@ -75,12 +80,29 @@ def _share(share: float | None) -> str:
     return f" ({share:.0%})" if share is not None else ""
 
 
+def _storm(r: dict[str, Any]) -> str:
+    """All back after s, reconnect p99 ms, and phones not back right (lost or wrong)."""
+    storm = r.get("storm")
+    if not storm:
+        return "–"
+    wrong = storm["phones"] - storm["back"]
+    back = storm["seconds_all_back"]
+    p99 = storm["reconnect_ms"]["p99"]
+    return (
+        f"{back:.1f} s, p99 {p99:,.0f} ms, {wrong} not right"
+        if back is not None
+        else f"{wrong} not right"
+    )
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| N | server | joined / failed | all in, s | lost / doubled | ack p99 ms "
-        "| projector p99 ms | fan-out p99 ms | peak RSS MiB | RSS per phone KiB | server CPU s "
+        "| projector p99 ms | fan-out p99 ms | reconnect storm: all back, reconnect p99, wrong "
+        "| peak RSS MiB | RSS per phone KiB | server CPU s "
         "| generator CPU s (share) | generator lag p99 ms |",
-        "| ---: | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ---: | --- | --- | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: "
+        "| ---: |",
     ]
     for row in rows:
         r, ratio = row["result"], row.get("ratio") or {}
@@ -92,10 +114,11 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"| {lost} | {_cell(r['vote']['ack_ms']['p99'], ratio.get('ack_p99'))} "
             f"| {_cell(r['vote']['projector_ms']['p99'], ratio.get('projector_p99'))} "
             f"| {_cell(r['fanout']['ms']['p99'], ratio.get('fanout_p99'))} "
+            f"| {_storm(r)} "
             f"| {_cell(r['server']['peak_rss_mib'], ratio.get('peak_rss'))} "
             f"| {_cell(r['server'].get('rss_per_phone_kib'), ratio.get('rss_per_phone'))} "
-            f"| {_cell(r['server']['cpu_s'], ratio.get('server_cpu'))} "
-            f"| {_cell(r['generator']['cpu_s'])}{_share(r['generator'].get('share'))} "
+            f"| {_seconds(r['server']['cpu_s'], ratio.get('server_cpu'))} "
+            f"| {_seconds(r['generator']['cpu_s'])}{_share(r['generator'].get('share'))} "
             f"| {_cell((r['vote'].get('generator_lag_ms') or {}).get('p99'))} |"
         )
     return "\n".join(lines)
@@ -146,11 +169,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench table", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000, 20000])
     parser.add_argument("--redis", default=load.DEFAULT_REDIS, help="'' to leave Redis out")
     parser.add_argument("--out", default=str(ROOT / "docs"))
     parser.add_argument(
         "--replot", action="store_true", help="only redraw from DIR/performance.json"
+    )
+    parser.add_argument(
+        "--no-storm", dest="storm", action="store_false", help="no reconnect storm in poll's runs"
     )
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -158,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.replot:
         rows = json.loads(data.read_text())
     else:
-        rows = asyncio.run(measure_all(args.sizes, args.redis or None))
+        rows = asyncio.run(measure_all(args.sizes, args.redis or None, args.storm))
         data.write_text(json.dumps(rows, indent=1) + "\n")
     plot(rows, out / "performance.png")
     print(markdown(rows))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,8 @@ async def test_a_stuck_socket_is_closed_and_does_not_hold_up_others(
     tasks = [asyncio.create_task(box.run()) for box in boxes]
     for box in boxes:
         box.offer_snapshot('{"type":"snapshot","version":1}')
+    await asyncio.sleep(0.3)
+    live.watch_sends(boxes, time.monotonic())  # the hub does this every second
     await asyncio.wait_for(tasks[0], 10)
     assert stuck.closed_with == 1013 and boxes[0].closed
     assert healthy.sent == [{"type": "snapshot", "version": 1}]
