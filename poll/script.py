@@ -14,6 +14,7 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,8 +73,9 @@ class Session:
     items: tuple[Item, ...]
     theme: Theme | None = None
 
-    @property
+    @cached_property
     def questions(self) -> dict[str, Question]:
+        # Once per session copy, not once per vote (a frozen dataclass: the items stay).
         return {item.id: item for item in self.items if isinstance(item, Question)}
 
     def index_of(self, item_id: str) -> int:
