@@ -552,6 +552,19 @@ async def read_csv(target: Target, question_id: str) -> list[dict[str, str]]:
     return [row for row in rows if row["question_id"] == question_id]
 
 
+async def store_cpu(store: str) -> float | None:
+    """CPU seconds the Redis server has used so far (INFO cpu), for a plain Redis URL:
+    the store's work is not in the server's process tree, so it is reported apart."""
+    if not store.startswith("redis://") or "cluster=1" in store:
+        return None
+    client = redis_client(store)
+    try:
+        info = await client.info("cpu")
+    finally:
+        await client.aclose()
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
 async def redis_round_trip(store: str) -> dict[str, Any]:
     """The store's floor: PING round trips from redis-py, and redis-benchmark if installed."""
     client = redis_client(store)
@@ -634,6 +647,7 @@ async def measure(
     pid = target.process.pid if target.process is not None else listener(target.http_url)
     monitor = Monitor(pid) if pid is not None else None
     idle_rss = monitor.rss() if monitor is not None else 0
+    redis_cpu0 = await store_cpu(target.store or "")
     result: dict[str, Any] = {
         "target": target.kind,
         "store": target.store.split("://")[0] if target.store else None,
@@ -797,6 +811,7 @@ async def measure(
     own = (generator_cpu1.user + generator_cpu1.system) - (
         generator_cpu0.user + generator_cpu0.system
     )
+    redis_cpu1 = await store_cpu(target.store or "")
     storm_cpu = float(result.get("storm", {}).get("server_cpu_s", 0.0))
     peak = peak_before_storm if storm > 0 else (monitor.peak_rss if monitor else 0)
     result["server"] = {
@@ -812,6 +827,10 @@ async def measure(
         # process tree, with the SQLite writer or a second worker, is larger than
         # the baseline's whole run at 1,000 phones).
         "rss_per_phone_kib": round((peak - idle_rss) / 1024 / participants, 1) if monitor else None,
+        # The Redis server's CPU over the whole run (storm included), apart.
+        "redis_cpu_s": round(redis_cpu1 - redis_cpu0, 2)
+        if redis_cpu0 is not None and redis_cpu1 is not None
+        else None,
     }
     server_cpu = monitor.cpu() - cpu0 if monitor else None
     whole = generator_share(client_cpu + own, server_cpu)

@@ -94,6 +94,12 @@ def _seconds(value: float | None, ratio: float | None = None) -> str:
     return f"{value:.1f}" + (f" ({ratio:.1f}×)" if ratio is not None else "")
 
 
+def _redis(r: dict[str, Any]) -> str:
+    """The Redis server's own CPU, which is not in the server's process tree."""
+    cpu = r["server"].get("redis_cpu_s")
+    return f"; Redis {cpu:.1f}" if cpu is not None else ""
+
+
 def _share(share: float | None) -> str:
     """The generator's share of the CPU it and the server used (measured since it had one)."""
     return f" ({share:.0%})" if share is not None else ""
@@ -118,7 +124,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| N | server | joined / failed | all in, s | lost / doubled | ack p99 ms "
         "| projector p99 ms | fan-out p99 ms | reconnect storm: all back, reconnect p99, wrong "
-        "| peak RSS MiB | RSS per phone KiB | server CPU s "
+        "| peak RSS MiB | RSS per phone KiB | server CPU s; Redis's own "
         "| generator CPU s (share) | generator lag p99 ms |",
         "| ---: | --- | --- | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: "
         "| ---: |",
@@ -136,7 +142,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"| {_storm(r)} "
             f"| {_cell(r['server']['peak_rss_mib'], ratio.get('peak_rss'))} "
             f"| {_cell(r['server'].get('rss_per_phone_kib'), ratio.get('rss_per_phone'))} "
-            f"| {_seconds(r['server']['cpu_s'], ratio.get('server_cpu'))} "
+            f"| {_seconds(r['server']['cpu_s'], ratio.get('server_cpu'))}{_redis(r)} "
             f"| {_seconds(r['generator']['cpu_s'])}{_share(r['generator'].get('share'))} "
             f"| {_cell((r['vote'].get('generator_lag_ms') or {}).get('p99'))} |"
         )

@@ -166,10 +166,14 @@ class Outbox:
                 if self.closed:
                     break
         except asyncio.CancelledError:
-            writer = self._writer
-            if not self._gave_up or writer is None:
+            if not self._gave_up:
                 raise
-            writer.uncancel()  # the watchdog's cancellation, handled here
+            # The watchdog's cancellation, handled here. (No local names the task: a
+            # traceback kept by a cancelled task would hold it in a reference cycle,
+            # and so the whole socket until a full collection.)
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
             log.info("closing a %s socket stuck for %.0f s", self.audience, SEND_TIMEOUT)
             self._stuck = True
         except Exception:  # the socket went away under us
@@ -177,6 +181,7 @@ class Outbox:
         finally:
             self.closed = True
             self.sending_since = None
+            self._writer = None
             await self.shut(protocol.CLOSE_TOO_SLOW, "too slow; reconnect")
 
     def give_up(self) -> None:
@@ -744,6 +749,11 @@ class Hub:
             return
         del self.channels[room_id]
         asyncio.get_running_loop().create_task(self._retire(channel))
+
+    def has_phones(self, room_id: str) -> bool:
+        """Whether phones of this room are connected to this process."""
+        channel = self.channels.get(room_id)
+        return channel is not None and bool(channel.outboxes["participant"])
 
     def outboxes(self) -> Iterator[Outbox]:
         """Every socket of the process."""

@@ -181,7 +181,9 @@ async def room_page(request: Request) -> Response:
     lang = room.session.language
     flash = state.auth.read_flash(request)
     address = short_address(join_base(request, state.settings.public_url))
-    if new_id and flash is None:
+    # Kept pages only while phones of the room are live here (an audience joining):
+    # what they lag by is what those phones are shown at most once a second anyway.
+    if new_id and flash is None and state.hub.has_phones(room.id):
         kept = state.phone_pages.page(
             room.state,
             lang,

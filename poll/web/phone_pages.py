@@ -10,10 +10,13 @@ with its own values put in.
 It is kept for the room's state but its version (the item, each question's
 status, what is shown, the join screen, the end): every join and every vote
 moves the version on, so a page kept per version was drawn again for nearly
-every phone of a joining audience. What the state leaves out (the tally a
-phone may be shown, the count of phones) may lag by up to `KEEP_SECONDS`, as
-a phone's tally does on its websocket (protocol.md), which also sends the
-current snapshot at once.
+every phone of a joining audience. What the state leaves out (the tally or
+board a phone may be shown, the count of phones) may lag by up to
+`KEEP_SECONDS`, as it does for the phones on websockets, which get it at most
+once a second (protocol.md). So kept pages are served only while phones of
+the room are connected to the process (an audience joining); the phone's own
+websocket then sends the current snapshot at once. A room followed without
+JavaScript alone gets every page drawn afresh.
 
 Only pages that depend on nothing else are kept: a new phone's (no answers,
 no flash message), without a countdown (its seconds left change while the
@@ -30,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from poll.store import RoomState
+from poll.rooms import RoomState
 
 #: Stand-ins for the phone's own values, put in by `PhonePages.page`; random per
 #: process (URL-safe, so escaping leaves them alone) so no session text holds them.

@@ -40,7 +40,7 @@ class PollState:
     participant_sockets: Counter[str] = field(default_factory=Counter)
     #: Renders the live screens of phones and projector (one cache per process).
     screens: Screens = field(default_factory=Screens)
-    #: The room page of new phones, kept per room version (see phone_pages.py).
+    #: The room page of new phones, kept per room screen for a second (see phone_pages.py).
     phone_pages: PhonePages = field(default_factory=PhonePages)
     _store: Store | None = field(default=None, repr=False)
     _rooms: Rooms | None = field(default=None, repr=False)
