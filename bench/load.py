@@ -3,7 +3,7 @@
     python -m bench load --participants N [--question TYPE] [--store URL] [--workers W]
                          [--url URL --token T] [--clients C] [--no-baseline] [--json FILE]
                          [--spread SECONDS] [--change-share SHARE] [--profile FILE]
-                         [--profile-from join|burst]
+                         [--profile-from join|burst|storm]
                          [--reconnect-storm [SECONDS]]
 
 `--store redis-cluster` starts a Redis Cluster of three masters on loopback
@@ -296,7 +296,7 @@ def start_profiler(target: Target, path: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             *(tool, "record", "--pid", str(target.process.pid), "--subprocesses"),
-            *("--nonblocking", "--rate", "100", "--format", "raw", "--output", path),
+            *("--nonblocking", "--gil", "--rate", "100", "--format", "raw", "--output", path),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -606,8 +606,7 @@ async def measure(
     participants: int,
     processes: int,
     workload: Workload,
-    after_join: Callable[[], None] | None = None,
-    before_join: Callable[[], None] | None = None,
+    profile: tuple[str, Callable[[], None], Callable[[], None]] | None = None,
     change_share: float = CHANGE_SHARE,
     spread: float = SPREAD,
     storm: float = 0.0,
@@ -671,8 +670,8 @@ async def measure(
 
     try:
         # Join.
-        if before_join is not None:
-            before_join()
+        if profile is not None and profile[0] == "join":
+            profile[1]()
         cpu0 = monitor.cpu() if monitor else 0.0
         gen0 = generator_cpu()
         joins = await phones.ask("join")
@@ -697,8 +696,10 @@ async def measure(
         }
 
         # Vote burst.
-        if after_join is not None:
-            after_join()
+        if profile is not None and profile[0] == "join":
+            profile[2]()  # the join's profile ends here
+        if profile is not None and profile[0] == "burst":
+            profile[1]()  # and the burst's starts, to run to the end
         start = time.monotonic() + 0.5
         replies = await phones.ask("vote", start, spread, change_share, workload.type_name, item)
         votes = [v for reply in replies for v in reply["votes"]]
@@ -780,7 +781,11 @@ async def measure(
         if monitor is not None:
             peak_before_storm = monitor.peak_rss
         if storm > 0:
+            if profile is not None and profile[0] == "storm":
+                profile[1]()
             result["storm"] = await reconnect_storm(phones, monitor, storm, question)
+            if profile is not None and profile[0] == "storm":
+                profile[2]()
 
         # Fan-out: the facilitator moves on.
         cpu3 = monitor.cpu() if monitor else 0.0
@@ -958,8 +963,7 @@ async def measure_on(
             participants,
             processes,
             workload,
-            profile if options.profile_from == "burst" else unprofile,
-            profile if options.profile_from == "join" else None,
+            (options.profile_from, profile, unprofile) if options.profile else None,
             options.change_share,
             options.spread,
             options.reconnect_storm,
@@ -1100,9 +1104,10 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--profile-from",
-        choices=("join", "burst"),
+        choices=("join", "burst", "storm"),
         default="burst",
-        help="what --profile records: the join alone, or from the vote burst on (default)",
+        help="what --profile records: the join alone, from the vote burst on (default), "
+        "or the reconnect storm alone",
     )
     return p
 

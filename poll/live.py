@@ -109,6 +109,7 @@ class Outbox:
         self.sending_since: float | None = None
         self._writer: asyncio.Task[None] | None = None
         self._gave_up = False
+        self._peer_left = False
         self.sent_version = -1
         #: Told of each unsent snapshot a newer one replaced (the hub's meter, once joined).
         self.on_drop: Callable[[], None] | None = None
@@ -182,7 +183,8 @@ class Outbox:
             self.closed = True
             self.sending_since = None
             self._writer = None
-            await self.shut(protocol.CLOSE_TOO_SLOW, "too slow; reconnect")
+            if not self._peer_left:
+                await self.shut(protocol.CLOSE_TOO_SLOW, "too slow; reconnect")
 
     def give_up(self) -> None:
         """Stop a send that hangs (a peer that stopped reading): the writer closes."""
@@ -210,6 +212,11 @@ class Outbox:
     def stop(self) -> None:
         self.closed = True
         self._wake()
+
+    def peer_left(self) -> None:
+        """The peer closed the connection: stop, with nothing left to close."""
+        self._peer_left = True
+        self.stop()
 
     @property
     def queued(self) -> int:

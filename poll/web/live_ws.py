@@ -201,6 +201,7 @@ async def _serve(
         while not outbox.closed:
             frame = await websocket.receive()
             if frame["type"] == "websocket.disconnect":
+                outbox.peer_left()
                 break
             outbox.last_seen = time.monotonic()
             text = frame.get("text")
@@ -231,7 +232,8 @@ async def _serve(
                 console_epoch=websocket.scope.get(EPOCH_SCOPE_KEY),
             )
     except (WebSocketDisconnect, RuntimeError):
-        pass  # the client went away; RuntimeError: receive after the socket closed
+        # The client went away; RuntimeError: receive after the socket closed.
+        outbox.peer_left()
     except StoreError:
         with contextlib.suppress(Exception):
             await websocket.close(protocol.CLOSE_STORE_FAILED, "store unavailable; reconnect")
