@@ -9,39 +9,18 @@ machine is shared, and timings belong in docs/performance.md.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.bench.runs import run_load
 from tests.conftest import redis_url
 from tests.support.servers import need_shared_redis
 
-ROOT = Path(__file__).resolve().parents[2]
 PHONES = 100
 
 pytestmark = pytest.mark.load
-
-
-def run_load(tmp_path: Path, *args: str) -> dict[str, Any]:
-    out = tmp_path / "load.json"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench", "load", "--participants", str(PHONES)),
-            *("--no-baseline", "--clients", "1", "--json", str(out), *args),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary: dict[str, Any] = json.loads(out.read_text())
-    result: dict[str, Any] = summary["poll"]
-    return result
 
 
 def check(result: dict[str, Any]) -> None:
@@ -65,11 +44,11 @@ def check(result: dict[str, Any]) -> None:
 
 
 def test_embedded_store_keeps_every_vote(tmp_path: Path) -> None:
-    check(run_load(tmp_path))
+    check(run_load(tmp_path, PHONES))
 
 
 @pytest.mark.redis
 def test_redis_with_two_workers_keeps_every_vote(tmp_path: Path) -> None:
     url = redis_url()
     need_shared_redis(url)
-    check(run_load(tmp_path, "--store", url, "--workers", "2"))
+    check(run_load(tmp_path, PHONES, "--store", url, "--workers", "2"))

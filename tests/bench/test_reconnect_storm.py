@@ -9,39 +9,22 @@ Never timings (the machine is shared; docs/performance.md has them).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.bench.runs import run_load
 from tests.conftest import redis_url
 from tests.support.servers import need_shared_redis
 
-ROOT = Path(__file__).resolve().parents[2]
 PHONES = 200
 
 pytestmark = pytest.mark.load
 
 
 def storm(tmp_path: Path, *args: str) -> dict[str, Any]:
-    out = tmp_path / "load.json"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench", "load", "--participants", str(PHONES)),
-            *("--no-baseline", "--clients", "1", "--reconnect-storm", "5"),
-            *("--json", str(out), *args),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(out.read_text())["poll"]
-    return result
+    return run_load(tmp_path, PHONES, "--reconnect-storm", "5", *args, timeout=180)
 
 
 def check(result: dict[str, Any]) -> None:

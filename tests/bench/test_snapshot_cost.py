@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.runs import run_bench
 
 
 def test_the_snapshot_cost_bench_reads_every_sampled_phones_answers(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'bench.db'}"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench", "snapshot", "--store", store),
-            *("--small", "20", "--large", "200", "--phones", "30"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = run_bench(
+        *("snapshot", "--store", store, "--small", "20", "--large", "200", "--phones", "30")
     )
-    assert done.returncode == 0, done.stderr[-3000:]
     [result] = json.loads(done.stdout.splitlines()[-1])["results"]
     assert result["store"] == "sqlite"
     assert [room["answers"] for room in result["rooms"]] == [20, 200]

@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +25,7 @@ from poll.answers import Aggregate, Answer, TextEntry
 from poll.export import neutralise
 from poll.questions import REGISTRY, Question
 from poll.script import load_script
+from tests.bench.runs import run_load
 from tests.support.processes import Reaper
 from tests.support.servers import TOKEN, PollServer
 
@@ -244,21 +243,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PollServer]:
 @pytest.mark.load
 @pytest.mark.parametrize("name", NAMES)
 def test_no_answer_is_lost_or_doubled(server: PollServer, tmp_path: Path, name: str) -> None:
-    out = tmp_path / "load.json"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench", "load", "--participants", str(PHONES)),
-            *("--question", name, "--change-share", str(CHANGE_SHARE), "--spread", "1"),
-            *("--url", server.url, "--token", TOKEN),
-            *("--no-baseline", "--clients", "1", "--json", str(out)),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_load(
+        tmp_path,
+        PHONES,
+        *("--question", name, "--change-share", str(CHANGE_SHARE), "--spread", "1"),
+        *("--url", server.url, "--token", TOKEN),
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(out.read_text())["poll"]
     assert result["question"]["type"] == name
     assert result["join"]["joined"] == PHONES and result["join"]["failed"] == 0, result["join"]
     vote = result["vote"]
@@ -294,21 +284,12 @@ def test_the_slide_workloads_slides_are_in_the_bench_script() -> None:
 @pytest.mark.load
 @pytest.mark.parametrize("name", LOOKING)
 def test_phones_on_a_slide_join_and_sync(server: PollServer, tmp_path: Path, name: str) -> None:
-    out = tmp_path / "load.json"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench", "load", "--participants", str(PHONES)),
-            *("--question", name, "--spread", "1"),
-            *("--url", server.url, "--token", TOKEN),
-            *("--no-baseline", "--clients", "1", "--json", str(out)),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_load(
+        tmp_path,
+        PHONES,
+        *("--question", name, "--spread", "1"),
+        *("--url", server.url, "--token", TOKEN),
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(out.read_text())["poll"]
     assert result["question"] == {"type": name, "id": workloads.get(name).question_id,
                                   "answer_mode": "replace"}  # fmt: skip
     assert result["join"]["joined"] == PHONES and result["join"]["failed"] == 0, result["join"]
