@@ -50,6 +50,7 @@ from poll.web.forms import BodyLimit
 from poll.web.guard import ConsoleEpoch, facilitator
 from poll.web.health import healthz
 from poll.web.live_ws import PhoneSocketsFirst
+from poll.web.phone_lane import PhonePagesFirst
 from poll.web.renderer import PageRenderer
 from poll.web.resources import resource_dir
 from poll.web.screens import check_types
@@ -184,8 +185,10 @@ def create_app(
     app = Starlette(
         routes=routes(),
         middleware=[
-            # First, so that a phone's socket skips the layers made for pages.
+            # First, so that a phone's socket and a new phone's page skip the
+            # layers made for the console's pages (phone_lane.py).
             Middleware(PhoneSocketsFirst),
+            Middleware(PhonePagesFirst),
             Middleware(SecurityHeaders),
             Middleware(BodyLimit),
             Middleware(AbortHandle),

@@ -52,17 +52,21 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.app(scope, receive, with_security_headers(scope, send))
 
-        https = scope.get("scheme") == "https"
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
-                if https:
-                    headers["strict-transport-security"] = STRICT_TRANSPORT_SECURITY
-            await send(message)
+def with_security_headers(scope: Scope, send: Send) -> Send:
+    """`send`, adding the headers above to the response's start (those it lacks)."""
+    https = scope.get("scheme") == "https"
 
-        await self.app(scope, receive, send_with_headers)
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in HEADERS.items():
+                if name not in headers:
+                    headers[name] = value
+            if https:
+                headers["strict-transport-security"] = STRICT_TRANSPORT_SECURITY
+        await send(message)
+
+    return send_with_headers

@@ -28,6 +28,7 @@ from poll.web.connections import give_abort_handle
 from poll.web.i18n import negotiate, translate
 from poll.web.network import origin_allowed
 from poll.web.participant import arrive, find_room
+from poll.web.phone_lane import route_path
 from poll.web.state import PollState, poll_state
 from poll.web.throttle import TOO_MANY_ATTEMPTS, client_address
 from poll.web.voting import vote_reply
@@ -87,7 +88,7 @@ class PhoneSocketsFirst:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            path = _route_path(scope)
+            path = route_path(scope)
             code = path[len(PHONE_SOCKET_PREFIX) :]
             if path.startswith(PHONE_SOCKET_PREFIX) and code and "/" not in code:
                 scope["path_params"] = {"code": code}
@@ -95,15 +96,6 @@ class PhoneSocketsFirst:
                 await participant_socket(WebSocket(scope, receive, send))
                 return
         await self.app(scope, receive, send)
-
-
-def _route_path(scope: Scope) -> str:
-    """The path the router matches: without the root path the app is mounted under."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root + "/"):
-        return path[len(root) :]
-    return path
 
 
 async def participant_socket(websocket: WebSocket) -> None:
