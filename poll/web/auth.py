@@ -190,5 +190,5 @@ class Auth:
             path="/",
             httponly=True,
             samesite="lax",
-            secure=self.secure_cookies or conn.url.scheme in ("https", "wss"),
+            secure=self.secure_cookies or conn.scope.get("scheme") in ("https", "wss"),
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
+from starlette.datastructures import URL
 from starlette.requests import HTTPConnection
 
 _LOCAL_NAMES = {"localhost", "testserver", "localhost.localdomain"}
@@ -45,7 +46,18 @@ def join_base(conn: HTTPConnection, public_url: str | None) -> str:
     opened at, unless that is localhost, which phones cannot reach: then the LAN address."""
     if public_url:
         return public_url.rstrip("/")
-    url = conn.url
+    scope = conn.scope
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    server = scope.get("server")
+    return _join_base(scope.get("scheme", "http"), host, None if server is None else tuple(server))
+
+
+@lru_cache(maxsize=64)
+def _join_base(scheme: str, host_header: bytes | None, server: tuple[str, int] | None) -> str:
+    """`join_base` of a request: it depends on these three alone, and every phone of
+    an audience joining sends the same (kept for a few: the Host header is the client's)."""
+    headers = [] if host_header is None else [(b"host", host_header)]
+    url = URL(scope={"scheme": scheme, "server": server, "path": "/", "headers": headers})
     host = url.hostname or "localhost"
     scheme = "https" if url.scheme in ("https", "wss") else "http"
     port = f":{url.port}" if url.port else ""
