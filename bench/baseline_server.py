@@ -125,6 +125,13 @@ async def handler(ws: ServerConnection) -> None:
             room.projectors.discard(ws)
 
 
+def tune_gc() -> None:
+    """The collector settings of `poll serve` (poll/web/app.py), for a fair comparison."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 2, 1_000)
+
+
 async def main(host: str, port: int) -> None:
     coalescer = asyncio.create_task(ROOM.coalesce())
     async with serve(
@@ -147,10 +154,7 @@ if __name__ == "__main__":
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
-    # The collector settings of `poll serve` (poll/web/app.py), for a fair comparison.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 2, 1_000)
+    tune_gc()
     try:
         import uvloop
 

@@ -37,7 +37,10 @@ with the participants spread over C client processes:
 Server CPU and peak memory (RSS summed over the server's process tree, sampled
 every 0.1 s) and the generator's own CPU are recorded. The same generator then
 measures bench/baseline_server.py (the machine's own limit) with the same N,
-unless --no-baseline, and for a Redis store the raw Redis round trip. The
+unless --no-baseline, and for a Redis store the raw Redis round trip. With
+--baseline-server uvicorn the baseline is bench/baseline_asgi.py instead: the
+same least server on poll's web stack, so that the two baselines part what
+the stack costs from what poll's own code costs. The
 baseline speaks only the yes/no answer, so it is always measured on yes/no:
 for another --question its figures are the machine's limit for the same
 number of phones, sockets and votes, and the output says so. The last line
@@ -251,11 +254,15 @@ def start_poll(store: str, workers: int, log_dir: str) -> Target:
     )
 
 
-def start_baseline(log_dir: str) -> Target:
+#: The baseline servers (`--baseline-server`): the module each runs.
+BASELINE_SERVERS = {"websockets": "bench.baseline_server", "uvicorn": "bench.baseline_asgi"}
+
+
+def start_baseline(log_dir: str, server: str = "websockets") -> Target:
     port = free_port()
     log = open(Path(log_dir) / f"baseline-{port}.log", "wb")  # noqa: SIM115 - closed in stop()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.baseline_server", "--port", str(port)],
+        [sys.executable, "-m", BASELINE_SERVERS[server], "--port", str(port)],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -982,7 +989,7 @@ async def measure_on(
     if target.store.startswith("redis"):
         summary["redis"] = await redis_round_trip(target.store)
     if options.baseline:
-        base = start_baseline(log_dir)
+        base = start_baseline(log_dir, options.baseline_server)
         try:
             summary["baseline"] = await measure(
                 base,
@@ -994,6 +1001,7 @@ async def measure_on(
             )
         finally:
             stop(base)
+        summary["baseline_server"] = options.baseline_server
         if workload.type_name != BASELINE_QUESTION:
             summary["baseline_note"] = baseline_note(workload)
         summary["ratio_to_baseline"] = ratios(summary["poll"], summary["baseline"])
@@ -1095,6 +1103,13 @@ def parser() -> argparse.ArgumentParser:
         "and its own answers (poll only, not the baseline)",
     )
     p.add_argument("--no-baseline", dest="baseline", action="store_false")
+    p.add_argument(
+        "--baseline-server",
+        choices=sorted(BASELINE_SERVERS),
+        default="websockets",
+        help="the baseline: the least server on websockets' own (default), or the same "
+        "as a bare ASGI app on uvicorn with poll's settings (what the web stack costs)",
+    )
     p.add_argument("--json", help="also write the summary to this file")
     p.add_argument(
         "--profile",

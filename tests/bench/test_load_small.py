@@ -9,12 +9,13 @@ machine is shared, and timings belong in docs/performance.md.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.bench.runs import run_load
+from tests.bench.runs import run_bench, run_load
 from tests.conftest import redis_url
 from tests.support.servers import need_shared_redis
 
@@ -52,3 +53,20 @@ def test_redis_with_two_workers_keeps_every_vote(tmp_path: Path) -> None:
     url = redis_url()
     need_shared_redis(url)
     check(run_load(tmp_path, PHONES, "--store", url, "--workers", "2"))
+
+
+@pytest.mark.parametrize("server", ["websockets", "uvicorn"])
+def test_each_baseline_server_counts_every_vote(tmp_path: Path, server: str) -> None:
+    out = tmp_path / "load.json"
+    run_bench(
+        *("load", "--participants", str(PHONES), "--clients", "1", "--json", str(out)),
+        *("--baseline-server", server),
+    )
+    summary = json.loads(out.read_text())
+    assert summary["baseline_server"] == server
+    base = summary["baseline"]
+    assert base["join"]["joined"] == PHONES and base["join"]["failed"] == 0, base["join"]
+    assert base["vote"]["not_acked"] == 0, base["vote"]["statuses"]
+    assert base["correct"]["ok"] and base["correct"]["lost"] == 0, base["correct"]
+    assert base["fanout"]["reached"] == PHONES, base["fanout"]
+    assert summary["ratio_to_baseline"]["server_cpu"] > 0
