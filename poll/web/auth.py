@@ -21,10 +21,14 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
+from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.serializer import Serializer
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
@@ -40,6 +44,33 @@ PARTICIPANT_MAX_AGE = 30 * 24 * 3600
 #: Where `guard.ConsoleEpoch` leaves the current generation of sign-ins for
 #: `console_nonce` (absent: the store could not say, and no cookie is honoured).
 EPOCH_SCOPE_KEY = "poll.console_epoch"
+
+
+#: What itsdangerous's URL-safe values are made of: a cookie value needing no quotes.
+_COOKIE_SAFE = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+class ParticipantIds(URLSafeTimedSerializer):
+    """The participant cookie's signed, timed id, in itsdangerous's own format.
+
+    Every phone of an audience gets one and sends it back with its websocket,
+    so two costs of the general serializer are left out here: a signer made
+    for each value (one serves them all), and trying zlib on the payload (a
+    compressor set up per cookie), which never makes a 22-character random id
+    shorter, so the values are the same bytes the general one makes.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        super().__init__(key, salt="participant")
+        self._signer = super().make_signer(self.salt)
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        if salt is None or salt == self.salt:
+            return self._signer
+        return super().make_signer(salt)
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
 
 
 class Auth:
@@ -59,7 +90,7 @@ class Auth:
         # voided by the generation of sign-ins instead.
         self._key = hmac.new(token.encode(), b"poll cookie key v1", hashlib.sha256).digest()
         self._console = URLSafeTimedSerializer(self._key, salt="console")
-        self._participant = URLSafeTimedSerializer(self._key, salt="participant")
+        self._participant = ParticipantIds(self._key)
         self._flash = URLSafeTimedSerializer(self._key, salt="flash")
         self.secure_cookies = secure_cookies
 
@@ -183,6 +214,14 @@ class Auth:
     def _set(
         self, response: Response, conn: HTTPConnection, name: str, value: str, max_age: int
     ) -> None:
+        secure = self.secure_cookies or conn.scope.get("scheme") in ("https", "wss")
+        if _COOKIE_SAFE.fullmatch(value):
+            # What `set_cookie` writes, without building a cookie jar per phone.
+            header = f"{name}={value}; HttpOnly; Max-Age={max_age}; Path=/; SameSite=lax"
+            response.raw_headers.append(
+                (b"set-cookie", (header + "; Secure" if secure else header).encode("latin-1"))
+            )
+            return
         response.set_cookie(
             name,
             value,
@@ -190,5 +229,5 @@ class Auth:
             path="/",
             httponly=True,
             samesite="lax",
-            secure=self.secure_cookies or conn.scope.get("scheme") in ("https", "wss"),
+            secure=secure,
         )
