@@ -942,7 +942,7 @@ async def measure_on(
 ) -> dict[str, Any]:
     """The measurements of `measure_targets` on one store."""
     participants: int = options.participants
-    processes = options.clients or max(1, min(4, math.ceil(participants / 2500)))
+    processes = client_processes(options)
     if options.url:
         target = Target("poll", options.url.rstrip("/"), token=options.token or "", store=store)
     else:
@@ -989,23 +989,47 @@ async def measure_on(
     if target.store.startswith("redis"):
         summary["redis"] = await redis_round_trip(target.store)
     if options.baseline:
-        base = start_baseline(log_dir, options.baseline_server)
-        try:
-            summary["baseline"] = await measure(
-                base,
-                participants,
-                processes,
-                workloads.get(BASELINE_QUESTION),
-                change_share=options.change_share,
-                spread=options.spread,
-            )
-        finally:
-            stop(base)
+        summary["baseline"] = await measure_baseline(options, log_dir, options.baseline_server)
         summary["baseline_server"] = options.baseline_server
         if workload.type_name != BASELINE_QUESTION:
             summary["baseline_note"] = baseline_note(workload)
         summary["ratio_to_baseline"] = ratios(summary["poll"], summary["baseline"])
     return summary
+
+
+async def run_baseline(options: argparse.Namespace, server: str) -> dict[str, Any]:
+    """One baseline server alone (`bench table`'s second baseline), as `run` measures it."""
+    clients.raise_nofile(clients.UNIT_NOFILE)
+    log_dir = tempfile.mkdtemp(prefix="poll-bench-logs-")
+    try:
+        return await measure_baseline(options, log_dir, server)
+    finally:
+        shutil.rmtree(log_dir, ignore_errors=True)
+
+
+async def measure_baseline(
+    options: argparse.Namespace, log_dir: str, server: str
+) -> dict[str, Any]:
+    """The baseline `server` (`BASELINE_SERVERS`) with the phones of `options`, on yes/no."""
+    participants: int = options.participants
+    base = start_baseline(log_dir, server)
+    try:
+        return await measure(
+            base,
+            participants,
+            client_processes(options),
+            workloads.get(BASELINE_QUESTION),
+            change_share=options.change_share,
+            spread=options.spread,
+        )
+    finally:
+        stop(base)
+
+
+def client_processes(options: argparse.Namespace) -> int:
+    """Generator processes: as asked, else one per 2,500 phones (at most four)."""
+    participants: int = options.participants
+    return int(options.clients or max(1, min(4, math.ceil(participants / 2500))))
 
 
 def baseline_note(workload: Workload) -> str:

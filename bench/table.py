@@ -3,9 +3,11 @@
     python -m bench table [--sizes 1000 5000 10000 20000] [--redis URL] [--out DIR]
                           [--no-storm]
 
-For each N: the baseline server (the machine's own limit), poll on the
-embedded store (one process), and poll on Redis with two and with four worker
-processes, all measured by the same generator one after another; each poll run
+For each N: the baseline server (the machine's own limit), the same least
+server as a bare ASGI app on uvicorn with poll's settings (what the web stack
+itself costs), poll on the embedded store (one process), and poll on Redis
+with two and with four worker processes, all measured by the same generator
+one after another; each poll run
 ends with a reconnect storm (`bench load --reconnect-storm`) unless --no-storm.
 Writes the summaries to DIR/performance.json, the plot (latency percentiles
 against N) to DIR/performance.png, and prints the Markdown table.
@@ -23,6 +25,8 @@ from bench import clients, load
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = [("sqlite", 1), ("redis", 2), ("redis", 4)]
+#: The second baseline's row: bench/baseline_asgi.py, the least server on uvicorn.
+STACK_BASELINE = "baseline on uvicorn"
 
 
 def options(n: int, store: str, workers: int, baseline: bool, storm: bool) -> argparse.Namespace:
@@ -68,6 +72,17 @@ async def measure_all(
             if single and base is None:
                 base = summary["baseline"]
                 rows.append({"config": "baseline", "n": n, "result": base})
+                # The same least server on poll's web stack: what the stack costs.
+                stack = await load.run_baseline(options(n, store, workers, True, False), "uvicorn")
+                load.report({"participants": n, "baseline": stack})
+                rows.append(
+                    {
+                        "config": STACK_BASELINE,
+                        "n": n,
+                        "result": stack,
+                        "ratio": load.ratios(stack, base),
+                    }
+                )
             rows.append(
                 {
                     "config": f"{summary['poll']['store']}, {workers} worker"
@@ -161,7 +176,9 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         ("fanout_ms", "next item → every phone"),
     ]
     figure, axes = plt.subplots(1, 3, figsize=(14, 4.5), sharey=True)
-    configs = sorted({row["config"] for row in rows}, key=lambda c: (c != "baseline", c))
+    configs = sorted(
+        {row["config"] for row in rows}, key=lambda c: (not c.startswith("baseline"), c)
+    )
     colours = {config: f"C{i}" for i, config in enumerate(configs)}
     for axis, (key, title) in zip(axes, measures, strict=True):
         for config in configs:
@@ -205,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     data = out / "performance.json"
     if args.replot:
         rows = json.loads(data.read_text())
