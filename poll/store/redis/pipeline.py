@@ -1,11 +1,14 @@
-"""Votes share round trips: every vote made while the event loop turns goes in one pipeline.
+"""Calls of a script share round trips: every call made while the event loop turns
+goes in one pipeline.
 
-Each vote stays its own atomic script (EVALSHA of `lua/vote.lua`); the pipeline
-only shares the round trip and redis-py's per-command overhead, which otherwise
-caps one process at a few thousand votes a second.
+Each call stays its own atomic script (EVALSHA of `lua/vote.lua`, or of the
+scripts a phone's websocket runs when it joins: `join.lua`, `answers_of.lua`);
+the pipeline only shares the round trip and redis-py's per-command overhead,
+which otherwise caps one process at a few thousand votes a second, and made a
+joining phone's two calls a tenth of a worker's time in a 5,000-phone join.
 
 Where the server has `WAITAOF` (Redis 7.2 and later) and keeps an append-only
-file, the pipeline ends with `WAITAOF 1 0`: the votes are answered only once
+file, the votes' pipeline ends with `WAITAOF 1 0`: the votes are answered only once
 Redis has written them to its disk, whatever its `appendfsync` (see
 docs/durability.md). On an older Redis the acknowledgement is as durable as
 `appendfsync` makes it.
@@ -28,7 +31,7 @@ from poll.store.redis.errors import safe_url, store_errors, unreachable
 
 #: What Redis Cluster answers for a slot that lives on another node now.
 MOVED = (MovedError, AskError)
-#: Votes sent in one pipeline at most.
+#: Calls sent in one pipeline at most.
 PIPELINE_MAX = 500
 #: How long a pipeline's WAITAOF may wait for the append-only file's fsync (ms).
 WAITAOF_TIMEOUT_MS = 5000
@@ -37,14 +40,15 @@ log = logging.getLogger("poll.store")
 
 
 @dataclass(frozen=True)
-class QueuedVote:
+class QueuedCall:
     keys: Sequence[str | bytes]
     args: Sequence[Any]
     future: asyncio.Future[Any]
 
 
-class VotePipeline:
-    """Queues votes and sends them in pipelines; each caller gets its own script's reply."""
+class ScriptPipeline:
+    """Queues calls of one script and sends them in pipelines; each caller gets its own
+    call's reply."""
 
     def __init__(
         self,
@@ -53,33 +57,37 @@ class VotePipeline:
         sha: Callable[[], str],
         source: str,
         nodes: Callable[[], Transactions | None] = lambda: None,
+        *,
+        calls: str = "votes",
     ) -> None:
-        """`client()` raises StoreError when the store is not open; `sha()` is the vote
+        """`client()` raises StoreError when the store is not open; `sha()` is the
         script's, `source` its text (loaded again when Redis has lost it); on a
-        cluster, `nodes()` gives each vote's node."""
+        cluster, `nodes()` gives each call's node (by its first key); `calls` names
+        them in errors."""
         self._url = url
+        self._calls = calls
         self._client = client
         self._nodes = nodes
         self._sha = sha
         self._source = source
-        # Votes waiting to go out in the next pipeline, and pipelines in flight.
-        self._queued: list[QueuedVote] = []
+        # Calls waiting to go out in the next pipeline, and pipelines in flight.
+        self._queued: list[QueuedCall] = []
         self._sending: set[asyncio.Task[None]] = set()
         #: Whether each pipeline waits for Redis to fsync its votes (set by the store).
         self.wait_aof = False
 
-    async def vote(self, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
-        """Run the vote script, sharing one pipeline with every vote made meanwhile."""
+    async def run(self, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
+        """Run the script, sharing one pipeline with every call made meanwhile."""
         self._client()  # raises StoreError when the store is not open
         loop = asyncio.get_running_loop()
-        queued = QueuedVote(keys, args, loop.create_future())
+        queued = QueuedCall(keys, args, loop.create_future())
         self._queued.append(queued)
         if len(self._queued) == 1:
             loop.call_soon(self._send_queued)
         return await queued.future
 
     async def drain(self) -> None:
-        """Send the votes already made and wait for their replies: their callers are waiting."""
+        """Send the calls already made and wait for their replies: their callers are waiting."""
         if self._queued:
             self._send_queued()
         while self._sending:
@@ -92,7 +100,7 @@ class VotePipeline:
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
-    async def _send(self, batch: list[QueuedVote]) -> None:
+    async def _send(self, batch: list[QueuedCall]) -> None:
         try:
             replies = await self._evalsha_pipeline(batch)
         except asyncio.CancelledError:
@@ -110,12 +118,12 @@ class VotePipeline:
                 continue
             if isinstance(reply, Exception):
                 queued.future.set_exception(
-                    StoreError(f"Redis at {safe_url(self._url)} refused a vote: {reply}")
+                    StoreError(f"Redis at {safe_url(self._url)} refused {self._calls}: {reply}")
                 )
             else:
                 queued.future.set_result(reply)
 
-    async def _evalsha_pipeline(self, batch: list[QueuedVote]) -> list[Any]:
+    async def _evalsha_pipeline(self, batch: list[QueuedCall]) -> list[Any]:
         client = self._client()
         with store_errors(self._url):
             replies = await self._evalsha_nodes(batch)
@@ -139,8 +147,8 @@ class VotePipeline:
                     replies[i] = reply
         return replies
 
-    async def _evalsha_nodes(self, batch: list[QueuedVote]) -> list[Any]:
-        """One pipeline per node: the votes of a room go to the node owning its slot."""
+    async def _evalsha_nodes(self, batch: list[QueuedCall]) -> list[Any]:
+        """One pipeline per node: the calls of a room go to the node owning its slot."""
         nodes = self._nodes()
         if nodes is None:
             client = self._client()
@@ -164,7 +172,7 @@ class VotePipeline:
                 replies[i] = reply
         return replies
 
-    async def _evalsha_all(self, client: Redis, sha: str, batch: list[QueuedVote]) -> list[Any]:
+    async def _evalsha_all(self, client: Redis, sha: str, batch: list[QueuedCall]) -> list[Any]:
         wait_aof = self.wait_aof
         async with client.pipeline(transaction=False) as pipe:
             for queued in batch:

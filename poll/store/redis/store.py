@@ -50,7 +50,7 @@ from poll.store.redis.client import (
 from poll.store.redis.errors import safe_url, store_errors, unreachable
 from poll.store.redis.keys import SEP, Layout, RoomKeys, vote_keys
 from poll.store.redis.listener import CLOSE_WAIT, VERIFY_EVERY, Listener
-from poll.store.redis.pipeline import VotePipeline
+from poll.store.redis.pipeline import ScriptPipeline
 from poll.store.redis.records import pairs, response, room_state, vote_json
 from poll.store.redis.scripts import SCRIPTS
 from poll.store.timestamps import from_ms, now_ms, to_ms
@@ -89,13 +89,10 @@ class RedisStore(Store):
         self._scripts: dict[str, AsyncScript] = {}
         self._layout = Layout(prefix)
         self._listener = Listener(url, self._layout, verify_every=verify_every)
-        self._votes = VotePipeline(
-            url,
-            lambda: self._client,
-            lambda: self._scripts["vote"].sha,
-            self._source("vote"),
-            lambda: self._transactions if cluster else None,
-        )
+        self._votes = self._pipeline("vote", "votes")
+        # What each phone's websocket runs as it joins, hundreds at once.
+        self._joins = self._pipeline("join", "joins")
+        self._answer_reads = self._pipeline("answers_of", "reads of answers")
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisStore:
@@ -107,6 +104,17 @@ class RedisStore(Store):
             options.setdefault("prefix", prefix)
         options.setdefault("cluster", cluster)
         return cls(url, **options)
+
+    def _pipeline(self, script: str, calls: str) -> ScriptPipeline:
+        """Calls of `script` made while the event loop turns, in one round trip."""
+        return ScriptPipeline(
+            self.url,
+            lambda: self._client,
+            lambda: self._scripts[script].sha,
+            self._source(script),
+            lambda: self._transactions if self.cluster else None,
+            calls=calls,
+        )
 
     def _source(self, name: str) -> str:
         """A script's text as this store runs it: SPUBLISH on a cluster."""
@@ -140,7 +148,8 @@ class RedisStore(Store):
 
     async def close(self) -> None:
         # Votes already made are sent and answered first: their callers are waiting.
-        await self._votes.drain()
+        for pipeline in (self._votes, self._joins, self._answer_reads):
+            await pipeline.drain()
         client, self._redis = self._redis, None
         transactions, self._transactions = self._transactions, None
         # Closing the connections below ends whatever read still holds a stuck one.
@@ -372,7 +381,7 @@ class RedisStore(Store):
 
     async def vote(self, room_id: str, vote: Vote) -> VoteOutcome:
         keys, channel = vote_keys(self.prefix, room_id)
-        status, version = await self._votes.vote(keys, [vote_json(vote, now_ms()), channel])
+        status, version = await self._votes.run(keys, [vote_json(vote, now_ms()), channel])
         if status == "not_found":
             raise RoomNotFound(room_id)
         return VoteOutcome(status, int(version))
@@ -494,7 +503,7 @@ class RedisStore(Store):
 
     async def answers_of(self, room_id: str, participant: str) -> dict[str, list[Answer]]:
         k = self._keys(room_id)
-        reply = await self._run("answers_of", [k.room, k.mine, k.resp], [participant])
+        reply = await self._answer_reads.run([k.room, k.mine, k.resp], [participant])
         if not reply:
             raise RoomNotFound(room_id)
         result: dict[str, list[Answer]] = {}
@@ -520,7 +529,7 @@ class RedisStore(Store):
 
     async def join(self, room_id: str, participant: str) -> bool:
         k = self._keys(room_id)
-        done = await self._run("join", [k.room, k.joined], [participant, k.channel])
+        done = await self._joins.run([k.room, k.joined], [participant, k.channel])
         if done == -1:
             raise RoomNotFound(room_id)
         return bool(done)
