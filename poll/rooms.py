@@ -213,6 +213,7 @@ class Rooms:
         self._script = script
         # Sessions are immutable per room: parse each room's copy once.
         self._sessions: dict[str, Session] = {}
+        self._session_reads: dict[str, asyncio.Future[Session]] = {}
         # Nicknames per room: a name, once given, never changes, so what this process
         # has seen stays true; a participant it has not seen is looked up in the store.
         self._names: dict[str, dict[str, str]] = {}
@@ -295,10 +296,27 @@ class Rooms:
 
     async def _session(self, room_id: str) -> Session:
         session = self._sessions.get(room_id)
-        if session is None:
-            session = session_from_spec(await self.store.session_spec(room_id))
-            self._sessions[room_id] = session
+        if session is not None:
+            return session
+        # Callers at the same time share one read and parse: a process that did not
+        # create the room (another worker, or after a restart) meets it first when an
+        # audience joins, and each of hundreds of phones parsing the script again was
+        # a sixteenth of a worker's time in a 5,000-phone join on Redis.
+        read = self._session_reads.get(room_id)
+        if read is None:
+            read = asyncio.ensure_future(self._read_session(room_id))
+            self._session_reads[room_id] = read
+            read.add_done_callback(lambda done: self._forget_session_read(room_id, done))
+        return await asyncio.shield(read)
+
+    async def _read_session(self, room_id: str) -> Session:
+        session = session_from_spec(await self.store.session_spec(room_id))
+        self._sessions[room_id] = session
         return session
+
+    def _forget_session_read(self, room_id: str, done: asyncio.Future[Session]) -> None:
+        if self._session_reads.get(room_id) is done:
+            del self._session_reads[room_id]
 
     def forget(self, room_id: str) -> None:
         """Drop a room's cached session copy, nicknames and standings (after a purge)."""

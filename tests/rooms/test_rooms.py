@@ -342,3 +342,37 @@ async def test_a_mark_the_question_type_does_not_take_is_refused(rooms: Rooms) -
         await room.mark("herkennen", "x" * 201, None)
     assert (await room.refresh()).version == before
     assert await room.aggregates() == {}
+
+
+async def test_a_process_meeting_a_room_first_reads_its_script_once_for_all_callers(
+    rooms: Rooms, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = await rooms.create(DUTCH)
+    # Another process (a second worker, or this one restarted): it has parsed nothing yet.
+    other = Rooms(store, fixture_script)
+    reads: list[str] = []
+    read = store.session_spec
+
+    async def counted(room_id: str) -> dict[str, object]:
+        reads.append(room_id)
+        await asyncio.sleep(0.01)  # still under way when the others ask
+        return await read(room_id)
+
+    monkeypatch.setattr(store, "session_spec", counted)
+    found = await asyncio.gather(*(other.by_code(room.state.code) for _ in range(50)))
+    assert reads == [room.id]
+    assert {id(f.session) for f in found if f is not None} == {id(found[0].session)}
+    assert found[0] is not None and found[0].session.id == DUTCH
+    # A read that fails is not kept: the next caller reads again.
+    other.forget(room.id)
+
+    async def failing(room_id: str) -> dict[str, object]:
+        reads.append(room_id)
+        raise RuntimeError("store down")
+
+    monkeypatch.setattr(store, "session_spec", failing)
+    with pytest.raises(RuntimeError):
+        await other.by_code(room.state.code)
+    monkeypatch.setattr(store, "session_spec", counted)
+    again = await other.by_code(room.state.code)
+    assert again is not None and again.session.id == DUTCH and reads == [room.id] * 3
