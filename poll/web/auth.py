@@ -56,8 +56,9 @@ class ParticipantIds(URLSafeTimedSerializer):
     Every phone of an audience gets one and sends it back with its websocket,
     so two costs of the general serializer are left out here: a signer made
     for each value (one serves them all), and trying zlib on the payload (a
-    compressor set up per cookie), which never makes a 22-character random id
-    shorter, so the values are the same bytes the general one makes.
+    compressor set up per cookie). zlib never makes the ids poll issues (22
+    random characters) shorter, so for them the values are the same bytes the
+    general serializer makes; any value reads back with either.
     """
 
     def __init__(self, key: bytes) -> None:
