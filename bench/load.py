@@ -37,13 +37,13 @@ with the participants spread over C client processes:
 Server CPU and peak memory (RSS summed over the server's process tree, sampled
 every 0.1 s) and the generator's own CPU are recorded; the CPU compared with
 the baseline leaves out the storm and the CSV export the bench reads for its
-check (neither has a counterpart in the baseline), which are given apart. The same generator then
-measures bench/baseline_server.py (the machine's own limit) with the same N,
-unless --no-baseline, and for a Redis store the raw Redis round trip. With
---baseline-server uvicorn the baseline is bench/baseline_asgi.py instead: the
-same least server on poll's web stack, so that the two baselines part what
-the stack costs from what poll's own code costs. The
-baseline speaks only the yes/no answer, so it is always measured on yes/no:
+check (neither has a counterpart in the baseline), which are given apart.
+The same generator then measures bench/baseline_server.py (the machine's own
+limit) with the same N, unless --no-baseline, and for a Redis store the raw
+Redis round trip. With --baseline-server uvicorn the baseline is
+bench/baseline_asgi.py instead: the same least server on poll's web stack, so
+that the two baselines part what the stack costs from what poll's own code
+costs. The baseline speaks only the yes/no answer, so it is always measured on yes/no:
 for another --question its figures are the machine's limit for the same
 number of phones, sockets and votes, and the output says so. The last line
 printed is one JSON object with every figure.
