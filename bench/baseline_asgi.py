@@ -12,7 +12,6 @@ and poll's against it what poll's own code costs (`python -m bench load
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import secrets
@@ -20,7 +19,7 @@ from typing import Any
 
 import uvicorn
 
-from bench.baseline_server import ITEMS, Room, tune_gc
+from bench.baseline_server import Room, start
 
 Send = Any  # an ASGI send callable
 Message = dict[str, Any]
@@ -111,30 +110,17 @@ class App:
             sends.pop(key, None)
 
     async def vote(self, room: AsgiRoom, participant: str, data: Message, send: Send) -> None:
-        if data.get("type") != "vote":
-            return
-        room.answers[participant] = str(data["answer"]["choice"])
-        room.version += 1
-        ack = {
-            "type": "ack",
-            "submission_id": data["submission_id"],
-            "status": "saved",
-            "version": room.version,
-        }
-        await send({"type": "websocket.send", "text": json.dumps(ack)})
-        room.dirty.set()
+        if data.get("type") == "vote":
+            await send({"type": "websocket.send", "text": room.vote(participant, data)})
 
     async def action(self, room: AsgiRoom, data: Message, send: Send) -> None:
         if data.get("type") != "action":
             return
-        if data.get("action") == "next":
-            room.index = min(room.index + 1, len(ITEMS) - 1)
-            room.answers.clear()
-            room.version += 1
+        moved, done = room.act(data)
+        if moved:
             sends = [*room.phone_sends.values(), *room.screen_sends.values()]
             _broadcast(sends, room.snapshot())
-        done = {"type": "done", "request_id": data.get("request_id"), "version": room.version}
-        await send({"type": "websocket.send", "text": json.dumps(done)})
+        await send({"type": "websocket.send", "text": done})
 
 
 def _participant(scope: dict[str, Any]) -> str:
@@ -147,11 +133,7 @@ def _participant(scope: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    args = parser.parse_args()
-    tune_gc()
+    args = start(__doc__)
     # poll/cli.py's settings, but its guarded protocols (they hold poll's limits).
     uvicorn.run(
         App(),

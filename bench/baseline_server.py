@@ -57,6 +57,30 @@ class Room:
             }
         )
 
+    def vote(self, participant: str, message: dict[str, Any]) -> str:
+        """Count a phone's yes/no answer; its ack (the projector's snapshot follows)."""
+        self.answers[participant] = str(message["answer"]["choice"])
+        self.version += 1
+        self.dirty.set()
+        ack = {
+            "type": "ack",
+            "submission_id": message["submission_id"],
+            "status": "saved",
+            "version": self.version,
+        }
+        return json.dumps(ack)
+
+    def act(self, message: dict[str, Any]) -> tuple[bool, str]:
+        """Carry out the console's action: whether the item moved on (every socket
+        then gets the new snapshot), and the `done` reply."""
+        moved = message.get("action") == "next"
+        if moved:
+            self.index = min(self.index + 1, len(ITEMS) - 1)
+            self.answers.clear()
+            self.version += 1
+        done = {"type": "done", "request_id": message.get("request_id"), "version": self.version}
+        return moved, json.dumps(done)
+
     async def coalesce(self) -> None:
         """At most 10 projector snapshots a second, however many votes arrive."""
         while True:
@@ -90,19 +114,7 @@ async def handler(ws: ServerConnection) -> None:
             async for raw in ws:
                 message: dict[str, Any] = json.loads(raw)
                 if message.get("type") == "vote":
-                    room.answers[participant] = str(message["answer"]["choice"])
-                    room.version += 1
-                    await ws.send(
-                        json.dumps(
-                            {
-                                "type": "ack",
-                                "submission_id": message["submission_id"],
-                                "status": "saved",
-                                "version": room.version,
-                            }
-                        )
-                    )
-                    room.dirty.set()
+                    await ws.send(room.vote(participant, message))
         finally:
             room.participants.discard(ws)
     else:  # projector and console
@@ -113,14 +125,11 @@ async def handler(ws: ServerConnection) -> None:
                 message = json.loads(raw)
                 if message.get("type") != "action":
                     continue
-                if message.get("action") == "next":
-                    room.index = min(room.index + 1, len(ITEMS) - 1)
-                    room.answers.clear()
-                    room.version += 1
+                moved, done = room.act(message)
+                if moved:
                     # Encoded once, written to every socket without awaiting any.
                     broadcast(room.participants | room.projectors, room.snapshot())
-                done = {"type": "done", "request_id": message.get("request_id")}
-                await ws.send(json.dumps({**done, "version": room.version}))
+                await ws.send(done)
         finally:
             room.projectors.discard(ws)
 
@@ -149,12 +158,18 @@ async def main(host: str, port: int) -> None:
     coalescer.cancel()
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def start(doc: str) -> argparse.Namespace:
+    """A baseline server's command line (`--host`, `--port`), its collector tuned."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     tune_gc()
+    return args
+
+
+if __name__ == "__main__":
+    args = start(__doc__)
     try:
         import uvloop
 
