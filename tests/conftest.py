@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+
+#: The project's own packages: an import of theirs that fails is a bug, never "not installed".
+OWN_PACKAGES = frozenset({"poll", "tests", "bench"})
+#: Set (CI) to make a test package that is not installed a collection error, not a skip.
+REQUIRE_PACKAGES = "POLL_REQUIRE_PACKAGES"
 
 
 def redis_url() -> str:
@@ -19,6 +25,69 @@ def require_or_skip(reason: str, env_var: str = "POLL_REQUIRE_REDIS") -> NoRetur
     if os.environ.get(env_var) == "1":
         pytest.fail(f"{reason} ({env_var}=1 makes a missing service a failure)", pytrace=False)
     pytest.skip(f"{reason} (set {env_var}=1 to fail instead of skipping)")
+
+
+class MissingPackages:
+    """A test folder, module or test that needs a package not installed here (the test
+    extras, a store's client) is skipped, naming the package, instead of stopping the
+    whole collection with an error or failing; with POLL_REQUIRE_PACKAGES=1 (CI) it
+    stays an error.
+
+    A plugin of its own, not hooks of this conftest: pytest leaves the conftests out
+    of the hooks that report a folder whose own conftest failed to import.
+    """
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        report = yield
+        call = getattr(report, "call", None)  # pytest keeps the collection's CallInfo there
+        reason = _skip_reason(call.excinfo if report.failed and call is not None else None)
+        if reason is None:
+            return report
+        where = (str(collector.path), 0, reason)
+        return pytest.CollectReport(collector.nodeid, "skipped", where, [])
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        reason = _skip_reason(call.excinfo if report.failed else None)
+        if reason is not None:
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, reason)
+        return report
+
+
+def _skip_reason(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str | None:
+    """Why to skip rather than fail: the package whose absence caused the error."""
+    package = missing_package(excinfo.value) if excinfo is not None else None
+    if package is None or os.environ.get(REQUIRE_PACKAGES) == "1":
+        return None
+    return (
+        f"Skipped: {package} is not installed (pip install -e '.[test]';"
+        f" set {REQUIRE_PACKAGES}=1 to fail instead of skipping)"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(MissingPackages(), "poll-missing-packages")
+
+
+def missing_package(error: BaseException | None) -> str | None:
+    """The package whose absence caused `error`: the first missing one along its chain
+    of causes (a conftest's failure, a library's RuntimeError over a dependency it
+    tried in turn), unless it is one of the project's own."""
+    missing = None
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, ModuleNotFoundError) and error.name:
+            missing = error.name.split(".")[0]
+        error = error.__cause__ or error.__context__
+    return None if missing is None or missing in OWN_PACKAGES else missing
 
 
 def delete_keys(url: str, prefix: str) -> None:
