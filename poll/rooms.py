@@ -29,10 +29,10 @@ import asyncio
 import dataclasses
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from poll import protocol
 from poll.questions import Aggregate, Answer, AnswerRefused, Item, Question, render_markdown
@@ -205,6 +205,34 @@ def normalize_code(text: str) -> str | None:
     return digits if re.fullmatch(rf"\d{{{CODE_DIGITS}}}", digits) else None
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class SharedReads(Generic[K, V]):
+    """Reads under way, by key: callers asking for the same key meanwhile share one.
+
+    Nothing is kept once a read is done (a failed read is not kept either): what
+    lasts is the caller's to keep. Each caller waits through `asyncio.shield`, so
+    one caller cancelled does not cancel the read the others wait for.
+    """
+
+    def __init__(self) -> None:
+        self._reading: dict[K, asyncio.Future[V]] = {}
+
+    async def get(self, key: K, read: Callable[[], Awaitable[V]]) -> V:
+        future = self._reading.get(key)
+        if future is None:
+            future = asyncio.ensure_future(read())
+            self._reading[key] = future
+            future.add_done_callback(lambda done: self._forget(key, done))
+        return await asyncio.shield(future)
+
+    def _forget(self, key: K, done: asyncio.Future[V]) -> None:
+        if self._reading.get(key) is done:
+            del self._reading[key]
+
+
 class Rooms:
     """Creates and finds rooms; one per process, sharing one store."""
 
@@ -213,12 +241,20 @@ class Rooms:
         self._script = script
         # Sessions are immutable per room: parse each room's copy once.
         self._sessions: dict[str, Session] = {}
-        self._session_reads: dict[str, asyncio.Future[Session]] = {}
+        # Callers at the same time share one read and parse: a process that did not
+        # create the room (another worker, or after a restart) meets it first when an
+        # audience joins, and each of hundreds of phones parsing the script again was
+        # a sixteenth of a worker's time in a 5,000-phone join on Redis.
+        self._session_reads: SharedReads[str, Session] = SharedReads()
         # Nicknames per room: a name, once given, never changes, so what this process
         # has seen stays true; a participant it has not seen is looked up in the store.
         self._names: dict[str, dict[str, str]] = {}
-        self._name_reads: dict[str, asyncio.Task[dict[str, str]]] = {}
-        self._code_reads: dict[str, asyncio.Future[RoomState | None]] = {}
+        self._name_reads: SharedReads[str, dict[str, str]] = SharedReads()
+        # Callers at the same time share one read: when an audience joins, every
+        # phone looks the code up twice (its page and its websocket), hundreds at
+        # once, and on Redis each lookup is two round trips (a quarter of the
+        # server's time in a 2,000-phone join before they were shared).
+        self._code_reads: SharedReads[str, RoomState | None] = SharedReads()
         # The standings per room, with the version they were counted at: one count
         # per change, however many phones and pages ask.
         self._standings: dict[str, tuple[int, Standings]] = {}
@@ -255,16 +291,7 @@ class Rooms:
         digits = normalize_code(code)
         if digits is None:
             return None
-        # Callers at the same time share one read: when an audience joins, every
-        # phone looks the code up twice (its page and its websocket), hundreds at
-        # once, and on Redis each lookup is two round trips (a quarter of the
-        # server's time in a 2,000-phone join before they were shared).
-        read = self._code_reads.get(digits)
-        if read is None:
-            read = asyncio.ensure_future(self.store.room_by_code(digits))
-            self._code_reads[digits] = read
-            read.add_done_callback(lambda done: self._forget_code_read(digits, done))
-        state = await asyncio.shield(read)
+        state = await self._code_reads.get(digits, lambda: self.store.room_by_code(digits))
         if state is None:
             return None
         return Room(self, state, await self._session(state.id))
@@ -287,10 +314,6 @@ class Rooms:
         await self.store.join(room_id, participant)
         seen.add(participant)
 
-    def _forget_code_read(self, digits: str, done: asyncio.Future[RoomState | None]) -> None:
-        if self._code_reads.get(digits) is done:
-            del self._code_reads[digits]
-
     async def list(self) -> list[RoomState]:
         return await self.store.rooms()
 
@@ -298,25 +321,12 @@ class Rooms:
         session = self._sessions.get(room_id)
         if session is not None:
             return session
-        # Callers at the same time share one read and parse: a process that did not
-        # create the room (another worker, or after a restart) meets it first when an
-        # audience joins, and each of hundreds of phones parsing the script again was
-        # a sixteenth of a worker's time in a 5,000-phone join on Redis.
-        read = self._session_reads.get(room_id)
-        if read is None:
-            read = asyncio.ensure_future(self._read_session(room_id))
-            self._session_reads[room_id] = read
-            read.add_done_callback(lambda done: self._forget_session_read(room_id, done))
-        return await asyncio.shield(read)
+        return await self._session_reads.get(room_id, lambda: self._read_session(room_id))
 
     async def _read_session(self, room_id: str) -> Session:
         session = session_from_spec(await self.store.session_spec(room_id))
         self._sessions[room_id] = session
         return session
-
-    def _forget_session_read(self, room_id: str, done: asyncio.Future[Session]) -> None:
-        if self._session_reads.get(room_id) is done:
-            del self._session_reads[room_id]
 
     def forget(self, room_id: str) -> None:
         """Drop a room's cached session copy, nicknames and standings (after a purge)."""
@@ -329,12 +339,7 @@ class Rooms:
     async def names(self, room_id: str) -> Mapping[str, str]:
         """Every nickname of the room, read from the store now (callers at the same
         time share one read)."""
-        task = self._name_reads.get(room_id)
-        if task is None:
-            task = asyncio.ensure_future(self.store.names(room_id))
-            self._name_reads[room_id] = task
-            task.add_done_callback(lambda _: self._name_reads.pop(room_id, None))
-        names = await asyncio.shield(task)
+        names = await self._name_reads.get(room_id, lambda: self.store.names(room_id))
         self._names.setdefault(room_id, {}).update(names)
         return names
 
