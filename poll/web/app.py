@@ -49,8 +49,7 @@ from poll.web.errors import exception_handlers
 from poll.web.forms import BodyLimit
 from poll.web.guard import ConsoleEpoch, facilitator
 from poll.web.health import healthz
-from poll.web.live_ws import PhoneSocketsFirst
-from poll.web.phone_lane import PhonePagesFirst
+from poll.web.phone_lane import PhoneLane
 from poll.web.renderer import PageRenderer
 from poll.web.resources import resource_dir
 from poll.web.screens import check_types
@@ -187,8 +186,7 @@ def create_app(
         middleware=[
             # First, so that a phone's socket and a new phone's page skip the
             # layers made for the console's pages (phone_lane.py).
-            Middleware(PhoneSocketsFirst),
-            Middleware(PhonePagesFirst),
+            Middleware(PhoneLane),
             Middleware(SecurityHeaders),
             Middleware(BodyLimit),
             Middleware(AbortHandle),

@@ -15,7 +15,6 @@ import time
 from typing import Any, NamedTuple
 
 from starlette.routing import BaseRoute, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from poll import protocol
@@ -24,11 +23,9 @@ from poll.live import CLOSE_TIMEOUT, Outbox
 from poll.rooms import Audience, Room, RoomError, StoreError, UnknownRoom
 from poll.web.actions import ACTIONS, perform
 from poll.web.auth import EPOCH_SCOPE_KEY
-from poll.web.connections import give_abort_handle
 from poll.web.i18n import negotiate, translate
 from poll.web.network import origin_allowed
 from poll.web.participant import arrive, find_room
-from poll.web.phone_lane import route_path
 from poll.web.state import PollState, poll_state
 from poll.web.throttle import TOO_MANY_ATTEMPTS, client_address
 from poll.web.voting import vote_reply
@@ -66,36 +63,6 @@ LIMITS: dict[Audience, Limits] = {
 async def _refuse(websocket: WebSocket, code: int) -> None:
     """Refuse the handshake (HTTP 403), before accepting."""
     await websocket.close(code=code)
-
-
-PHONE_SOCKET_PREFIX = "/ws/participant/"
-
-
-class PhoneSocketsFirst:
-    """Hands a phone's websocket (/ws/participant/CODE) to its handler at once.
-
-    Every layer between the server and a handler keeps a suspended coroutine
-    frame (and some a send wrapper) for as long as the socket lives: the page
-    middleware, which passes websockets through untouched, Starlette's
-    exception handling and its router held about 6 KiB per phone, a fifth of
-    what a connected phone cost (docs/performance.md). Only the phones' route
-    is taken early; everything else, and any path the route would not match,
-    goes on through the app as before.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            path = route_path(scope)
-            code = path[len(PHONE_SOCKET_PREFIX) :]
-            if path.startswith(PHONE_SOCKET_PREFIX) and code and "/" not in code:
-                scope["path_params"] = {"code": code}
-                give_abort_handle(scope, send)
-                await participant_socket(WebSocket(scope, receive, send))
-                return
-        await self.app(scope, receive, send)
 
 
 async def participant_socket(websocket: WebSocket) -> None:

@@ -1,5 +1,6 @@
-"""A new phone's room page goes to its handler before the layers made for the console,
-and gets the same page, headers and refusals as through them (both stores)."""
+"""A phone's socket and a new phone's room page go to their handlers before the layers
+made for the console; the page gets the same headers and refusals as through them
+(both stores)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from poll.web import phone_lane
+from poll.web import live_ws, phone_lane
 from poll.web.csp import HEADERS
-from poll.web.phone_lane import PhonePagesFirst
+from poll.web.phone_lane import PhoneLane
 from tests.web.conftest import World
 
 
@@ -24,49 +25,63 @@ async def _ignore(message: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("kind", "method", "path", "root", "cookie", "early"),
     [
-        ("http", "GET", "/r/1234567", "", None, True),
-        ("http", "GET", "/poll/r/1234567", "/poll", None, True),
-        ("http", "GET", "/r/1234567", "", b"poll_pid=abc", True),
-        ("http", "GET", "/r/1234567", "", b"poll_pid=abc; poll_console=xyz", False),
-        ("http", "GET", "/r/1234567", "", b"poll_console=xyz", False),
-        ("http", "POST", "/r/1234567", "", None, False),
-        ("http", "HEAD", "/r/1234567", "", None, False),
-        ("http", "GET", "/r/", "", None, False),
-        ("http", "GET", "/r/1234567/vote", "", None, False),
-        ("http", "GET", "/j/1234567", "", None, False),
-        ("http", "GET", "/console", "", None, False),
-        ("websocket", "GET", "/r/1234567", "", None, False),
+        # The phone's socket, whatever its cookies.
+        ("websocket", "GET", "/ws/participant/1234567", "", None, "socket"),
+        ("websocket", "GET", "/poll/ws/participant/1234567", "/poll", None, "socket"),
+        ("websocket", "GET", "/ws/participant/1234567", "", b"poll_console=xyz", "socket"),
+        ("websocket", "GET", "/ws/participant/", "", None, None),
+        ("websocket", "GET", "/ws/participant/1234567/more", "", None, None),
+        ("websocket", "GET", "/ws/projector/room", "", None, None),
+        ("websocket", "GET", "/ws/console/room", "", None, None),
+        ("websocket", "GET", "/r/1234567", "", None, None),
+        ("http", "GET", "/ws/participant/1234567", "", None, None),
+        # The phone's page, unless the facilitator asks for it.
+        ("http", "GET", "/r/1234567", "", None, "page"),
+        ("http", "GET", "/poll/r/1234567", "/poll", None, "page"),
+        ("http", "GET", "/r/1234567", "", b"poll_pid=abc", "page"),
+        ("http", "GET", "/r/1234567", "", b"poll_pid=abc; poll_console=xyz", None),
+        ("http", "GET", "/r/1234567", "", b"poll_console=xyz", None),
+        ("http", "POST", "/r/1234567", "", None, None),
+        ("http", "HEAD", "/r/1234567", "", None, None),
+        ("http", "GET", "/r/", "", None, None),
+        ("http", "GET", "/r/1234567/vote", "", None, None),
+        ("http", "GET", "/j/1234567", "", None, None),
+        ("http", "GET", "/console", "", None, None),
     ],
 )
-async def test_only_a_phones_page_without_the_facilitators_cookie_is_taken_early(
+async def test_only_a_phones_socket_and_page_are_taken_early(
     monkeypatch: pytest.MonkeyPatch,
     kind: str,
     method: str,
     path: str,
     root: str,
     cookie: bytes | None,
-    early: bool,
+    early: str | None,
 ) -> None:
-    handled: list[dict[str, Any]] = []
+    handled: list[tuple[str, dict[str, Any]]] = []
     passed_on: list[str] = []
 
     async def room_page(request: Any) -> Any:
-        handled.append(dict(request.path_params))
+        handled.append(("page", dict(request.path_params)))
 
         async def response(scope: Any, receive: Any, send: Any) -> None:
             pass
 
         return response
 
+    async def participant_socket(websocket: Any) -> None:
+        handled.append(("socket", dict(websocket.path_params)))
+
     async def app(scope: Any, receive: Any, send: Any) -> None:
         passed_on.append(scope["path"])
 
     monkeypatch.setattr(phone_lane.participant, "room_page", room_page)
+    monkeypatch.setattr(live_ws, "participant_socket", participant_socket)
     headers = [] if cookie is None else [(b"cookie", cookie)]
     scope = {"type": kind, "method": method, "path": path, "root_path": root, "headers": headers}
-    await PhonePagesFirst(app)(scope, _nothing, _ignore)
+    await PhoneLane(app)(scope, _nothing, _ignore)
     if early:
-        assert handled == [{"code": "1234567"}] and passed_on == []
+        assert handled == [(early, {"code": "1234567"})] and passed_on == []
     else:
         assert handled == [] and passed_on == [path]
 
