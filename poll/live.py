@@ -30,7 +30,7 @@ from poll import protocol
 from poll.cancel import raise_if_cancelling, settle
 from poll.meter import Meter
 from poll.questions import Answer
-from poll.rooms import Audience, Room, RoomData, Rooms, StoreError
+from poll.rooms import Audience, Room, RoomData, Rooms, StoreError, normalize_code
 
 log = logging.getLogger("poll.live")
 
@@ -756,6 +756,26 @@ class Hub:
             return
         del self.channels[room_id]
         asyncio.get_running_loop().create_task(self._retire(channel))
+
+    def room_with_phones(self, code: str) -> Room | None:
+        """The running room with this code whose phones this process serves, as its
+        channel last read it; None when it serves none (then read the store).
+
+        A phone that connects to such a room is sent that channel's view anyway (see
+        `_must_read`), so the room it joins need not be read for it either: in a
+        join or a reconnect storm that was three reads and a room's state per
+        phone. The channel reads the room after every change, so a run that ended
+        is known here within a broadcast; the phone is then found through the
+        store, as the end is (a new run can take the code only once this one ended).
+        """
+        digits = normalize_code(code)
+        if digits is None:
+            return None
+        for channel in self.channels.values():
+            state = channel.room.state
+            if state.code == digits and not state.ended and channel.outboxes["participant"]:
+                return channel.room
+        return None
 
     def has_phones(self, room_id: str) -> bool:
         """Whether phones of this room are connected to this process."""

@@ -391,3 +391,35 @@ async def test_phones_joining_while_the_screen_changes_all_end_on_the_new_screen
             box.stop()
         await asyncio.gather(*writers)
         await hub.stop()
+
+
+async def test_a_phone_finds_a_running_room_through_its_channel_while_phones_are_there(
+    rooms: Rooms,
+) -> None:
+    room = await rooms.create(ENGLISH)
+    code = room.state.code
+    hub = Hub(rooms, process_id="test")
+    await hub.start()
+    projector = Socket().outbox()
+    phone = Socket().outbox("participant", participant="p1")
+    try:
+        assert hub.room_with_phones(code) is None  # no channel: read the store
+        await hub.join(room, projector)
+        assert hub.room_with_phones(code) is None  # no phones: the store too
+        channel = await hub.join(room, phone)
+        assert hub.room_with_phones(code) is channel.room
+        assert hub.room_with_phones(f"{code[:3]} {code[3:]}") is channel.room  # as typed
+        assert hub.room_with_phones("0000000" if code != "0000000" else "1111111") is None
+        assert hub.room_with_phones("not a code") is None
+        # Ended elsewhere (another process, say): once the channel read it, the
+        # phone is sent to the store, which finds the ended run (or a new one).
+        elsewhere = await rooms.get(room.id)
+        await elsewhere.end()
+        await eventually(
+            lambda: hub.room_with_phones(code) is None,
+            "the channel's ended room is not handed to joining phones",
+            within=20,
+            every=0.02,
+        )
+    finally:
+        await hub.stop()

@@ -101,13 +101,14 @@ async def _participant_socket(websocket: WebSocket, state: PollState, participan
         )
         await websocket.close(protocol.CLOSE_TOO_MANY_ATTEMPTS)
         return
+    code = str(websocket.path_params["code"])
     # A run that has ended is found too: its phones are shown the end, not an error.
-    room = await find_room(state.rooms, str(websocket.path_params["code"]))
+    room = state.hub.room_with_phones(code) or await find_room(state.rooms, code)
     await websocket.accept()
     if room is None:
         state.lookups.failed(address, participant)
         lang = negotiate(websocket.headers.get("accept-language"))
-        message = translate(lang, UnknownRoom.message, {"code": websocket.path_params["code"]})
+        message = translate(lang, UnknownRoom.message, {"code": code})
         await websocket.send_text(protocol.encode(protocol.error(UnknownRoom.reason, message)))
         await websocket.close(protocol.CLOSE_UNKNOWN_ROOM)
         return
