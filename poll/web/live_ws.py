@@ -112,8 +112,13 @@ async def _participant_socket(websocket: WebSocket, state: PollState, participan
         await websocket.send_text(protocol.encode(protocol.error(UnknownRoom.reason, message)))
         await websocket.close(protocol.CLOSE_UNKNOWN_ROOM)
         return
-    await arrive(state.rooms, room, participant)
-    await _serve(websocket, state, room, "participant", participant, room.session.language)
+    # Counted among those who joined while the hub sends her first snapshot and reads
+    # her answers: on Redis her join and that read then share one round trip.
+    counting = asyncio.create_task(arrive(state.rooms, room, participant))
+    try:
+        await _serve(websocket, state, room, "participant", participant, room.session.language)
+    finally:
+        await settle([counting], CLOSE_TIMEOUT, "counting a phone that joined")
 
 
 async def facilitator_socket(websocket: WebSocket) -> None:

@@ -1,11 +1,14 @@
-"""Calls of a script share round trips: every call made while the event loop turns
-goes in one pipeline.
+"""Calls of the store's scripts share round trips: every call made while the event
+loop turns goes in one pipeline.
 
 Each call stays its own atomic script (EVALSHA of `lua/vote.lua`, or of the
 scripts a phone's websocket runs when it joins: `join.lua`, `answers_of.lua`);
-the pipeline only shares the round trip and redis-py's per-command overhead,
-which otherwise caps one process at a few thousand votes a second, and made a
+the pipeline only shares the round trip and redis-py's per-command overhead
+(about 0.1–0.3 ms of the worker's CPU per round trip, measured), which
+otherwise caps one process at a few thousand votes a second, and made a
 joining phone's two calls a tenth of a worker's time in a 5,000-phone join.
+One pipeline may carry calls of several scripts: a phone's join and the read
+of her answers, made in the same turn, go in one round trip.
 
 Where the server has `WAITAOF` (Redis 7.2 and later) and keeps an append-only
 file, the votes' pipeline ends with `WAITAOF 1 0`: the votes are answered only once
@@ -41,27 +44,28 @@ log = logging.getLogger("poll.store")
 
 @dataclass(frozen=True)
 class QueuedCall:
+    script: str
     keys: Sequence[str | bytes]
     args: Sequence[Any]
     future: asyncio.Future[Any]
 
 
 class ScriptPipeline:
-    """Queues calls of one script and sends them in pipelines; each caller gets its own
+    """Queues calls of scripts and sends them in pipelines; each caller gets its own
     call's reply."""
 
     def __init__(
         self,
         url: str,
         client: Callable[[], Client],
-        sha: Callable[[], str],
-        source: str,
+        sha: Callable[[str], str],
+        source: Callable[[str], str],
         nodes: Callable[[], Transactions | None] = lambda: None,
         *,
         calls: str = "votes",
     ) -> None:
-        """`client()` raises StoreError when the store is not open; `sha()` is the
-        script's, `source` its text (loaded again when Redis has lost it); on a
+        """`client()` raises StoreError when the store is not open; `sha(name)` is a
+        script's, `source(name)` its text (loaded again when Redis has lost it); on a
         cluster, `nodes()` gives each call's node (by its first key); `calls` names
         them in errors."""
         self._url = url
@@ -76,11 +80,12 @@ class ScriptPipeline:
         #: Whether each pipeline waits for Redis to fsync its votes (set by the store).
         self.wait_aof = False
 
-    async def run(self, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
-        """Run the script, sharing one pipeline with every call made meanwhile."""
+    async def run(self, script: str, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
+        """Run the script named `script`, sharing one pipeline with every call made
+        meanwhile."""
         self._client()  # raises StoreError when the store is not open
         loop = asyncio.get_running_loop()
-        queued = QueuedCall(keys, args, loop.create_future())
+        queued = QueuedCall(script, keys, args, loop.create_future())
         self._queued.append(queued)
         if len(self._queued) == 1:
             loop.call_soon(self._send_queued)
@@ -130,7 +135,8 @@ class ScriptPipeline:
             missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
             if missing:
                 # Redis restarted or its script cache was flushed: load and send again.
-                await client.script_load(self._source)
+                for script in sorted({batch[i].script for i in missing}):
+                    await client.script_load(self._source(script))
                 again = await self._evalsha_nodes([batch[i] for i in missing])
                 for i, reply in zip(missing, again, strict=True):
                     replies[i] = reply
@@ -153,18 +159,14 @@ class ScriptPipeline:
         if nodes is None:
             client = self._client()
             assert isinstance(client, Redis)
-            return await self._evalsha_all(client, self._sha(), batch)
+            return await self._evalsha_all(client, batch)
         groups: dict[int, tuple[Redis, list[int]]] = {}
         for i, queued in enumerate(batch):
             key = queued.keys[0]
             target = nodes.target(key.decode() if isinstance(key, bytes) else key)
             groups.setdefault(id(target), (target, []))[1].append(i)
-        sha = self._sha()
         results = await asyncio.gather(
-            *(
-                self._evalsha_all(target, sha, [batch[i] for i in at])
-                for target, at in groups.values()
-            )
+            *(self._evalsha_all(target, [batch[i] for i in at]) for target, at in groups.values())
         )
         replies: list[Any] = [None] * len(batch)
         for (_, at), got in zip(groups.values(), results, strict=True):
@@ -172,11 +174,12 @@ class ScriptPipeline:
                 replies[i] = reply
         return replies
 
-    async def _evalsha_all(self, client: Redis, sha: str, batch: list[QueuedCall]) -> list[Any]:
+    async def _evalsha_all(self, client: Redis, batch: list[QueuedCall]) -> list[Any]:
         wait_aof = self.wait_aof
+        sha = self._sha
         async with client.pipeline(transaction=False) as pipe:
             for queued in batch:
-                pipe.evalsha(sha, len(queued.keys), *queued.keys, *queued.args)
+                pipe.evalsha(sha(queued.script), len(queued.keys), *queued.keys, *queued.args)
             if wait_aof:
                 # On the same connection as the votes: it waits for their fsync.
                 pipe.execute_command("WAITAOF", 1, 0, WAITAOF_TIMEOUT_MS)

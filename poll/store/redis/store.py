@@ -89,10 +89,10 @@ class RedisStore(Store):
         self._scripts: dict[str, AsyncScript] = {}
         self._layout = Layout(prefix)
         self._listener = Listener(url, self._layout, verify_every=verify_every)
-        self._votes = self._pipeline("vote", "votes")
-        # What each phone's websocket runs as it joins, hundreds at once.
-        self._joins = self._pipeline("join", "joins")
-        self._answer_reads = self._pipeline("answers_of", "reads of answers")
+        self._votes = self._pipeline("votes")
+        # What each phone's websocket runs as it joins, hundreds at once: the count
+        # of who joined and her own answers, made in the same turn (see live_ws.py).
+        self._phone_calls = self._pipeline("joins and reads of answers")
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisStore:
@@ -105,13 +105,13 @@ class RedisStore(Store):
         options.setdefault("cluster", cluster)
         return cls(url, **options)
 
-    def _pipeline(self, script: str, calls: str) -> ScriptPipeline:
-        """Calls of `script` made while the event loop turns, in one round trip."""
+    def _pipeline(self, calls: str) -> ScriptPipeline:
+        """Script calls made while the event loop turns, in one round trip."""
         return ScriptPipeline(
             self.url,
             lambda: self._client,
-            lambda: self._scripts[script].sha,
-            self._source(script),
+            lambda script: self._scripts[script].sha,
+            self._source,
             lambda: self._transactions if self.cluster else None,
             calls=calls,
         )
@@ -148,7 +148,7 @@ class RedisStore(Store):
 
     async def close(self) -> None:
         # Votes already made are sent and answered first: their callers are waiting.
-        for pipeline in (self._votes, self._joins, self._answer_reads):
+        for pipeline in (self._votes, self._phone_calls):
             await pipeline.drain()
         client, self._redis = self._redis, None
         transactions, self._transactions = self._transactions, None
@@ -381,7 +381,7 @@ class RedisStore(Store):
 
     async def vote(self, room_id: str, vote: Vote) -> VoteOutcome:
         keys, channel = vote_keys(self.prefix, room_id)
-        status, version = await self._votes.run(keys, [vote_json(vote, now_ms()), channel])
+        status, version = await self._votes.run("vote", keys, [vote_json(vote, now_ms()), channel])
         if status == "not_found":
             raise RoomNotFound(room_id)
         return VoteOutcome(status, int(version))
@@ -503,7 +503,7 @@ class RedisStore(Store):
 
     async def answers_of(self, room_id: str, participant: str) -> dict[str, list[Answer]]:
         k = self._keys(room_id)
-        reply = await self._answer_reads.run([k.room, k.mine, k.resp], [participant])
+        reply = await self._phone_calls.run("answers_of", [k.room, k.mine, k.resp], [participant])
         if not reply:
             raise RoomNotFound(room_id)
         result: dict[str, list[Answer]] = {}
@@ -529,7 +529,7 @@ class RedisStore(Store):
 
     async def join(self, room_id: str, participant: str) -> bool:
         k = self._keys(room_id)
-        done = await self._joins.run([k.room, k.joined], [participant, k.channel])
+        done = await self._phone_calls.run("join", [k.room, k.joined], [participant, k.channel])
         if done == -1:
             raise RoomNotFound(room_id)
         return bool(done)
