@@ -59,6 +59,8 @@ from poll.store.timestamps import from_ms, now_ms, to_ms
 CODE_ATTEMPTS = 100
 #: Responses fetched per round trip while exporting.
 EXPORT_CHUNK = 500
+#: Join codes a process remembers the running room of (`RedisStore.room_by_code`).
+CODES_KEPT = 1024
 
 
 class RedisStore(Store):
@@ -87,6 +89,8 @@ class RedisStore(Store):
         self._redis: Client | None = None
         self._transactions: Transactions | None = None
         self._scripts: dict[str, AsyncScript] = {}
+        #: Join code → the running room it led to (see `room_by_code`).
+        self._code_rooms: dict[str, str] = {}
         self._layout = Layout(prefix)
         self._listener = Listener(url, self._layout, verify_every=verify_every)
         self._votes = self._pipeline("votes")
@@ -305,7 +309,25 @@ class RedisStore(Store):
         pipe.hgetall(keys.deadlines)
 
     async def room_by_code(self, code: str) -> RoomState | None:
-        return await self._claimed(self._layout.code(code), code, ended=False)
+        # The room the code led to last time, read and checked as a claim's room is
+        # (`_claimed`): one round trip instead of two for each phone's page. A room
+        # that moved to another code, ended or is gone fails the check, and the
+        # claim is read again.
+        known = self._code_rooms.get(code)
+        if known is not None:
+            try:
+                state = await self.room(known)
+            except RoomNotFound:
+                state = None
+            if state is not None and state.code == code and not state.ended:
+                return state
+            del self._code_rooms[code]
+        state = await self._claimed(self._layout.code(code), code, ended=False)
+        if state is not None:
+            if len(self._code_rooms) >= CODES_KEPT:
+                del self._code_rooms[next(iter(self._code_rooms))]  # the oldest
+            self._code_rooms[code] = state.id
+        return state
 
     async def ended_room_by_code(self, code: str) -> RoomState | None:
         return await self._claimed(self._layout.ended_code(code), code, ended=True)

@@ -1,5 +1,6 @@
 """Redis only: script calls made in one turn of the event loop share one round trip,
-whichever scripts they run, and a script Redis lost is loaded again."""
+whichever scripts they run; a script Redis lost is loaded again; a join code found
+once costs one round trip, and its room is checked every time."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from poll.store.base import RoomPatch
 from poll.store.redis import RedisStore
 from poll.store.redis.pipeline import QueuedCall, ScriptPipeline
 from tests.store.conftest import Backend
@@ -75,3 +77,33 @@ async def test_a_script_redis_lost_is_loaded_again_beside_the_others(
     assert joined is True and answers == {}
     assert batches == [["join", "answers_of"], ["join"]]
     assert loads == [store._source("join")]
+
+
+async def test_a_code_found_once_costs_one_round_trip_and_is_checked_every_time(
+    redis_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = redis_backend.opened[0]
+    assert isinstance(store, RedisStore)
+    room = await new_room(store, "1234567")
+    claims: list[str] = []
+    client = store._client
+    get = client.get
+
+    async def counted(key: str) -> Any:
+        claims.append(key)
+        return await get(key)
+
+    monkeypatch.setattr(client, "get", counted)
+    for _ in range(3):
+        found = await store.room_by_code("1234567")
+        assert found is not None and found.id == room.id
+    assert len(claims) == 1  # the claim was read for the first lookup only
+    # Another process ends the run, and a new one takes the code over: the remembered
+    # room fails its check, and the claim leads to the new run.
+    other = await redis_backend.open_store()
+    await other.update(room.id, RoomPatch(end=True))
+    assert await store.room_by_code("1234567") is None
+    newer = await new_room(other, "1234567")
+    found = await store.room_by_code("1234567")
+    assert found is not None and found.id == newer.id
+    assert len(claims) == 3
