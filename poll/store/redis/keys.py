@@ -144,7 +144,7 @@ class Layout:
     prefix: str
 
     def room(self, room_id: str) -> RoomKeys:
-        return RoomKeys.of(self.prefix, room_id)
+        return _room_keys(self.prefix, room_id)
 
     def code(self, code: str) -> str:
         return f"{self.prefix}:code:{code}"
@@ -200,3 +200,10 @@ def vote_keys(prefix: str, room_id: str) -> tuple[tuple[bytes, ...], bytes]:
         k.deadlines,
     )
     return tuple(name.encode() for name in names), k.channel.encode()
+
+
+@functools.lru_cache(maxsize=1024)
+def _room_keys(prefix: str, room_id: str) -> RoomKeys:
+    """A room's keys, made once: every call of the store for a room needs them, and
+    making the 21 names took 1.5 % of a worker's samples in a 5,000-phone join."""
+    return RoomKeys.of(prefix, room_id)
