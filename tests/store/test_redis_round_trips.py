@@ -16,6 +16,13 @@ from tests.store.conftest import Backend
 from tests.store.test_store_contract import ballot, new_room, open_question
 
 
+@pytest.fixture
+def redis_store(redis_backend: Backend) -> RedisStore:
+    store = redis_backend.opened[0]
+    assert isinstance(store, RedisStore)
+    return store
+
+
 def record_batches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The scripts of each pipeline sent, in order."""
     batches: list[list[str]] = []
@@ -30,10 +37,9 @@ def record_batches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
 
 async def test_a_phones_join_and_the_read_of_her_answers_share_one_round_trip(
-    redis_backend: Backend, monkeypatch: pytest.MonkeyPatch
+    redis_store: RedisStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = redis_backend.opened[0]
-    assert isinstance(store, RedisStore)
+    store = redis_store
     room = await new_room(store)
     await open_question(store, room.id)
     await store.vote(room.id, ballot("p1", "a"))
@@ -50,10 +56,9 @@ async def test_a_phones_join_and_the_read_of_her_answers_share_one_round_trip(
 
 
 async def test_a_script_redis_lost_is_loaded_again_beside_the_others(
-    redis_backend: Backend, monkeypatch: pytest.MonkeyPatch
+    redis_store: RedisStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = redis_backend.opened[0]
-    assert isinstance(store, RedisStore)
+    store = redis_store
     room = await new_room(store)
     batches = record_batches(monkeypatch)
     # As after a restart of Redis or a SCRIPT FLUSH, for one of the two scripts: the
@@ -80,10 +85,9 @@ async def test_a_script_redis_lost_is_loaded_again_beside_the_others(
 
 
 async def test_a_code_found_once_costs_one_round_trip_and_is_checked_every_time(
-    redis_backend: Backend, monkeypatch: pytest.MonkeyPatch
+    redis_backend: Backend, redis_store: RedisStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = redis_backend.opened[0]
-    assert isinstance(store, RedisStore)
+    store = redis_store
     room = await new_room(store, "1234567")
     claims: list[str] = []
     client = store._client
