@@ -113,10 +113,19 @@ async def _participant_socket(websocket: WebSocket, state: PollState, participan
         await websocket.close(protocol.CLOSE_UNKNOWN_ROOM)
         return
     # Counted among those who joined while the hub sends her first snapshot and reads
-    # her answers: on Redis her join and that read then share one round trip.
+    # her answers: on Redis her join and that read then share one round trip. Her
+    # own messages are read only once she is counted (`_serve`).
     counting = asyncio.create_task(arrive(state.rooms, room, participant))
     try:
-        await _serve(websocket, state, room, "participant", participant, room.session.language)
+        await _serve(
+            websocket,
+            state,
+            room,
+            "participant",
+            participant,
+            room.session.language,
+            counting=counting,
+        )
     finally:
         await settle([counting], CLOSE_TIMEOUT, "counting a phone that joined")
 
@@ -147,6 +156,8 @@ async def _serve(
     audience: Audience,
     participant: str | None,
     lang: str,
+    *,
+    counting: asyncio.Task[None] | None = None,
 ) -> None:
     async def close(code: int, reason: str) -> None:
         await websocket.close(code, reason)
@@ -163,6 +174,8 @@ async def _serve(
     try:
         channel = await state.hub.join(room, outbox)
         shared = channel.room
+        if counting is not None:
+            await counting
         while not outbox.closed:
             frame = await websocket.receive()
             if frame["type"] == "websocket.disconnect":

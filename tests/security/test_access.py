@@ -121,7 +121,11 @@ def test_a_participant_socket_cannot_send_facilitator_actions(world: World) -> N
         phone.get(f"/r/{code}")
         with phone.websocket_connect(f"/ws/participant/{code}") as ws:
             assert ws.receive_json()["type"] == "snapshot"
-            # Taken once she has joined (which counts her, and so changes the room).
+            # Taken once she has joined (which counts her, and so changes the room):
+            # the server reads her messages only then, so its answer to a ping says so.
+            ws.send_json({"type": "ping", "t": "counted"})
+            while ws.receive_json() != {"type": "pong", "t": "counted"}:
+                pass
             before = store_dump(world, room)
             for action in ACTIONS:
                 ws.send_json({"type": "action", "action": action, "index": 0, "request_id": "r"})

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
+from poll import protocol
+from poll.rooms import Rooms
 from poll.web.phone_pages import KEEP_SECONDS, PhonePages
 from tests.web.conftest import World, token_of
 
@@ -372,3 +377,38 @@ def test_new_phones_share_one_render_of_the_page_but_not_their_token(world: Worl
             moved = f.get(f"/r/{code}").text
         assert pages.hits == 5
         assert 'value="yes"' not in moved and moved != second
+
+
+def test_a_phones_messages_are_read_only_once_she_is_counted(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Her count runs beside her first snapshot, but nothing she sends is handled
+    before it is stored: a client (or a test) that hears back knows she joined."""
+    _room, code = world.start_run()
+    events: list[str] = []
+    released = threading.Event()
+    arrive = Rooms.arrive
+
+    async def slow_arrive(self: Rooms, room_id: str, participant: str) -> None:
+        while not released.is_set():  # noqa: ASYNC110 - released from the test's thread
+            await asyncio.sleep(0.01)
+        await arrive(self, room_id, participant)
+        events.append("counted")
+
+    def pong(t: object) -> dict[str, object]:
+        events.append("pong")
+        return {"type": "pong", "t": t}
+
+    monkeypatch.setattr(Rooms, "arrive", slow_arrive)
+    monkeypatch.setattr(protocol, "pong", pong)
+    with world.as_("phone") as phone:
+        phone.get(f"/r/{code}")  # her first page does not count her: no cookie came back
+        with phone.websocket_connect(f"/ws/participant/{code}") as ws:
+            assert ws.receive_json()["type"] == "snapshot"
+            ws.send_json({"type": "ping", "t": "early"})
+            time.sleep(0.3)
+            assert events == []
+            released.set()
+            while ws.receive_json() != {"type": "pong", "t": "early"}:
+                pass
+    assert events == ["counted", "pong"]
