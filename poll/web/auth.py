@@ -32,6 +32,7 @@ from itsdangerous.serializer import Serializer
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from poll.bounded import Bounded
 from poll.token import TokenError, read_token
 
 log = logging.getLogger("poll.web")
@@ -99,7 +100,7 @@ class Auth:
         # that set it, and again with every reconnect, and checking the signature
         # took 18 µs each time. Only a value that was signed here or passed the
         # check is ever a key, so a forged cookie is still checked (and refused).
-        self._known: dict[str, tuple[str, int]] = {}
+        self._known: Bounded[str, tuple[str, int]] = Bounded(KNOWN_PARTICIPANTS)
         self.secure_cookies = secure_cookies
 
     # Facilitator -----------------------------------------------------------
@@ -183,19 +184,13 @@ class Auth:
             return None
         if not isinstance(value, str):
             return None
-        self._remember(raw, value, int(signed.timestamp()))
+        self._known[raw] = (value, int(signed.timestamp()))
         return value
 
     def set_participant(self, response: Response, conn: HTTPConnection, participant: str) -> None:
         value = self._participant.dumps(participant)
-        self._remember(value, participant, int(time.time()))
+        self._known[value] = (participant, int(time.time()))
         self._set(response, conn, PARTICIPANT_COOKIE, value, PARTICIPANT_MAX_AGE)
-
-    def _remember(self, raw: str, participant: str, signed: int) -> None:
-        known = self._known
-        if len(known) >= KNOWN_PARTICIPANTS:
-            del known[next(iter(known))]  # the oldest: dicts keep insertion order
-        known[raw] = (participant, signed)
 
     def vote_token(self, participant: str) -> str:
         """The participant form's CSRF token (double submit, bound to her id)."""

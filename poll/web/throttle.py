@@ -38,6 +38,7 @@ from typing import Generic, TypeVar
 
 from starlette.requests import HTTPConnection
 
+from poll.bounded import Bounded
 from poll.web.i18n import N_
 
 #: Failures a minute of one client (address and participant id).
@@ -61,7 +62,7 @@ class SlidingWindows(Generic[K]):
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._events: dict[K, deque[float]] = {}
+        self._events: Bounded[K, deque[float]] = Bounded(MAX_ENTRIES)
 
     def count(self, key: K) -> int:
         events = self._events.get(key)
@@ -83,9 +84,6 @@ class SlidingWindows(Generic[K]):
         self.count(key)  # drops what is older than the window
         events = self._events.get(key)
         if events is None:
-            if len(self._events) >= MAX_ENTRIES:
-                # Forget the key added first (dicts keep insertion order).
-                del self._events[next(iter(self._events))]
             events = self._events[key] = deque()
         events.append(self._clock())
         # Only the last `cap` matter for any decision.

@@ -125,7 +125,7 @@ async def test_votes_wait_for_waitaof_only_where_redis_has_it(
 
 
 def test_votes_not_on_disk_in_time_are_not_acknowledged() -> None:
-    pipeline = ScriptPipeline("redis://127.0.0.1:1/0", lambda: None, str, str)  # type: ignore[arg-type,return-value]
+    pipeline = ScriptPipeline("redis://127.0.0.1:1/0", lambda: None, str, str, calls="votes")  # type: ignore[arg-type,return-value]
     with pytest.raises(StoreError, match="did not write the votes to its append-only file"):
         pipeline._check_synced([0, 0])
     pipeline._check_synced([1, 0])  # on disk: nothing to say

@@ -62,7 +62,7 @@ class ScriptPipeline:
         source: Callable[[str], str],
         nodes: Callable[[], Transactions | None] = lambda: None,
         *,
-        calls: str = "votes",
+        calls: str,
     ) -> None:
         """`client()` raises StoreError when the store is not open; `sha(name)` is a
         script's, `source(name)` its text (loaded again when Redis has lost it); on a

@@ -25,6 +25,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, RedisError
 
 from poll.answers import Aggregate, Answer, TextEntry
+from poll.bounded import Bounded
 from poll.store.base import (
     METRICS_TTL,
     PRESENCE_TTL,
@@ -90,7 +91,7 @@ class RedisStore(Store):
         self._transactions: Transactions | None = None
         self._scripts: dict[str, AsyncScript] = {}
         #: Join code → the running room it led to (see `room_by_code`).
-        self._code_rooms: dict[str, str] = {}
+        self._code_rooms: Bounded[str, str] = Bounded(CODES_KEPT)
         self._layout = Layout(prefix)
         self._listener = Listener(url, self._layout, verify_every=verify_every)
         self._votes = self._pipeline("votes")
@@ -324,8 +325,6 @@ class RedisStore(Store):
             del self._code_rooms[code]
         state = await self._claimed(self._layout.code(code), code, ended=False)
         if state is not None:
-            if len(self._code_rooms) >= CODES_KEPT:
-                del self._code_rooms[next(iter(self._code_rooms))]  # the oldest
             self._code_rooms[code] = state.id
         return state
 
