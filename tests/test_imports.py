@@ -45,6 +45,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
         (
             "poll",
             "poll.answers",
+            "poll.bounded",
             "poll.cancel",
             "poll.i18n",
             "poll.media",
