@@ -32,6 +32,7 @@ from tests.fault.test_connection_storm import enough_file_descriptors
 from tests.support.facilitator import Facilitator
 from tests.support.processes import Reaper
 from tests.support.servers import TOKEN, PollServer
+from tests.support.tasks import cancel_and_wait
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.fault
@@ -73,9 +74,7 @@ class Flood:
         self._tasks = [asyncio.create_task(self._one(n % 10 == 0)) for n in range(HALF_OPEN)]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
 
     async def _one(self, trickle: bool) -> None:
         request = b"GET / HTTP/1.1\r\nHost: x\r\n"

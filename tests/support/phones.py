@@ -21,6 +21,8 @@ import pytest
 import websockets
 from itsdangerous import URLSafeTimedSerializer
 
+from tests.support.tasks import cancel_and_wait
+
 
 def participant_of(cookie_value: str) -> str:
     """The participant id inside a poll_pid cookie (its payload is signed, not secret)."""
@@ -192,9 +194,7 @@ class Watcher:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
 
     def texts(self) -> list[str]:
         results = self.latest.get("results") or {}
