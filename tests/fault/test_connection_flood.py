@@ -127,10 +127,13 @@ async def phone_joins_and_votes(url: str, code: str) -> dict[str, Any]:
         vote = {"type": "vote", "question_id": YESNO, "submission_id": "flood-1",
                 "answer": {"choice": "yes"}}  # fmt: skip
         await ws.send(json.dumps(vote))
-        while True:
-            message = json.loads(await asyncio.wait_for(ws.recv(), 30))
-            if message["type"] in ("ack", "refused"):
-                return dict(message)
+        # One deadline for the answer: the server's pings alone would keep a loop of
+        # per-message timeouts waiting for ever.
+        async with asyncio.timeout(60):
+            while True:
+                message = json.loads(await ws.recv())
+                if message["type"] in ("ack", "refused"):
+                    return dict(message)
 
 
 async def console_loads(url: str) -> str:
