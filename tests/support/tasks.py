@@ -5,7 +5,9 @@ raising CancelledError, when the cancel and that result arrive together (fixed i
 3.12 by a new implementation). A task that loops, as a flood's connection or a
 projector that reconnects does, then outlives its one cancel and the gather that
 waits for it never returns: the test, and CI with it, hangs. So cancel again until
-every task has ended.
+every task has ended. (poll's own loops guard against the same with
+`poll/cancel.py`, whose `settle` gives up after a bound instead: a server must
+close.)
 """
 
 from __future__ import annotations
