@@ -13,7 +13,6 @@ import threading
 from collections import Counter
 
 from tests.support.processes import free_port
-from tests.support.tasks import cancel_and_wait
 
 
 async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
@@ -60,7 +59,9 @@ class Front:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-        await cancel_and_wait(list(self._pipes))
+        for task in list(self._pipes):
+            task.cancel()
+        await asyncio.gather(*self._pipes, return_exceptions=True)
 
     def start_in_thread(self) -> None:
         self._loop = asyncio.new_event_loop()

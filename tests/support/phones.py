@@ -21,7 +21,7 @@ import pytest
 import websockets
 from itsdangerous import URLSafeTimedSerializer
 
-from tests.support.tasks import cancel_and_wait
+from poll.cancel import raise_if_cancelling
 
 
 def participant_of(cookie_value: str) -> str:
@@ -194,7 +194,9 @@ class Watcher:
 
     async def stop(self) -> None:
         if self._task is not None:
-            await cancel_and_wait(self._task)
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
     def texts(self) -> list[str]:
         results = self.latest.get("results") or {}
@@ -203,6 +205,7 @@ class Watcher:
     async def _run(self) -> None:
         delay = 0.2
         while True:
+            raise_if_cancelling()  # a cancel a library swallowed still ends the loop
             try:
                 async with websockets.connect(
                     self.url, additional_headers={"Cookie": self.cookie}, max_size=None
